@@ -1,0 +1,1 @@
+"""Monitoring runtime of infra: exporters that Prometheus scrapes. Never imports `infra`."""

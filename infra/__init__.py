@@ -1,0 +1,3 @@
+"""infra: automation for a provincial e-government's infrastructure."""
+
+__version__ = "0.1.0"
