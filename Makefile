@@ -1,9 +1,7 @@
 # The two commands of the README: `make demo` and `make test`. Both set everything up first.
 SHELL := /bin/bash
-VENV := .venv
-BIN := $(VENV)/bin
-export INFRA_INVENTORY ?= $(CURDIR)/inventory
-export ANSIBLE_VAULT_PASSWORD_FILE ?= $(CURDIR)/inventory/lab-vault-password
+BIN := .venv/bin
+export ANSIBLE_VAULT_PASSWORD_FILE ?= $(CURDIR)/lab/vault-password
 
 .PHONY: setup demo test lint unit labtest bench clean
 
@@ -18,14 +16,12 @@ lint: setup
 	$(BIN)/ruff format --check infra exporters tests bench
 	$(BIN)/mypy
 
+# unit tests only (no root, no lab)
 unit: setup
-	$(BIN)/pytest -m "not lab" -q
-
-labtest: setup
-	$(BIN)/pytest -m lab -q
+	$(BIN)/pytest -m "not lab"
 
 test: setup lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,240 @@
+"""Semantic checks of a typed inventory: what YAML and types cannot see.
+
+Duplicate names and addresses, overlapping subnets, links and tunnels that name unknown hosts
+or interfaces, an interface used twice, VLANs out of range or repeated at a site, routing
+parameters that neighbours disagree on. Each problem names the host and the field.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from infra.inventory.errors import Problem
+from infra.inventory.inventory import Inventory
+from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform
+from infra.inventory.topology import EXAMPLE_INTERFACE, INTERFACE_PATTERNS, end_addresses
+
+RESERVED_VLANS = range(1002, 1006)  # Cisco's legacy FDDI/Token Ring VLANs
+
+
+def check(inv: Inventory) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def where(host: str | None, key: str) -> tuple[str | None, int | None]:
+        o = (inv.host_origins.get(host, {}) if host else inv.all_origins).get(key)
+        return (o.file, o.line) if o else (None, None)
+
+    def add(msg: str, host: str | None, fld: str, key: str | None = None) -> None:
+        f, line = where(host, key or fld.split(".")[0].split("[")[0])
+        problems.append(Problem(msg, f, line, host, fld))
+
+    # hostnames that differ only by case collide in DNS, backups and lab namespaces
+    seen_names: dict[str, str] = {}
+    for name in inv.hosts:
+        low = name.lower()
+        if low in seen_names:
+            add(f"hostname duplicates {seen_names[low]!r} (names are case-insensitive)", name, "name")
+        seen_names[low] = name
+        if len(name) > 40 or not all(c.isalnum() or c in "-_." for c in name):
+            add("hostname must be <= 40 letters, digits, '-', '_' or '.'", name, "name")
+
+    for name, h in inv.hosts.items():
+        if h.site not in inv.sites:
+            add(f"site {h.site!r} is not defined under sites", name, "site")
+        if h.role in ROUTING_ROLES and h.loopback is None:
+            add(f"a {h.role} needs a loopback (router id)", name, "loopback")
+        if h.role in FACILITY_ROLES and not h.snmp_recording and inv.province.lab:
+            add("a facility device of a lab province needs snmp_recording", name, "snmp_recording")
+
+    # addresses: every address used once
+    owners: dict[IPv4Address, str] = {}
+    for name, ifaces in inv.interfaces.items():
+        for i in ifaces:
+            if i.address is None or i.kind == "lan":
+                continue
+            ip = i.address.ip
+            if ip in owners and owners[ip] != f"{name} {i.name}":
+                add(
+                    f"address {ip} ({i.kind} {i.name}) is already used by {owners[ip]}",
+                    name,
+                    "ansible_host" if i.kind == "mgmt" else i.kind,
+                )
+            owners.setdefault(ip, f"{name} {i.name}")
+        mgmt = inv.hosts[name].mgmt_address
+        if mgmt not in inv.pools.management:
+            add(
+                f"management address {mgmt} is outside the management pool {inv.pools.management}",
+                name,
+                "ansible_host",
+            )
+
+    # subnets: no overlaps between links, tunnels, VLANs and LANs
+    subnets: list[tuple[IPv4Network, str, str | None, str]] = []
+    for link in inv.links:
+        subnets.append((link.subnet, f"link {link.id}", None, "links"))
+    for t in inv.wan_vpn.tunnels if inv.wan_vpn else ():
+        subnets.append((t.subnet, f"tunnel {t.id}", None, "wan_vpn"))
+    for v in inv.vlans:
+        subnets.append((v.subnet, f"VLAN {v.id} at {v.site}", None, "vlans"))
+    for name, h in inv.hosts.items():
+        if h.lan:
+            subnets.append((h.lan, f"LAN of {name}", name, "lan"))
+        if h.loopback:
+            subnets.append((h.loopback.network, f"loopback of {name}", name, "loopback"))
+    subnets.append((inv.pools.management, "management pool", None, "address_pools"))
+    subnets.sort(key=lambda s: (int(s[0].network_address), -s[0].prefixlen))
+    for (net, what, host, key), (other, owhat, _, _) in _overlaps(subnets):
+        add(f"{what} {net} overlaps {owhat} {other}", host, key)
+    for net, what, host, key in subnets:
+        if not net.subnet_of(inv.pools.lab_space):
+            add(f"{what} {net} is outside the province's address space {inv.pools.lab_space}", host, key)
+
+    # links and tunnels: known hosts, valid interface names, each interface once
+    used: dict[tuple[str, str], str] = {}
+    link_ids: set[str] = set()
+    for link in inv.links:
+        if link.id in link_ids:
+            add(f"link id {link.id!r} is used twice", None, f"links[{link.id}].id", "links")
+        link_ids.add(link.id)
+        if link.subnet.num_addresses < 2 or link.subnet.prefixlen > 31:
+            add(
+                f"link subnet {link.subnet} has no room for two ends",
+                None,
+                f"links[{link.id}].subnet",
+                "links",
+            )
+        for side, end in (("a", link.a), ("b", link.b)):
+            fld = f"links[{link.id}].{side}"
+            host = inv.hosts.get(end.host)
+            if host is None:
+                add(f"link {link.id} names unknown host {end.host!r}", None, fld, "links")
+                continue
+            pattern = INTERFACE_PATTERNS.get(host.platform)
+            if pattern and not pattern.match(end.interface):
+                add(
+                    f"link {link.id}: {end.interface!r} is not an interface of a {host.platform} device "
+                    f"(e.g. {EXAMPLE_INTERFACE[host.platform]})",
+                    end.host,
+                    fld,
+                    "links",
+                )
+            if host.platform in (Platform.SNMP, Platform.CISCO_TP):
+                add(f"link {link.id}: a {host.platform} device has no routed links", end.host, fld, "links")
+            key = (end.host, end.interface)
+            if key in used:
+                add(
+                    f"interface {end.interface} of {end.host} is used by link {used[key]} and link {link.id}",
+                    end.host,
+                    fld,
+                    "links",
+                )
+            used[key] = link.id
+        if link.a.host == link.b.host:
+            add(f"link {link.id} connects {link.a.host} to itself", link.a.host, f"links[{link.id}]", "links")
+        _check_routing(inv, link.id, link.a.host, link.b.host, link.ospf_area, link.bgp, add)
+
+    if inv.wan_vpn:
+        hub = inv.hosts.get(inv.wan_vpn.hub)
+        if hub is None:
+            add(
+                f"WAN-VPN hub {inv.wan_vpn.hub!r} is not a host of the inventory",
+                None,
+                "wan_vpn.hub",
+                "wan_vpn",
+            )
+        numbers: dict[int, str] = {}
+        spokes: dict[str, str] = {}
+        for t in inv.wan_vpn.tunnels:
+            fld = f"wan_vpn.tunnels[{t.id}]"
+            if t.spoke not in inv.hosts:
+                add(f"tunnel {t.id} names unknown spoke {t.spoke!r}", None, fld, "wan_vpn")
+            if t.number in numbers:
+                add(
+                    f"tunnel {t.id} reuses number {t.number} of tunnel {numbers[t.number]}",
+                    None,
+                    fld,
+                    "wan_vpn",
+                )
+            if t.spoke in spokes:
+                add(f"spoke {t.spoke} already has tunnel {spokes[t.spoke]}", t.spoke, fld, "wan_vpn")
+            numbers[t.number] = t.id
+            spokes[t.spoke] = t.id
+            if hub and t.spoke in inv.hosts:
+                _check_routing(inv, t.id, hub.name, t.spoke, t.ospf_area, False, add)
+
+    # VLANs: range and uniqueness per site, gateways and access switches known
+    per_site: dict[tuple[str, int], str] = {}
+    for v in inv.vlans:
+        fld = f"vlans[{v.id}@{v.site}]"
+        if v.id in RESERVED_VLANS:
+            add(f"VLAN {v.id} is reserved (1002-1005)", None, fld, "vlans")
+        if v.id == 1:
+            add("VLAN 1 must not carry hosts or management (STIG)", None, fld, "vlans")
+        if (v.site, v.id) in per_site:
+            add(
+                f"VLAN {v.id} is defined twice at site {v.site} ({per_site[(v.site, v.id)]} and {v.name})",
+                None,
+                fld,
+                "vlans",
+            )
+        per_site[(v.site, v.id)] = v.name
+        if v.site not in inv.sites:
+            add(f"VLAN {v.id} names unknown site {v.site!r}", None, fld, "vlans")
+        for member in (v.gateway, *v.access_switches):
+            if member not in inv.hosts:
+                add(f"VLAN {v.id} names unknown host {member!r}", None, fld, "vlans")
+    for name, h in inv.hosts.items():
+        if h.service_address is not None:
+            match = [v for v in inv.vlans if v.site == h.site and v.id == h.service_vlan]
+            if not match:
+                add(f"service_vlan {h.service_vlan} is not a VLAN of site {h.site}", name, "service_vlan")
+            elif h.service_address.ip not in match[0].subnet:
+                add(
+                    f"service address {h.service_address} is outside VLAN {h.service_vlan} "
+                    f"({match[0].subnet})",
+                    name,
+                    "service_address",
+                )
+    return problems
+
+
+def _check_routing(inv: Inventory, ident: str, a: str, b: str, area: int | None, bgp: bool, add) -> None:  # type: ignore[no-untyped-def]
+    ha, hb = inv.hosts.get(a), inv.hosts.get(b)
+    if not ha or not hb:
+        return
+    if area is not None and (ha.ospf.hello_interval, ha.ospf.dead_interval) != (
+        hb.ospf.hello_interval,
+        hb.ospf.dead_interval,
+    ):
+        add(
+            f"OSPF timers differ on {ident}: "
+            f"{a} hello/dead {ha.ospf.hello_interval}/{ha.ospf.dead_interval}, "
+            f"{b} {hb.ospf.hello_interval}/{hb.ospf.dead_interval}: the adjacency would never form",
+            b,
+            "ospf",
+        )
+    if bgp:
+        for h in (ha, hb):
+            if h.bgp_asn is None:
+                add(f"BGP on link {ident} but {h.name} has no bgp_asn", h.name, "bgp_asn")
+        if ha.bgp_asn is not None and ha.bgp_asn == hb.bgp_asn:
+            add(
+                f"BGP on link {ident} joins {a} and {b} in the same AS {ha.bgp_asn}; iBGP over a "
+                "point-to-point link is not part of this design",
+                b,
+                "bgp_asn",
+            )
+
+
+def _overlaps(items: list[tuple[IPv4Network, str, str | None, str]]):  # type: ignore[no-untyped-def]
+    """Pairs of overlapping subnets, in one pass over the list sorted by start address."""
+    open_nets: list[tuple[IPv4Network, str, str | None, str]] = []
+    for item in items:
+        net = item[0]
+        open_nets = [o for o in open_nets if int(o[0].broadcast_address) >= int(net.network_address)]
+        for o in open_nets:
+            yield item, o
+        open_nets.append(item)
+
+
+__all__ = ["check", "end_addresses"]

@@ -1,0 +1,426 @@
+"""Write a province inventory: the example lab province, or a synthetic one of any size.
+
+The example province in `inventory/` was written by this module and is kept by hand from then
+on; `infra inventory generate` writes synthetic provinces for scale tests (thousands of hosts)
+with the same shape and address plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEPARTMENTS = [
+    ("so-noi-vu", "Sở Nội vụ"),
+    ("so-tai-chinh", "Sở Tài chính"),
+    ("so-xay-dung", "Sở Xây dựng"),
+    ("so-y-te", "Sở Y tế"),
+    ("so-giao-duc", "Sở Giáo dục và Đào tạo"),
+    ("so-cong-thuong", "Sở Công Thương"),
+    ("so-nong-nghiep", "Sở Nông nghiệp và Môi trường"),
+    ("so-khoa-hoc", "Sở Khoa học và Công nghệ"),
+    ("so-tu-phap", "Sở Tư pháp"),
+    ("so-van-hoa", "Sở Văn hóa, Thể thao và Du lịch"),
+]
+COMMUNES = [
+    ("xa-lac-duong", "Xã Lạc Dương"),
+    ("xa-da-huoai", "Xã Đạ Huoai"),
+    ("xa-don-duong", "Xã Đơn Dương"),
+    ("xa-lam-ha", "Xã Lâm Hà"),
+    ("xa-di-linh", "Xã Di Linh"),
+    ("xa-bao-lam", "Xã Bảo Lâm"),
+    ("xa-cat-tien", "Xã Cát Tiên"),
+    ("xa-dam-rong", "Xã Đam Rông"),
+    ("xa-duc-trong", "Xã Đức Trọng"),
+    ("xa-ta-nung", "Xã Tà Nung"),
+]
+CAMPUS_UNITS = [
+    ("vp-ubnd", "Văn phòng UBND tỉnh"),
+    ("vp-tinh-uy", "Văn phòng Tỉnh ủy"),
+    ("vp-hdnd", "Văn phòng Đoàn ĐBQH và HĐND tỉnh"),
+    ("so-ke-hoach", "Sở Kế hoạch và Đầu tư"),
+    ("so-ngoai-vu", "Sở Ngoại vụ"),
+    ("thanh-tra", "Thanh tra tỉnh"),
+    ("ban-dan-toc", "Ban Dân tộc"),
+    ("trung-tam-hcc", "Trung tâm Phục vụ hành chính công"),
+]
+SERVERS = [  # name, vlan, services
+    (
+        "srv-mail-1",
+        10,
+        [
+            {"name": "smtp", "protocol": "smtp", "port": 25},
+            {"name": "imaps", "protocol": "imaps", "port": 993},
+        ],
+    ),
+    ("srv-portal-1", 10, [{"name": "portal", "protocol": "https", "port": 443, "path": "/healthz"}]),
+    ("srv-onestop-1", 10, [{"name": "one-stop-shop", "protocol": "https", "port": 443, "path": "/healthz"}]),
+    ("srv-lgsp-1", 10, [{"name": "lgsp", "protocol": "https", "port": 443, "path": "/healthz"}]),
+    ("srv-monitor-1", 20, [{"name": "prometheus", "protocol": "http", "port": 9090, "path": "/-/healthy"}]),
+    ("srv-log-1", 20, [{"name": "syslog", "protocol": "tcp", "port": 514}]),
+    ("srv-log-2", 20, [{"name": "syslog", "protocol": "tcp", "port": 514}]),
+    ("srv-infra-1", 20, [{"name": "ntp-aaa", "protocol": "tcp", "port": 49}]),
+    ("srv-infra-2", 20, [{"name": "ntp-aaa", "protocol": "tcp", "port": 49}]),
+]
+RECORDINGS = {
+    "ups": "apc-smart-ups-rt3000xl.snmprec",
+    "pdu": "apc-rack-pdu-ap8853.snmprec",
+    "env_sensor": "akcp-sensorprobe8-temp-humidity.snmprec",
+}
+CPE_PLATFORMS = ["cisco_ios", "huawei_vrp", "frr"]
+CPE_PORT = {"cisco_ios": "GigabitEthernet0/0/0", "huawei_vrp": "GigabitEthernet0/0/0", "frr": "eth1"}
+
+
+@dataclass(frozen=True)
+class Shape:
+    departments: int = 10
+    communes: int = 10
+    access_switches: int = 4
+    campus_units: int = 8
+    vc_endpoints: int = 6
+    ups: int = 2
+    pdus: int = 2
+    env_sensors: int = 2
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def _write(path: Path, data: Any, header: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    path.write_text(f"---\n# {header}\n{body}", encoding="utf-8")
+
+
+def _agencies(prefix: str, names: list[tuple[str, str]], n: int, label: str) -> list[tuple[str, str]]:
+    if n <= len(names):
+        return names[:n]
+    return [(f"{prefix}-{i:04d}", f"{label} {i}") for i in range(1, n + 1)]
+
+
+def generate(out: Path, shape: Shape = Shape(), name: str = "Tỉnh Lâm Viên (lab)", lab: bool = True) -> int:
+    """Write a province into `out`; returns the number of hosts."""
+    mgmt = iter(IPv4Network("10.127.0.0/16").hosts())
+    next(mgmt)  # .0.1 is the lab's management bridge in the root namespace
+    loop = iter(IPv4Network("10.126.0.0/16").hosts())
+    p2p = IPv4Network("10.124.0.0/15").subnets(new_prefix=31)
+    tun = IPv4Network("10.122.0.0/15").subnets(new_prefix=31)
+    lans = IPv4Network("10.64.0.0/11").subnets(new_prefix=24)
+
+    hosts: dict[str, dict[str, Any]] = {}  # group -> hosts
+    host_vars: dict[str, dict[str, Any]] = {}
+    sites: dict[str, Any] = {
+        "dc": {"name": "Trung tâm dữ liệu tỉnh (provincial data centre)", "kind": "data_centre"},
+        "campus": {"name": "Trung tâm hành chính tỉnh (administrative centre)", "kind": "campus"},
+        "tslcd": {"name": "Mạng truyền số liệu chuyên dùng (carrier gateway)", "kind": "carrier"},
+    }
+    links: list[dict[str, Any]] = []
+    tunnels: list[dict[str, Any]] = []
+    vlans: list[dict[str, Any]] = []
+
+    def host(group: str, hname: str, **hv: Any) -> None:
+        hosts.setdefault(group, {})[hname] = None
+        host_vars[hname] = {"ansible_host": str(next(mgmt)), **hv}
+
+    def link(a: str, b: str, **kw: Any) -> None:
+        lid = f"{a.split(':')[0]}--{b.split(':')[0]}"
+        links.append({"id": lid, "a": a, "b": b, "subnet": str(next(p2p)), **kw})
+
+    for i in (1, 2):
+        host("core_routers", f"dc-core-{i}", loopback=f"{next(loop)}/32", model="Cisco ISR 4451")
+    for i in (1, 2):
+        host("dc_switches", f"dc-sw-{i}", loopback=f"{next(loop)}/32", model="Huawei CE6881")
+    host("firewalls", "dc-fw-1", loopback=f"{next(loop)}/32", model="Huawei USG6555E")
+    host("wan_hubs", "wan-hub-1", loopback=f"{next(loop)}/32", bgp_asn=65010, model="Cisco ISR 4451")
+    host(
+        "carrier_pe",
+        "tslcd-pe-1",
+        loopback=f"{next(loop)}/32",
+        bgp_asn=64600,
+        description="carrier PE of the dedicated data network (played by the lab; not pushed in production)",
+    )
+    host("campus_core", "campus-core-1", loopback=f"{next(loop)}/32", model="Cisco Catalyst 9500")
+
+    gi = "GigabitEthernet0/0/{}"
+    ge = "GigabitEthernet1/0/{}"
+    link(f"dc-core-1:{gi.format(1)}", f"dc-core-2:{gi.format(1)}", ospf_area=0, bandwidth_mbps=10000)
+    for c in (1, 2):
+        link(f"dc-core-{c}:{gi.format(2)}", f"wan-hub-1:{gi.format(c)}", ospf_area=0)
+        link(f"dc-core-{c}:{gi.format(3)}", f"dc-sw-1:{ge.format(c)}", ospf_area=0, bandwidth_mbps=10000)
+        link(f"dc-core-{c}:{gi.format(4)}", f"dc-sw-2:{ge.format(c)}", ospf_area=0, bandwidth_mbps=10000)
+        link(f"dc-core-{c}:{gi.format(5)}", f"dc-fw-1:{ge.format(c)}", ospf_area=0)
+        link(
+            f"dc-core-{c}:{gi.format(6)}",
+            f"campus-core-1:TenGigabitEthernet1/1/{c}",
+            ospf_area=0,
+            bandwidth_mbps=10000,
+        )
+    links.append(
+        {
+            "id": "wan-hub-1--tslcd-pe-1",
+            "a": "wan-hub-1:GigabitEthernet0/0/3",
+            "b": f"tslcd-pe-1:eth{1}",
+            "subnet": str(next(p2p)),
+            "kind": "carrier_access",
+            "bgp": True,
+            "bandwidth_mbps": 1000,
+            "description": "province gateway to the dedicated data network",
+        }
+    )
+
+    agencies = [("department", a) for a in _agencies("dept", DEPARTMENTS, shape.departments, "Department")]
+    agencies += [("commune", a) for a in _agencies("xa", COMMUNES, shape.communes, "Commune")]
+    for n, (kind, (sid, sname)) in enumerate(agencies, start=1):
+        sites[sid] = {"name": sname, "kind": kind, "agency": sname}
+        platform = CPE_PLATFORMS[(n - 1) % 3]
+        cpe = f"cpe-{sid}"
+        host(
+            f"cpe_{kind}s",
+            cpe,
+            site=sid,
+            platform=platform,
+            loopback=f"{next(loop)}/32",
+            bgp_asn=65100 + n if n < 900 else 4200000000 + n,
+            lan=str(next(lans)),
+        )
+        links.append(
+            {
+                "id": f"{cpe}--tslcd-pe-1",
+                "a": f"{cpe}:{CPE_PORT[platform]}",
+                "b": f"tslcd-pe-1:eth{n + 1}",
+                "subnet": str(next(p2p)),
+                "kind": "carrier_access",
+                "bgp": True,
+                "bandwidth_mbps": 100 if kind == "department" else 200,
+            }
+        )
+        tunnels.append(
+            {
+                "id": f"vpn-{sid}",
+                "number": n,
+                "spoke": cpe,
+                "subnet": str(next(tun)),
+                "ospf_area": 1 if kind == "department" else 2,
+            }
+        )
+
+    units = _agencies("unit", CAMPUS_UNITS, shape.campus_units, "Unit")
+    for i in range(1, shape.access_switches + 1):
+        host("access_switches", f"campus-acc-{i}", model="Cisco Catalyst 9200")
+    for u, (uid, uname) in enumerate(units):
+        acc = f"campus-acc-{u % shape.access_switches + 1}" if shape.access_switches else None
+        vid = 110 + u if u < 3900 else 100 + u
+        vlans.append(
+            {
+                "id": vid,
+                "name": uid,
+                "site": "campus",
+                "unit": uname,
+                "subnet": f"10.95.{u % 256}.0/24" if u < 256 else f"10.93.{u % 256}.0/24",
+                "gateway": "campus-core-1",
+                "access_switches": [acc] if acc else [],
+            }
+        )
+    vlans.append(
+        {
+            "id": 10,
+            "name": "dc-services",
+            "site": "dc",
+            "unit": "public e-services",
+            "subnet": "10.94.10.0/24",
+            "gateway": "dc-sw-1",
+        }
+    )
+    vlans.append(
+        {
+            "id": 20,
+            "name": "dc-operations",
+            "site": "dc",
+            "unit": "operations and security",
+            "subnet": "10.94.20.0/24",
+            "gateway": "dc-sw-2",
+        }
+    )
+
+    svc_ip = {10: 11, 20: 11}
+    for sname, vlan, services in SERVERS:
+        host(
+            "servers_" + ("web" if "portal" in sname or "onestop" in sname else sname.split("-")[1]),
+            sname,
+            service_vlan=vlan,
+            service_address=f"10.94.{vlan}.{svc_ip[vlan]}/24",
+            services=services,
+        )
+        svc_ip[vlan] += 1
+
+    vc_sites = [a[1][0] for a in agencies][: shape.vc_endpoints] or ["dc"]
+    for i in range(shape.vc_endpoints):
+        host(
+            "vc_endpoints",
+            f"vc-{vc_sites[i % len(vc_sites)]}" + (f"-{i}" if i >= len(vc_sites) else ""),
+            site=vc_sites[i % len(vc_sites)],
+            model="Cisco Webex Room Kit",
+        )
+    for role, group, count in (
+        ("ups", "ups", shape.ups),
+        ("pdu", "pdus", shape.pdus),
+        ("env_sensor", "env_sensors", shape.env_sensors),
+    ):
+        for i in range(1, count + 1):
+            host(group, f"{role.replace('_sensor', '')}-dc-{i}", snmp_recording=RECORDINGS[role])
+
+    _write_files(out, shape, name, lab, hosts, host_vars, sites, links, tunnels, vlans)
+    return len(host_vars)
+
+
+def _write_files(
+    out: Path,
+    shape: Shape,
+    name: str,
+    lab: bool,
+    hosts: dict[str, dict[str, Any]],
+    host_vars: dict[str, dict[str, Any]],
+    sites: dict[str, Any],
+    links: list[dict[str, Any]],
+    tunnels: list[dict[str, Any]],
+    vlans: list[dict[str, Any]],
+) -> None:
+    def grp(*names: str) -> dict[str, Any]:
+        return {n: {"hosts": hosts[n]} for n in names if n in hosts}
+
+    tree = {
+        "all": {
+            "children": {
+                "network": {
+                    "children": {
+                        **grp("core_routers", "dc_switches", "firewalls", "wan_hubs", "carrier_pe"),
+                        "cpe": {"children": grp("cpe_departments", "cpe_communes")},
+                        "campus": {"children": grp("campus_core", "access_switches")},
+                    }
+                },
+                "servers": {
+                    "children": {k: {"hosts": v} for k, v in hosts.items() if k.startswith("servers_")}
+                },
+                **grp("vc_endpoints"),
+                "facilities": {"children": grp("ups", "pdus", "env_sensors")},
+            }
+        }
+    }
+    _write(
+        out / "hosts.yml", tree, f"{name}: hosts and groups. Topology lives in group_vars/all/topology.yml."
+    )
+    gv = out / "group_vars"
+    _write(
+        gv / "all" / "province.yml",
+        {
+            "province": {"name": name, "code": "lamvien", "domain": "lamvien.gov.vn", "lab": lab},
+            "address_pools": {
+                "lab_space": "10.64.0.0/10",
+                "management": "10.127.0.0/16",
+                "loopbacks": "10.126.0.0/16",
+                "p2p": "10.124.0.0/15",
+                "wan_vpn": "10.122.0.0/15",
+                "lans": "10.64.0.0/11",
+            },
+            "carrier": {"name": "TSLCD (dedicated data network of Party and State agencies)", "asn": 64600},
+        },
+        "The province and its address plan. lab_space is blackholed on the host by `infra lab up`.",
+    )
+    _write(gv / "all" / "sites.yml", {"sites": sites}, "Sites: the data centre, the campus, every agency.")
+    _write(
+        gv / "all" / "topology.yml",
+        {
+            "links": links,
+            "wan_vpn": {"hub": "wan-hub-1", "listen_port_base": 51820, "tunnels": tunnels},
+            "vlans": vlans,
+        },
+        "Every link, tunnel and VLAN, written once: both ends are derived from each entry.",
+    )
+    _write(
+        gv / "all" / "baseline.yml",
+        {
+            "baseline": {
+                "ntp_servers": ["10.94.20.14", "10.94.20.15"],
+                "syslog_servers": ["10.94.20.12", "10.94.20.13"],
+                "aaa_servers": ["10.94.20.14", "10.94.20.15"],
+                "dns_servers": ["10.94.20.14", "10.94.20.15"],
+                "banner": "Authorised access only. This system belongs to the provincial government of "
+                f"{name}; activity is logged and monitored.",
+                "idle_timeout_minutes": 10,
+                "login_max_failures": 3,
+                "snmp_location": "Provincial data-integration centre",
+                "snmp_contact": "noc@lamvien.gov.vn",
+            }
+        },
+        "The security baseline (DOMAIN.md): rendered into every device, checked by infra audit.",
+    )
+    _write(
+        gv / "all" / "credentials.yml",
+        {
+            "credentials": {
+                "device_username": "admin",
+                "server_username": "root",
+                "snmpv3_user": "infra-mon",
+                "device_password": "{{ vault_device_password }}",
+                "enable_secret": "{{ vault_enable_secret }}",
+                "snmpv3_auth_password": "{{ vault_snmpv3_auth_password }}",
+                "snmpv3_priv_password": "{{ vault_snmpv3_priv_password }}",
+                "aaa_key": "{{ vault_aaa_key }}",
+                "ospf_key": "{{ vault_ospf_key }}",
+                "bgp_password": "{{ vault_bgp_password }}",
+                "ntp_key": "{{ vault_ntp_key }}",
+                "wan_vpn_psk": "{{ vault_wan_vpn_psk }}",
+            }
+        },
+        "Who infra logs in as. Secrets are references to group_vars/all/vault.yml (ansible-vault).",
+    )
+    role_vars = {
+        "core_routers": {"role": "core_router", "platform": "cisco_ios", "site": "dc"},
+        "dc_switches": {"role": "dc_switch", "platform": "huawei_vrp", "site": "dc"},
+        "firewalls": {"role": "firewall", "platform": "huawei_vrp", "site": "dc"},
+        "wan_hubs": {"role": "wan_hub", "platform": "cisco_ios", "site": "dc"},
+        "carrier_pe": {"role": "carrier_pe", "platform": "frr", "site": "tslcd"},
+        "cpe": {"role": "cpe"},
+        "campus_core": {"role": "campus_core", "platform": "cisco_ios", "site": "campus"},
+        "access_switches": {"role": "access_switch", "platform": "cisco_ios", "site": "campus"},
+        "servers": {
+            "role": "server",
+            "platform": "linux",
+            "site": "dc",
+            "ansible_user": "root",
+            "ansible_python_interpreter": "/usr/bin/python3",
+        },
+        "vc_endpoints": {"role": "vc_endpoint", "platform": "cisco_tp"},
+        "ups": {"role": "ups", "platform": "snmp", "site": "dc"},
+        "pdus": {"role": "pdu", "platform": "snmp", "site": "dc"},
+        "env_sensors": {"role": "env_sensor", "platform": "snmp", "site": "dc"},
+    }
+    for g, v in role_vars.items():
+        _write(gv / f"{g}.yml", v, f"What every host of group {g} is.")
+    _write(
+        gv / "network.yml",
+        {"ansible_user": "admin", "ospf": {"hello_interval": 1, "dead_interval": 4}},
+        "Network devices. Fast OSPF timers so the lab converges in seconds; use 10/40 on real WAN links.",
+    )
+    for h, v in host_vars.items():
+        _write(out / "host_vars" / f"{h}.yml", v, f"{h}")
+
+
+def count_addresses(out: Path) -> int:  # pragma: no cover - helper for the bench
+    return sum(1 for _ in out.rglob("*.yml"))
+
+
+__all__ = ["IPv4Address", "Shape", "generate"]

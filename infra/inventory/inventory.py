@@ -1,0 +1,235 @@
+"""The loaded province: typed hosts and topology, plus the views derived from them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from ipaddress import IPv4Interface
+from pathlib import Path
+from typing import Any
+
+from infra.inventory.models import (
+    AddressPools,
+    Baseline,
+    Carrier,
+    Credentials,
+    Host,
+    Link,
+    Province,
+    Role,
+    Site,
+    Tunnel,
+    Vlan,
+    WanVpn,
+)
+from infra.inventory.secrets import Secret, SecretRef, SecretStore
+from infra.inventory.source import Origin
+from infra.inventory.topology import (
+    BgpSession,
+    Interface,
+    end_addresses,
+    gateway_address,
+    lab_ifname,
+    loopback_ifname,
+    mgmt_ifname,
+    svi_ifname,
+    tunnel_ifname,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Inventory:
+    path: Path
+    province: Province
+    pools: AddressPools
+    baseline: Baseline
+    credentials: Credentials
+    carrier: Carrier
+    sites: dict[str, Site]
+    hosts: dict[str, Host]
+    groups: dict[str, tuple[str, ...]]
+    group_children: dict[str, tuple[str, ...]]
+    links: tuple[Link, ...]
+    vlans: tuple[Vlan, ...]
+    wan_vpn: WanVpn | None
+    all_vars: dict[str, Any] = field(repr=False)
+    host_origins: dict[str, dict[str, Origin]] = field(repr=False)
+    all_origins: dict[str, Origin] = field(repr=False)
+
+    # ---- secrets -------------------------------------------------------------------------
+    @cached_property
+    def secrets(self) -> SecretStore:
+        return SecretStore(self.all_vars.get)
+
+    def secret(self, ref: SecretRef) -> Secret:
+        return self.secrets.resolve(ref)
+
+    # ---- selections ----------------------------------------------------------------------
+    def by_role(self, *roles: Role) -> list[Host]:
+        return [h for h in self.hosts.values() if h.role in roles]
+
+    def select(self, pattern: str | None) -> list[Host]:
+        """Hosts matching an Ansible `--limit` pattern (all hosts when None)."""
+        from infra.inventory.patterns import match_pattern
+
+        if not pattern:
+            return list(self.hosts.values())
+        names = match_pattern(pattern, self)
+        return [self.hosts[n] for n in names]
+
+    # ---- topology ------------------------------------------------------------------------
+    @cached_property
+    def tunnel_numbers(self) -> dict[str, int]:
+        return {t.id: t.number for t in (self.wan_vpn.tunnels if self.wan_vpn else ())}
+
+    @cached_property
+    def interfaces(self) -> dict[str, tuple[Interface, ...]]:
+        out: dict[str, list[Interface]] = defaultdict(list)
+        mask = self.pools.management.prefixlen
+        for h in self.hosts.values():
+            out[h.name].append(
+                Interface(
+                    mgmt_ifname(h.platform),
+                    "mgmt0",
+                    "mgmt",
+                    IPv4Interface(f"{h.mgmt_address}/{mask}"),
+                    description="out-of-band management",
+                )
+            )
+            if h.loopback:
+                out[h.name].append(
+                    Interface(
+                        loopback_ifname(h.platform),
+                        "lo",
+                        "loopback",
+                        h.loopback,
+                        description="router id, tunnel and BGP source",
+                    )
+                )
+        for link in self.links:
+            a_addr, b_addr = end_addresses(link.subnet)
+            for end, addr, other, other_addr in (
+                (link.a, a_addr, link.b, b_addr),
+                (link.b, b_addr, link.a, a_addr),
+            ):
+                if end.host not in self.hosts:
+                    continue
+                out[end.host].append(
+                    Interface(
+                        end.interface,
+                        lab_ifname(end.interface),
+                        link.kind,
+                        addr,
+                        other.host,
+                        other.interface,
+                        other_addr.ip,
+                        link.id,
+                        link.ospf_area,
+                        link.bgp,
+                        link.bandwidth_mbps,
+                        description=link.description or f"{link.kind} to {other.host} {other.interface}",
+                    )
+                )
+        for t in self.wan_vpn.tunnels if self.wan_vpn else ():
+            hub = self.hosts.get(self.wan_vpn.hub) if self.wan_vpn else None
+            spoke = self.hosts.get(t.spoke)
+            if not hub or not spoke:
+                continue
+            n = self.tunnel_numbers[t.id]
+            hub_addr, spoke_addr = end_addresses(t.subnet)
+            hub_if = tunnel_ifname(hub.platform, n)
+            spoke_if = tunnel_ifname(spoke.platform, 0)
+            out[hub.name].append(
+                Interface(
+                    hub_if,
+                    f"wg{n}",
+                    "tunnel",
+                    hub_addr,
+                    spoke.name,
+                    spoke_if,
+                    spoke_addr.ip,
+                    t.id,
+                    t.ospf_area,
+                    False,
+                    t.bandwidth_mbps,
+                    description=f"WAN-VPN to {spoke.name}",
+                )
+            )
+            out[spoke.name].append(
+                Interface(
+                    spoke_if,
+                    "wg0",
+                    "tunnel",
+                    spoke_addr,
+                    hub.name,
+                    hub_if,
+                    hub_addr.ip,
+                    t.id,
+                    t.ospf_area,
+                    False,
+                    t.bandwidth_mbps,
+                    description=f"WAN-VPN to hub {hub.name}",
+                )
+            )
+        for v in self.vlans:
+            gw = self.hosts.get(v.gateway)
+            if gw:
+                out[gw.name].append(
+                    Interface(
+                        svi_ifname(gw.platform, v.id),
+                        f"vlan{v.id}",
+                        "svi",
+                        gateway_address(v.subnet),
+                        link_id=f"vlan{v.id}@{v.site}",
+                        ospf_area=v.ospf_area,
+                        vlan=v.id,
+                        description=f"{v.name} ({v.unit or v.site})",
+                    )
+                )
+        for h in self.hosts.values():
+            if h.service_address is not None:
+                out[h.name].append(
+                    Interface(
+                        "eth1",
+                        "eth1",
+                        "service",
+                        h.service_address,
+                        vlan=h.service_vlan,
+                        description="service network",
+                    )
+                )
+            if h.lan is not None:
+                out[h.name].append(
+                    Interface("lan", "lo", "lan", gateway_address(h.lan), description=f"{h.site} LAN")
+                )
+        return {name: tuple(out.get(name, ())) for name in self.hosts}
+
+    @cached_property
+    def bgp_sessions(self) -> dict[str, tuple[BgpSession, ...]]:
+        out: dict[str, list[BgpSession]] = defaultdict(list)
+        for name, ifaces in self.interfaces.items():
+            for i in ifaces:
+                if i.bgp and i.peer_host and i.peer_address and i.address:
+                    peer = self.hosts[i.peer_host]
+                    if peer.bgp_asn is not None:
+                        out[name].append(
+                            BgpSession(
+                                i.peer_host,
+                                i.peer_address,
+                                i.address.ip,
+                                peer.bgp_asn,
+                                i.link_id or "",
+                                i.name,
+                            )
+                        )
+        return {n: tuple(out.get(n, ())) for n in self.hosts}
+
+    def ospf_areas(self, host: str) -> list[int]:
+        return sorted({i.ospf_area for i in self.interfaces[host] if i.ospf_area is not None})
+
+    def tunnel(self, tunnel_id: str) -> Tunnel | None:
+        return next((t for t in (self.wan_vpn.tunnels if self.wan_vpn else ()) if t.id == tunnel_id), None)
+
+    def vlans_at(self, site: str) -> list[Vlan]:
+        return [v for v in self.vlans if v.site == site]

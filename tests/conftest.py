@@ -1,0 +1,40 @@
+"""Shared test setup: the example province, its lab vault password, and the lab fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = ROOT / "inventory"
+VAULT_PASSWORD_FILE = ROOT / "lab" / "vault-password"
+SHARED = Path(os.environ.get("INFRA_SHARED", ROOT.parent / "shared"))
+
+os.environ.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(VAULT_PASSWORD_FILE))
+os.environ.setdefault("INFRA_INVENTORY", str(INVENTORY))
+
+pytest_plugins = ["tests.fixtures_lab"]
+
+
+@pytest.fixture(scope="session")
+def example_inventory():  # type: ignore[no-untyped-def]
+    from infra.inventory import load_inventory
+
+    return load_inventory(INVENTORY)
+
+
+# The lab's secrets in plain text, so tests can prove none of them is ever printed or stored.
+LAB_SECRETS = (
+    "Lab-Dev1ce-Pw-7f3k",
+    "Lab-En4ble-Sx-9q2m",
+    "Lab-Snmp-Auth-4h8w",
+    "Lab-Snmp-Priv-6t1z",
+    "Lab-Aaa-Key-3n5v",
+    "LabOspf8",
+    "Lab-Bgp-Md5-2c7x",
+    "Lab-Ntp-Key-5r9p",
+    "Lab-Vpn-Psk-8d4j",
+    "lamvien-lab-vault-2026",
+)
