@@ -16,6 +16,7 @@ from infra.inventory.models import (
     Credentials,
     Host,
     Link,
+    Platform,
     Province,
     Role,
     Site,
@@ -77,6 +78,13 @@ class Inventory:
             return list(self.hosts.values())
         names = match_pattern(pattern, self)
         return [self.hosts[n] for n in names]
+
+    def stand_in_platform(self, host: Host) -> Platform:
+        """The platform that really runs the device: in a lab province FRR plays every router and
+        switch whose production platform (cisco_ios, huawei_vrp) cannot run on this machine."""
+        if self.province.lab and host.is_network_device:
+            return Platform.FRR
+        return host.platform
 
     # ---- topology ------------------------------------------------------------------------
     @cached_property
