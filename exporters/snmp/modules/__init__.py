@@ -1,0 +1,1 @@
+"""The bundled configuration: `auths.yml` and one file per module (data, not code)."""

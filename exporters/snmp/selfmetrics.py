@@ -1,0 +1,79 @@
+"""The exporter's own metrics on /metrics (prometheus-client).
+
+With several worker processes the values live in prometheus-client's multiprocess
+files (one directory per exporter run) so /metrics shows the sum over workers,
+whichever worker answers.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+    values,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+ENV_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class SelfMetrics:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir
+        if multiprocess_dir:
+            os.environ[ENV_DIR] = multiprocess_dir
+            values.ValueClass = values.MultiProcessValue()
+        reg = CollectorRegistry(auto_describe=True)
+        self._own = reg
+        live: dict[str, Any] = {"multiprocess_mode": "livesum"} if multiprocess_dir else {}
+        last: dict[str, Any] = {"multiprocess_mode": "mostrecent"} if multiprocess_dir else {}
+        self.collection_duration = Histogram(
+            "snmp_collection_duration_seconds",
+            "Duration of collections by the SNMP exporter",
+            ["module"],
+            registry=reg,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.scrapes = Counter(
+            "snmp_exporter_scrapes", "Module scrapes by result (success or error)", ["module", "result"], registry=reg
+        )
+        self.request_errors = Counter("snmp_request_errors", "Errors in requests to the SNMP exporter", registry=reg)
+        self.malformed = Counter(
+            "snmp_exporter_malformed_replies", "SNMP replies that could not be decoded (dropped)", registry=reg
+        )
+        self.unmatched = Counter(
+            "snmp_exporter_unmatched_replies", "SNMP replies for no waiting request (late or foreign)", registry=reg
+        )
+        self.retries = Counter("snmp_exporter_request_retries", "SNMP requests sent again after a timeout", registry=reg)
+        self.auth_failures = Counter(
+            "snmp_exporter_v3_auth_failures", "SNMPv3 replies failing authentication or reporting errors", registry=reg
+        )
+        self.in_flight = Gauge("snmp_exporter_scrapes_in_flight", "Scrapes being served now", registry=reg, **live)
+        self.reload_ok = Gauge(
+            "snmp_exporter_config_last_reload_successful",
+            "Whether the last configuration reload attempt was successful.",
+            registry=reg,
+            **last,
+        )
+        self.reload_time = Gauge(
+            "snmp_exporter_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+            registry=reg,
+            **last,
+        )
+        if multiprocess_dir:
+            self.registry = CollectorRegistry()
+            MultiProcessCollector(self.registry, path=multiprocess_dir)
+        else:
+            self.registry = reg
+            ProcessCollector(registry=reg)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
