@@ -13,6 +13,8 @@ APT_PACKAGES=(
   # monitoring: the real tools the generated configuration is checked with and runs on
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
   prometheus-node-exporter
+  # servers (Ansible roles): present on the host so the lab's overlay-root servers have them
+  chrony rsyslog auditd nginx nftables ssl-cert
   # misc: graphs, the Vagrant file check, state, venv, browser for the HTML report check
   graphviz vagrant git sqlite3 python3-venv python3-dev chromium
 )
