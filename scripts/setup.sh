@@ -9,12 +9,12 @@ SHARED=${INFRA_SHARED:-$ROOT/../shared}
 APT_PACKAGES=(
   # the lab: routers, SSH, SNMP, switches, tunnels
   frr frr-snmp openssh-server openssh-client snmpd snmp libsnmp-dev gcc make
-  wireguard-tools wireguard-go openvswitch-switch iproute2 iputils-ping procps psmisc
+  wireguard-tools wireguard-go openvswitch-switch iproute2 iputils-ping procps psmisc ethtool
   # monitoring: the real tools the generated configuration is checked with and runs on
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
   prometheus-node-exporter
   # servers (Ansible roles): present on the host so the lab's overlay-root servers have them
-  chrony rsyslog auditd nginx nftables ssl-cert
+  chrony rsyslog auditd nginx nftables ssl-cert python3-apt
   # misc: graphs, the Vagrant file check, state, venv, browser for the HTML report check
   graphviz vagrant git sqlite3 python3-venv python3-dev chromium
 )
