@@ -1,0 +1,192 @@
+"""One device's deploy: backup -> diff -> push the remediation -> verify -> confirm -> save.
+
+Any failure after the push, a failed verification or an expired revert timer restores the
+backup taken at the start (the config read by `compare()`); the startup config is only written
+once the change is confirmed, so a device rebooting mid-change comes back with its last good
+config. If the restore itself fails (device unreachable for `restore_window_s`), the result
+says the device needs attention.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.deploy.lock import DeviceBusy, device_lock
+from infra.deploy.options import DeployOptions, IntentFn, Progress
+from infra.deploy.targets import target_for
+from infra.deploy.verify import intended_neighbours, missing_neighbours, up_addresses
+from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver, driver_for
+from infra.drivers.configtree import Change, compare
+from infra.inventory import Inventory
+from infra.inventory.models import Host
+from infra.results import Result
+
+DriverFactory = Callable[[DeviceTarget], Driver]
+
+
+def default_factory(target: DeviceTarget) -> Driver:
+    return driver_for(target.platform)(target)
+
+
+class VerificationFailed(Exception):
+    pass
+
+
+@dataclass
+class DeviceJob:
+    inv: Inventory
+    host: Host
+    intent: IntentFn
+    options: DeployOptions
+    locks_dir: Path
+    batch: frozenset[str] = frozenset()
+    deployed_ok: set[str] = field(default_factory=set)  # shared across the run's threads
+    failed: set[str] = field(default_factory=set)
+    factory: DriverFactory = default_factory
+    progress: Progress | None = None
+
+
+@dataclass
+class DeviceOutcome:
+    result: Result
+    before: str | None = None  # masked running config at the start
+    after: str | None = None  # masked running config at the end
+
+
+def _step(job: DeviceJob, result: Result, step: str) -> None:
+    result.task = step
+    if job.progress:
+        job.progress(job.host.name, step)
+
+
+def deploy_device(job: DeviceJob) -> DeviceOutcome:
+    host = job.host.name
+    mask = job.inv.secrets.mask
+    result = Result(host)
+    out = DeviceOutcome(result)
+    t0 = time.monotonic()
+    try:
+        with device_lock(job.locks_dir, host, "check" if job.options.check else "deploy"):
+            _run(job, out)
+    except DeviceBusy as exc:
+        result.failed, result.message = True, str(exc)
+    except ConnectionFailed as exc:
+        result.unreachable, result.message = True, mask(str(exc))
+    except Exception as exc:
+        result.failed = True
+        result.message = mask(str(exc)) or type(exc).__name__
+        result.exception = mask(f"{type(exc).__name__}: {exc}")
+    result.duration_s = time.monotonic() - t0
+    if job.progress:
+        job.progress(host, f"done:{result.status.value}")
+    return out
+
+
+def _run(job: DeviceJob, out: DeviceOutcome) -> None:
+    inv, host, result, opts = job.inv, job.host, out.result, job.options
+    mask = inv.secrets.mask
+    session_log = opts.session_log_dir / f"{host.name}.log" if opts.session_log_dir else None
+    target = target_for(inv, host, session_log)
+    _step(job, result, "render")
+    intended = job.intent(inv, host)
+    _step(job, result, "connect")
+    drv = job.factory(target)
+    drv.open()
+    try:
+        _step(job, result, "backup")
+        drv.load_candidate(intended)
+        change = drv.compare()
+        out.before = mask(drv.before or "")
+        result.diff = mask(change.diff)
+        result.details["remediation"] = [mask(line) for line in change.remediation]
+        if change.empty:
+            result.message = "no changes"
+            out.after = out.before
+            return
+        result.changed = True
+        if opts.check:
+            result.message = f"{len(change.remediation)} lines would be sent"
+            return
+        expected = intended_neighbours(inv, host.name)
+        pre_up = up_addresses(drv.show) if expected else {"ospf": set(), "bgp": set()}
+        _step(job, result, "push")
+        try:
+            drv.commit(change, revert_in=opts.confirm_timeout_s)
+            _step(job, result, "verify")
+            _verify(job, drv, target, intended, pre_up)
+            _step(job, result, "confirm")
+            drv.confirm()
+        except Exception as exc:
+            reason = mask(str(exc)) or type(exc).__name__
+            _restore(job, drv, out, reason)
+            return
+        _step(job, result, "save")
+        drv.save()
+        out.after = mask(drv.get_running_config())
+        result.message = f"{len(change.remediation)} lines applied and verified"
+        job.deployed_ok.add(host.name)
+    finally:
+        drv.close()
+
+
+def _verify(
+    job: DeviceJob, drv: Driver, target: DeviceTarget, intended: str, pre_up: dict[str, set[str]]
+) -> None:
+    inv, host = job.inv, job.host.name
+    problems: list[str] = []
+    left: Change = compare(drv.platform, drv.get_running_config(), intended)
+    if not left.empty:
+        shown = "; ".join(inv.secrets.mask(line.strip()) for line in left.remediation[:5])
+        problems.append(f"drift left after the push ({len(left.remediation)} lines: {shown})")
+    expected = [
+        n
+        for n in intended_neighbours(inv, host)
+        if n.peer_host in job.batch or n.peer_host in job.deployed_ok or n.address in pre_up[n.protocol]
+    ]
+    if expected:
+        missing = missing_neighbours(drv.show, expected, job.options.converge_wait_s)
+        missing = [n for n in missing if n.peer_host not in job.failed]  # far end failed: not our fault
+        if missing:
+            problems.append(
+                f"not up {job.options.converge_wait_s:g}s after the push: " + ", ".join(map(str, missing))
+            )
+    probe = job.factory(target)
+    try:
+        probe.open()
+    except ConnectionFailed as exc:
+        problems.append(f"management address unreachable after the push: {exc}")
+    finally:
+        probe.close()
+    if problems:
+        raise VerificationFailed("verification failed: " + "; ".join(problems))
+
+
+def _restore(job: DeviceJob, drv: Driver, out: DeviceOutcome, reason: str) -> None:
+    result, mask = out.result, job.inv.secrets.mask
+    _step(job, result, "rollback")
+    result.task = "rollback"
+    deadline = time.monotonic() + job.options.restore_window_s
+    last = ""
+    while True:
+        try:
+            drv.reconnect()
+            drv.rollback()
+            out.after = mask(drv.get_running_config())
+            result.rolled_back = True
+            result.changed = False
+            result.message = f"{reason}; restored the backup taken before the push"
+            return
+        except Exception as exc:
+            last = mask(f"{type(exc).__name__}: {exc}")
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(2.0)
+    result.failed = True
+    result.details["needs_attention"] = True
+    result.message = (
+        f"NEEDS ATTENTION: {reason}; restoring the backup failed for "
+        f"{job.options.restore_window_s:g}s ({last}); the backup is in the backup repository"
+    )

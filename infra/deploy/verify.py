@@ -1,0 +1,82 @@
+"""Verification after a push: no drift left, the adjacencies the intent implies are up.
+
+Expected OSPF neighbours come from `inv.interfaces` (every interface with an OSPF area and a
+routing peer), expected BGP sessions from `inv.bgp_sessions`. A deploy never demands an
+adjacency whose far end it has not configured: a neighbour is required when its peer is
+deployed in the same batch, was deployed earlier in this run, or was already up before the push.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infra.inventory import Inventory
+from infra.inventory.models import ROUTING_ROLES
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    protocol: str  # "ospf" | "bgp"
+    peer_host: str
+    address: str  # the neighbour's address on the shared link
+    interface: str
+
+    def __str__(self) -> str:
+        return f"{self.protocol.upper()} neighbour {self.peer_host} ({self.address} on {self.interface})"
+
+
+def intended_neighbours(inv: Inventory, host: str) -> list[Neighbour]:
+    out: list[Neighbour] = []
+    for i in inv.interfaces[host]:
+        if i.ospf_area is None or not i.peer_host or i.peer_address is None:
+            continue
+        peer = inv.hosts.get(i.peer_host)
+        if peer and peer.role in ROUTING_ROLES and peer.is_network_device:
+            out.append(Neighbour("ospf", i.peer_host, str(i.peer_address), i.name))
+    for s in inv.bgp_sessions[host]:
+        peer = inv.hosts.get(s.peer_host)
+        if peer and peer.is_network_device:
+            out.append(Neighbour("bgp", s.peer_host, str(s.peer_address), s.interface))
+    return out
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return {}
+
+
+def up_addresses(show: Callable[[str], str]) -> dict[str, set[str]]:
+    """Neighbour addresses in Full (OSPF) or Established (BGP) state, from FRR's JSON."""
+    ospf: set[str] = set()
+    data = _json(show("show ip ospf neighbor json"))
+    for entries in (data.get("neighbors") or {}).values():
+        for n in entries if isinstance(entries, list) else [entries]:
+            state = str(n.get("nbrState") or n.get("state") or "")
+            if state.startswith("Full"):
+                ospf.add(str(n.get("ifaceAddress") or n.get("address") or ""))
+    bgp: set[str] = set()
+    data = _json(show("show bgp summary json"))
+    for af in data.values() if isinstance(data, dict) else ():
+        for addr, p in ((af or {}).get("peers") or {}).items() if isinstance(af, dict) else ():
+            if str(p.get("state", "")) == "Established":
+                bgp.add(addr)
+    return {"ospf": ospf, "bgp": bgp}
+
+
+def missing_neighbours(
+    show: Callable[[str], str], expected: list[Neighbour], wait_s: float, poll_s: float = 0.5
+) -> list[Neighbour]:
+    """The expected neighbours still not up after waiting up to `wait_s` seconds."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        up = up_addresses(show)
+        missing = [n for n in expected if n.address not in up[n.protocol]]
+        if not missing or time.monotonic() >= deadline:
+            return missing
+        time.sleep(poll_s)

@@ -1,0 +1,109 @@
+"""Configuration as a tree (hier_config): remediation, rollback and drift between two texts.
+
+Remediation is the tree difference running -> intended; rollback is intended -> running. Platform
+quirks are declarative hier_config rules. hier_config 3.7 ships Cisco IOS and Huawei VRP drivers
+but no FRR one, so `FrrRules` below declares FRR's: vtysh's `exit`/`exit-address-family`
+section ends, the banner lines of `show running-config`, and which commands replace their
+previous value in place (hostname, router-id, OSPF timers) rather than adding a second line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hier_config import HConfig, MatchRule, Platform, get_hconfig, get_hconfig_driver
+from hier_config.models import IdempotentCommandsRule, PerLineSubRule, SectionalExitingRule
+from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
+
+
+def _m(*prefixes: str) -> tuple[MatchRule, ...]:
+    return tuple(MatchRule(startswith=p) for p in prefixes)
+
+
+class FrrRules(HConfigDriverBase):
+    """hier_config rules for FRR's vtysh (8.x)."""
+
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        idempotent = [
+            ("hostname ",),
+            ("log syslog",),
+            ("interface ", "description "),
+            ("interface ", "bandwidth "),
+            ("interface ", "ip ospf hello-interval "),
+            ("interface ", "ip ospf dead-interval "),
+            ("interface ", "ip ospf cost "),
+            ("interface ", "ip ospf network "),
+            ("interface ", "ip ospf area "),
+            ("router ospf", "ospf router-id "),
+            ("router ospf", "auto-cost reference-bandwidth "),
+            ("router bgp ", "bgp router-id "),
+            ("router bgp ", "timers bgp "),
+        ]
+        return HConfigDriverRules(
+            sectional_exiting=[
+                SectionalExitingRule(
+                    match_rules=_m("router bgp", "address-family"), exit_text="exit-address-family"
+                ),
+            ],
+            per_line_sub=[
+                PerLineSubRule(search=r"^Building configuration.*", replace=""),
+                PerLineSubRule(search=r"^Current configuration.*", replace=""),
+                PerLineSubRule(search=r"^frr (version|defaults) .*", replace=""),
+                PerLineSubRule(search=r"^\s*!.*", replace=""),
+                PerLineSubRule(search=r"^end$", replace=""),
+                PerLineSubRule(search=r"^\s*exit(-address-family|-vrf)?$", replace=""),
+            ],
+            idempotent_commands=[IdempotentCommandsRule(match_rules=_m(*p)) for p in idempotent],
+        )
+
+
+def tree_driver(platform: str) -> HConfigDriverBase:
+    if platform == "frr":
+        return FrrRules()
+    if platform == "cisco_ios":
+        return get_hconfig_driver(Platform.CISCO_IOS)
+    if platform == "huawei_vrp":
+        return get_hconfig_driver(Platform.HUAWEI_VRP)
+    raise ValueError(f"no configuration-tree rules for platform {platform!r}")
+
+
+def parse(platform: str, text: str) -> HConfig:
+    return get_hconfig(tree_driver(platform), text)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What it takes to go from running to intended, and back."""
+
+    remediation: tuple[str, ...]  # lines to send in config mode, indented as on the device
+    rollback: tuple[str, ...]
+    diff: str  # unified diff running -> intended, in tree order
+
+    @property
+    def empty(self) -> bool:
+        return not self.remediation
+
+
+def _lines(config: HConfig) -> tuple[str, ...]:
+    return tuple(config.dump_simple(sectional_exiting=True))
+
+
+def compare(platform: str, running: str, intended: str) -> Change:
+    run, want = parse(platform, running), parse(platform, intended)
+    remediation = run.config_to_get_to(want).set_order_weight()
+    rollback = want.config_to_get_to(run, HConfig(run.driver)).set_order_weight()
+    diff = "\n".join(run.unified_diff(want))
+    return Change(_lines(remediation), _lines(rollback), diff)
+
+
+def same(platform: str, a: str, b: str) -> bool:
+    """True when two configs are equal as trees (ignoring banners, comments and order)."""
+    return not compare(platform, a, b).remediation
+
+
+def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> str:
+    """Running config after `lines` are applied (hier_config's model of the device)."""
+    run = parse(platform, running)
+    future = run.future(parse(platform, "\n".join(lines)))
+    return "\n".join(future.dump_simple())

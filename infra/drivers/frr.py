@@ -1,0 +1,50 @@
+"""FRR over SSH into vtysh (the lab's routers, and FRR boxes in production).
+
+Netmiko drives vtysh as a thin subclass of its Cisco IOS base (LAB.md): no `terminal width`
+(vtysh answers `% Unknown command`), `write memory` to save, command verification forced on
+(`cmd_verify=True`, `bypass_commands=""`) so a `banner` line cannot switch a whole push to
+blind writes, and an error pattern so a rejected line fails the push.
+
+FRR has no commit-confirm. `commit(revert_in=...)` is emulated: the driver keeps the running
+config read by `compare()` and a timer; unless `confirm()` comes in time, it reconnects and
+pushes the tree difference back to that config. If the device stays unreachable, the revert
+fails and the deploy reports the host as needing attention.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from netmiko.cisco.cisco_ios import CiscoIosBase
+
+from infra.drivers.base import register
+from infra.drivers.netmiko_session import NetmikoDriver
+
+
+class VtyshConnection(CiscoIosBase):
+    def session_preparation(self) -> None:
+        self._test_channel_read(pattern=r"[>#]")
+        self.set_base_prompt()
+        self.disable_paging(command="terminal length 0")
+
+    def save_config(
+        self, cmd: str = "write memory", confirm: bool = False, confirm_response: str = ""
+    ) -> str:
+        return self._send_command_str(cmd, read_timeout=60.0)
+
+    def check_enable_mode(self, check_string: str = "#") -> bool:
+        return True
+
+
+@register
+class FrrDriver(NetmikoDriver):
+    platform: ClassVar[str] = "frr"
+    connection_class = VtyshConnection
+
+    def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:
+        self._send_config(list(lines))
+
+    def save(self) -> None:
+        with self._lock:
+            out: str = self._call("write memory", self.conn.save_config)
+            self._check_rejected(out)

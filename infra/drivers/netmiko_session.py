@@ -1,0 +1,120 @@
+"""What the Netmiko drivers share: connecting, masked session logs, pushing with verification."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+from netmiko import BaseConnection
+from netmiko.exceptions import (
+    ConfigInvalidException,
+    NetmikoAuthenticationException,
+    NetmikoTimeoutException,
+)
+from netmiko.session_log import SessionLog
+
+from infra.drivers.base import (
+    CommandRejected,
+    ConnectionFailed,
+    DeviceTarget,
+    Driver,
+    DriverError,
+    kwargs_of,
+)
+
+
+class NetmikoDriver(Driver):
+    """A driver over one Netmiko connection; subclasses name the class and the error pattern."""
+
+    connection_class: type[BaseConnection]
+    error_pattern: str = r"% Unknown command|% Invalid|% Ambiguous|% Incomplete"
+    show_running: str = "show running-config"
+
+    def __init__(self, target: DeviceTarget) -> None:
+        super().__init__(target)
+        self.conn: Any = None
+
+    def open(self) -> None:
+        kwargs = kwargs_of(self.target)
+        if self.target.session_log is not None:
+            no_log = {f"s{i}": v for i, v in enumerate(self.target.hidden) if v}
+            no_log["password"] = kwargs["password"]
+            log = SessionLog(file_name=str(self.target.session_log), file_mode="append", no_log=no_log)
+            log.open()
+            kwargs["session_log"] = log
+        try:
+            self.conn = self.connection_class(**kwargs)
+        except NetmikoAuthenticationException as exc:
+            raise ConnectionFailed(self._masked(f"{self.target.host}: login refused: {exc}")) from None
+        except (NetmikoTimeoutException, OSError, EOFError) as exc:
+            raise ConnectionFailed(self._masked(f"{self.target.host}: unreachable: {exc}")) from None
+        except Exception as exc:  # paramiko's SSHException and friends
+            raise ConnectionFailed(
+                self._masked(f"{self.target.host}: cannot open a session: {type(exc).__name__}: {exc}")
+            ) from None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):  # a dead session is closed already
+                self.conn.disconnect()
+            self.conn = None
+
+    def is_alive(self) -> bool:
+        try:
+            return self.conn is not None and bool(self.conn.is_alive())
+        except Exception:
+            return False
+
+    def _masked(self, text: str) -> str:
+        text = self.target.mask(text)
+        for value in self.target.hidden:
+            if value:
+                text = text.replace(value, "<secret>")
+        return text
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.conn is None:
+            raise DriverError(f"{self.target.host}: no session (open() first)")
+        try:
+            return fn(*args, **kwargs)
+        except DriverError:
+            raise
+        except ConfigInvalidException as exc:
+            msg = f"{self.target.host}: the device rejected a line: {exc}"
+            raise CommandRejected(self._masked(msg)) from None
+        except (OSError, EOFError) as exc:
+            msg = f"{self.target.host}: session lost during {what}: {exc}"
+            raise ConnectionFailed(self._masked(msg)) from None
+        except Exception as exc:
+            raise DriverError(
+                self._masked(f"{self.target.host}: {what} failed: {type(exc).__name__}: {exc}")
+            ) from None
+
+    def get_running_config(self) -> str:
+        with self._lock:
+            out: str = self._call("reading the running config", self.conn.send_command, self.show_running)
+            return out
+
+    def show(self, command: str) -> str:
+        with self._lock:
+            out: str = self._call(command, self.conn.send_command, command)
+            return out
+
+    def _send_config(self, lines: list[str], **extra: Any) -> str:
+        out: str = self._call(
+            "configuration",
+            self.conn.send_config_set,
+            [line.strip() for line in lines if line.strip()],
+            cmd_verify=True,
+            bypass_commands="",
+            error_pattern=self.error_pattern,
+            read_timeout=max(30.0, self.target.timeout),
+            **extra,
+        )
+        return out
+
+    def _check_rejected(self, output: str) -> None:
+        m = re.search(self.error_pattern, output)
+        if m:
+            raise CommandRejected(self._masked(f"{self.target.host}: the device rejected a line: {output}"))
