@@ -8,8 +8,12 @@ from pathlib import Path
 import click
 
 from infra import __version__
+from infra.cli.audit_cmd import audit_cmd
 from infra.cli.common import Context
+from infra.cli.deploy_cmd import deploy_cmd
+from infra.cli.history_cmd import history_cmd
 from infra.cli.inventory_cmd import inventory_group
+from infra.cli.render_cmd import render_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,6 +38,10 @@ def cli(ctx: click.Context, inventory_path: Path, limit: str | None, fmt: str) -
 
 
 cli.add_command(inventory_group)
+cli.add_command(deploy_cmd)
+cli.add_command(audit_cmd)
+cli.add_command(history_cmd)
+cli.add_command(render_cmd)
 
 
 def main() -> None:

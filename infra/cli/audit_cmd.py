@@ -1,0 +1,62 @@
+"""`infra audit`: drift between intended and running configs (and, later, compliance).
+
+Exit codes: 0 nothing found, 1 a device could not be read, 2 bad input, 3 drift found.
+Each kind of audit contributes `Check`s (infra/audit/report.py); the rendering is shared.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from infra.audit.drift import audit_drift
+from infra.audit.report import Check, render
+from infra.cli.common import Context, UsageFailure, handle_errors, pass_ctx
+from infra.state import StatePaths
+
+EXIT_OK, EXIT_ERROR, EXIT_FOUND = 0, 1, 3
+
+
+def exit_code(checks: list[Check]) -> int:
+    if any(c.status == "error" for c in checks):
+        return EXIT_ERROR
+    return EXIT_FOUND if any(c.status == "fail" for c in checks) else EXIT_OK
+
+
+@click.command("audit")
+@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
+@click.option("--offline", is_flag=True, help="compare against the latest backups instead of the devices")
+@click.option("-f", "--forks", type=click.IntRange(1, 500), default=25, show_default=True)
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]), default=None)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="write the report here")
+@pass_ctx
+@handle_errors
+def audit_cmd(
+    ctx: Context,
+    limit: str | None,
+    offline: bool,
+    forks: int,
+    state_dir: Path | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Report, per device, the difference between intended and running configuration."""
+    fmt = fmt or ctx.fmt
+    inv = ctx.inventory()
+    hosts = ctx.selected(limit)
+    checks = audit_drift(inv, hosts, StatePaths.from_env(state_dir), offline=offline, forks=forks)
+    if not checks:
+        raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no network device")
+    text = render(checks, fmt, {"mode": "offline" if offline else "online"})
+    if output:
+        output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+    else:
+        click.echo(text)
+    if fmt == "table" and not output:
+        for c in checks:
+            if c.detail:
+                click.echo(f"\n--- {c.host}\n{c.detail}")
+    sys.exit(exit_code(checks))

@@ -1,0 +1,145 @@
+"""`infra deploy`: push intended configs to network devices, safely. Exit codes:
+
+0 success (or nothing to change), 1 a device failed / was rolled back / is unreachable,
+2 bad input, 3 changes pending (`--check`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx
+from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse_duration
+from infra.deploy.options import Progress, batches
+from infra.state import StatePaths
+
+
+def progress_printer(enabled: bool) -> Progress | None:
+    """Per-device progress lines on stderr (a terminal only; never in JSON mode)."""
+    if not enabled:
+        return None
+
+    def show(host: str, step: str) -> None:
+        if step.startswith("done:"):
+            click.echo(f"  {host:<24} {step[5:]}", err=True)
+        elif step in ("push", "verify", "rollback"):
+            click.echo(f"  {host:<24} {step} ...", err=True)
+
+    return show
+
+
+def print_report(report: DeployReport, show_diff: bool) -> None:
+    for r in report.results.results.values():
+        line = f"{r.status.value:<12} {r.host:<24} {r.duration_s:6.1f}s  {r.message}"
+        click.secho(line, fg={"ok": None, "changed": "yellow", "skipped": "cyan"}.get(r.status.value, "red"))
+        if show_diff and r.diff:
+            click.echo("    --- diff (running -> intended)")
+            click.echo("\n".join("    " + x for x in r.diff.splitlines()))
+            click.echo("    --- remediation")
+            click.echo("\n".join("    " + x for x in r.details.get("remediation", [])))
+    c = report.results.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in c.items() if n)
+    click.echo(
+        f"run {report.run_id}: {summary or 'no hosts'}" + (f" [{report.stopped}]" if report.stopped else "")
+    )
+    if report.backup_commit:
+        click.echo(f"backups: commit {report.backup_commit[:12]}")
+
+
+@click.command("deploy")
+@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
+@click.option(
+    "--check", is_flag=True, help="touch nothing: show what would change (exit 3 if anything would)"
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="show the unified diff and the remediation per device"
+)
+@click.option("-f", "--forks", type=click.IntRange(1, 500), default=25, show_default=True)
+@click.option("--serial", default=None, help="batch size: N devices or N% of them per batch")
+@click.option(
+    "--max-fail-percentage",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="stop starting devices once more than P% of a batch failed",
+)
+@click.option(
+    "--confirm-timeout",
+    default="2m",
+    show_default=True,
+    help="revert timer: unconfirmed changes are rolled back after this long (90s, 2m)",
+)
+@click.option("--comment", default="", help="why: stored in the journal and the backup commit")
+@click.option("--only", type=click.Choice(["all", "network", "servers"]), default="all", show_default=True)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="journal, backups and locks (default $INFRA_STATE_DIR or ./state)",
+)
+@click.option(
+    "--session-log-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="write each device's Netmiko session log here (secrets masked)",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
+@pass_ctx
+@handle_errors
+def deploy_cmd(
+    ctx: Context,
+    limit: str | None,
+    check: bool,
+    show_diff: bool,
+    forks: int,
+    serial: str | None,
+    max_fail_percentage: float | None,
+    confirm_timeout: str,
+    comment: str,
+    only: str,
+    state_dir: Path | None,
+    session_log_dir: Path | None,
+    fmt: str | None,
+) -> None:
+    """Back up, diff, push only the remediation, verify, confirm and save, device by device in
+    parallel; anything that fails after the push is restored from the backup automatically."""
+    fmt = fmt or ctx.fmt
+    try:
+        options = DeployOptions(
+            check=check,
+            diff=show_diff,
+            forks=forks,
+            serial=serial,
+            max_fail_percentage=max_fail_percentage,
+            confirm_timeout_s=parse_duration(confirm_timeout),
+            comment=comment,
+            session_log_dir=session_log_dir,
+            command="infra " + " ".join(sys.argv[1:]),
+        )
+        batches(["probe"], serial)  # validate --serial before touching anything
+    except OptionError as exc:
+        raise UsageFailure(str(exc)) from None
+    inv = ctx.inventory()
+    hosts = ctx.selected(limit)
+    if only == "network":
+        hosts = [h for h in hosts if h.is_network_device]
+    elif only == "servers":
+        hosts = [h for h in hosts if not h.is_network_device]
+    if not hosts:
+        raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no host to deploy")
+    if session_log_dir:
+        session_log_dir.mkdir(parents=True, exist_ok=True)
+    report = deploy(
+        inv,
+        hosts,
+        options,
+        StatePaths.from_env(state_dir),
+        progress=progress_printer(fmt != "json" and sys.stderr.isatty()),
+    )
+    if fmt == "json":
+        emit_json(report.as_dict())
+    else:
+        print_report(report, show_diff)
+    sys.exit(report.exit_code)

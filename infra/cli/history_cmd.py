@@ -1,0 +1,73 @@
+"""`infra history [HOST]`: the journal of runs, or one device's outcomes run by run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from infra.cli.common import Context, emit_json, pass_ctx, table
+from infra.journal import Journal
+from infra.state import StatePaths
+
+
+@click.command("history")
+@click.argument("host", required=False)
+@click.option("-n", "--last", "limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--diff", "show_diff", is_flag=True, help="show each device's diff (HOST only)")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
+@pass_ctx
+def history_cmd(
+    ctx: Context, host: str | None, limit: int, show_diff: bool, state_dir: Path | None, fmt: str | None
+) -> None:
+    """Who ran what, when, and what happened (all runs; or HOST's results with their diffs)."""
+    fmt = fmt or ctx.fmt
+    paths = StatePaths.from_env(state_dir)
+    if not paths.journal.exists():
+        click.echo(f"no journal yet at {paths.journal}", err=True)
+        return
+    journal = Journal(paths.journal)
+    if host:
+        entries = journal.device_history(host, limit)
+        if fmt == "json":
+            emit_json([e.as_dict() for e in entries])
+            return
+        rows = [
+            {
+                "when": e.finished,
+                "run": e.run_id,
+                "user": e.user,
+                "status": e.status,
+                "took": f"{e.duration_s:.1f}s",
+                "message": e.message,
+                "comment": e.comment,
+            }
+            for e in entries
+        ]
+        click.echo(table(rows))
+        if show_diff:
+            for e in entries:
+                if e.diff:
+                    click.echo(f"\n--- {e.run_id} {e.finished}\n{e.diff}")
+        return
+    runs = journal.runs(limit)
+    if fmt == "json":
+        emit_json([r.__dict__ for r in runs])
+        return
+    click.echo(
+        table(
+            [
+                {
+                    "started": r.started,
+                    "run": r.id,
+                    "user": r.user,
+                    "status": r.status,
+                    "hosts": ", ".join(f"{n} {k}" for k, n in r.counts.items() if n),
+                    "command": r.command,
+                    "comment": r.comment,
+                }
+                for r in runs
+            ]
+        )
+    )
