@@ -11,7 +11,12 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+try:  # cryptography >= 47 keeps CFB among the "decrepit" modes
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+except ImportError:  # pragma: no cover - older cryptography
+    from cryptography.hazmat.primitives.ciphers.modes import CFB  # type: ignore[assignment]
 
 from . import ber
 
@@ -96,7 +101,7 @@ def _next_salt() -> bytes:
 
 
 def _aes(key: bytes, iv: bytes, data: bytes, encrypt: bool) -> bytes:
-    cipher = Cipher(algorithms.AES(key), modes.CFB(iv))
+    cipher = Cipher(algorithms.AES(key), CFB(iv))
     ctx = cipher.encryptor() if encrypt else cipher.decryptor()
     return ctx.update(data) + ctx.finalize()
 
