@@ -1,0 +1,1 @@
+"""Audit: drift (intended vs running) and compliance (security baseline), reported alike."""
