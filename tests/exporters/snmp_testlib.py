@@ -288,7 +288,7 @@ LINE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
-UNESCAPE_RE = re.compile(r"\\\\(.)")
+UNESCAPE_RE = re.compile(r"\\(.)")
 
 
 def _unescape(m: re.Match[str]) -> str:
