@@ -1,0 +1,102 @@
+"""`infra monitoring`: render Prometheus/Alertmanager/Grafana configuration, run it locally."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
+from infra.monitoring import RenderOptions, render_monitoring, write_monitoring
+
+DURATION = re.compile(r"^\d+[sm]$")
+HOST_PORT = re.compile(r"^[\w.-]+:\d{1,5}$")
+
+
+def _check(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.match(value):
+        raise UsageFailure(f"{what}: {value!r} is not valid")
+    return value
+
+
+@click.group("monitoring")
+def monitoring_group() -> None:
+    """Monitoring as code: Prometheus, Alertmanager, rules and dashboards from the inventory."""
+
+
+@monitoring_group.command("render")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="output directory"
+)
+@click.option(
+    "--shards", default=1, show_default=True, type=click.IntRange(1, 256), help="Prometheus shards (hashmod)"
+)
+@click.option(
+    "--snmp-exporter", default="127.0.0.1:9116", show_default=True, help="HOST:PORT of infra-snmp-exporter"
+)
+@click.option(
+    "--blackbox-exporter",
+    default="127.0.0.1:9115",
+    show_default=True,
+    help="HOST:PORT of the blackbox exporter",
+)
+@click.option(
+    "--wan-prober",
+    default=None,
+    help="HOST:PORT of the blackbox exporter probing WAN-VPN endpoints [blackbox]",
+)
+@click.option("--alertmanager", default="127.0.0.1:9093", show_default=True, help="HOST:PORT of Alertmanager")
+@click.option("--scrape-interval", default="30s", show_default=True)
+@click.option(
+    "--webhook-url", default="http://127.0.0.1:9095/alerts", show_default=True, help="on-call webhook"
+)
+@click.option("--email-to", default=None, help="on-call e-mail [noc@<province domain>]")
+@click.option("--runbook-base", default="docs/runbooks", show_default=True, help="URL prefix of the runbooks")
+@click.option("--fast-alerts", is_flag=True, hidden=True, help="lab tests and demos: every for: is 5s")
+@pass_ctx
+@handle_errors
+def render_cmd(
+    ctx: Context,
+    out: Path,
+    shards: int,
+    snmp_exporter: str,
+    blackbox_exporter: str,
+    wan_prober: str | None,
+    alertmanager: str,
+    scrape_interval: str,
+    webhook_url: str,
+    email_to: str | None,
+    runbook_base: str,
+    fast_alerts: bool,
+) -> None:
+    """Write prometheus.yml (or N shards + a global view), file_sd targets, rules, alertmanager.yml,
+    exporter configs and Grafana dashboards into OUT."""
+    for value, what in ((snmp_exporter, "--snmp-exporter"), (blackbox_exporter, "--blackbox-exporter"),
+                        (alertmanager, "--alertmanager"), (wan_prober or "x:1", "--wan-prober")):  # fmt: skip
+        _check(value, HOST_PORT, what)
+    _check(scrape_interval, DURATION, "--scrape-interval")
+    opts = RenderOptions(
+        snmp_exporter=snmp_exporter,
+        blackbox_exporter=blackbox_exporter,
+        wan_prober=wan_prober,
+        alertmanager=alertmanager,
+        scrape_interval=scrape_interval,
+        evaluation_interval=scrape_interval,
+        shards=shards,
+        webhook_url=webhook_url,
+        email_to=email_to,
+        runbook_base=runbook_base,
+        fast_alerts=fast_alerts,
+    )
+    rendered = render_monitoring(ctx.inventory(), opts)
+    try:
+        write_monitoring(rendered, out)
+    except OSError as exc:
+        raise UsageFailure(f"{out}: cannot write: {exc.strerror}") from None
+    rows = [{"file": p, "bytes": n} for p, n in sorted(rendered.sizes().items())]
+    if ctx.fmt == "json":
+        emit_json({"out": str(out), "files": rows})
+    else:
+        click.echo(table(rows))
+        click.echo(f"\n{len(rows)} files written to {out}")

@@ -1,0 +1,146 @@
+"""alertmanager.yml: routes by severity and site, receivers, and inhibition from the topology."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from infra.inventory import Inventory
+from infra.inventory.models import SiteKind
+from infra.monitoring.dependencies import sites_behind
+from infra.monitoring.options import RenderOptions
+
+Config = dict[str, Any]
+CENTRAL_SITE_KINDS = (SiteKind.DATA_CENTRE, SiteKind.CAMPUS, SiteKind.CARRIER)
+# Alerts a site's power event explains (the power alerts themselves still page).
+POWER_EXPLAINS = (
+    "InfraDeviceUnreachable|InfraServerDown|InfraServiceProbeFailing|InfraSnmpScrapeFailing|InfraLinkDown"
+)
+# Alerts a WAN link down explains on the hub side of the same link.
+WAN_EXPLAINS = "InfraWanEndpointUnreachable|InfraWanLinkFlapping|InfraOspfNeighbourDown|InfraBgpPeerDown"
+
+
+SLUG = re.compile(r"^[\w-]+$")
+
+
+def _any_of(values: set[str] | list[str]) -> str:
+    """An RE2 alternation; inventory names are slugs, anything else is escaped."""
+    return "|".join(v if SLUG.match(v) else re.escape(v) for v in sorted(values))
+
+
+def receivers(inv: Inventory, opts: RenderOptions) -> list[Config]:
+    email_to = opts.email_to or f"noc@{inv.province.domain}"
+    webhook = [{"url": opts.webhook_url, "send_resolved": True}]
+
+    def email(to: str) -> list[Config]:
+        return [{"to": to, "send_resolved": True}]
+
+    return [
+        {"name": "oncall-dc", "webhook_configs": webhook, "email_configs": email(email_to)},
+        {"name": "oncall-wan", "webhook_configs": webhook, "email_configs": email(email_to)},
+        {"name": "tickets", "webhook_configs": webhook, "email_configs": email(email_to)},
+        {"name": "blackhole"},
+    ]
+
+
+def route(inv: Inventory, opts: RenderOptions) -> Config:
+    central = [n for n, s in inv.sites.items() if s.kind in CENTRAL_SITE_KINDS]
+    fast = opts.fast_alerts
+    timing = (
+        {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1m"}
+        if fast
+        else {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
+    )
+    return {
+        "receiver": "tickets",
+        "group_by": ["alertname", "site"],
+        **timing,
+        "routes": [
+            {
+                "matchers": ['severity="critical"', f'site=~"{_any_of(central)}"'],
+                "receiver": "oncall-dc",
+                "group_by": ["alertname", "site", "host"],
+            },
+            {
+                "matchers": ['severity="critical"'],
+                "receiver": "oncall-wan",
+                "group_by": ["site", "link_id"],
+            },
+            {"matchers": ['severity="warning"'], "receiver": "tickets"},
+            {"matchers": ['severity="info"'], "receiver": "blackhole"},
+        ],
+    }
+
+
+def inhibit_rules(inv: Inventory) -> list[Config]:
+    rules: list[Config] = [
+        # A device that does not answer at all explains every other alert about it.
+        {
+            "source_matchers": ['alertname="InfraDeviceUnreachable"'],
+            "target_matchers": ['alertname!="InfraDeviceUnreachable"'],
+            "equal": ["host"],
+        },
+        {
+            "source_matchers": ['alertname="InfraServerDown"'],
+            "target_matchers": [
+                'alertname=~"InfraServiceProbeFailing|InfraServerDiskFilling|InfraServerClockDrift"'
+            ],
+            "equal": ["host"],
+        },
+        # The SNMP exporter down explains every SNMP scrape failure.
+        {
+            "source_matchers": ['alertname="InfraExporterDown"', 'exporter="snmp"'],
+            "target_matchers": ['alertname="InfraSnmpScrapeFailing"'],
+        },
+        # A WAN link down explains the other alerts about the same link.
+        {
+            "source_matchers": ['alertname="InfraWanLinkDown"'],
+            "target_matchers": [f'alertname=~"{WAN_EXPLAINS}"'],
+            "equal": ["link_id"],
+        },
+        # A site on battery does not page for each device there.
+        {
+            "source_matchers": ['alertname="InfraUpsOnBattery"'],
+            "target_matchers": [f'alertname=~"{POWER_EXPLAINS}"'],
+            "equal": ["site"],
+        },
+        # Allowable-band alerts explain the recommended-band warnings of the same sensor.
+        {
+            "source_matchers": ['alertname=~"InfraDc(Temperature|Humidity)OutsideAllowable"'],
+            "target_matchers": ['alertname=~"InfraDc(Temperature|Humidity)OutsideRecommended"'],
+            "equal": ["host"],
+        },
+    ]
+    behind = sites_behind(inv)
+    for host, sites in sorted(behind.hosts.items()):
+        rules.append(
+            {
+                "source_matchers": ['alertname="InfraDeviceUnreachable"', f'host="{host}"'],
+                "target_matchers": [f'site=~"{_any_of(sites)}"'],
+            }
+        )
+    for link_id, sites in sorted(behind.links.items()):
+        rules.append(
+            {
+                "source_matchers": [
+                    'alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"',
+                    f'link_id="{link_id}"',
+                ],
+                "target_matchers": [f'site=~"{_any_of(sites)}"'],
+            }
+        )
+    return rules
+
+
+def alertmanager_config(inv: Inventory, opts: RenderOptions) -> Config:
+    return {
+        "global": {
+            "smtp_smarthost": opts.smarthost,
+            "smtp_from": opts.email_from or f"alertmanager@{inv.province.domain}",
+            "smtp_require_tls": False,
+            "resolve_timeout": "5m",
+        },
+        "route": route(inv, opts),
+        "receivers": receivers(inv, opts),
+        "inhibit_rules": inhibit_rules(inv),
+    }

@@ -1,0 +1,52 @@
+"""What each site depends on, seen from the data centre: the topology behind inhibition.
+
+A spoke site (a department or commune) is reached over its WAN-VPN tunnel, which rides on the
+spoke CPE's carrier-access link, the carrier PE(s), the hub's carrier-access link and the hub.
+If any of those is down, every alert at the spoke site is a consequence, not a cause.
+Within a spoke site, the CPE is the gateway: the CPE down explains its neighbours' alerts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from infra.inventory import Inventory, Role
+
+
+@dataclass
+class Behind:
+    """Sites behind each upstream device and each upstream link."""
+
+    hosts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    links: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _carrier_links(inv: Inventory, host: str) -> list[tuple[str, str]]:
+    """(link_id, carrier PE) of the host's carrier-access links."""
+    return [
+        (i.link_id, i.peer_host)
+        for i in inv.interfaces.get(host, ())
+        if i.kind == "carrier_access" and i.link_id and i.peer_host
+    ]
+
+
+def sites_behind(inv: Inventory) -> Behind:
+    behind = Behind()
+    if inv.wan_vpn is None or inv.wan_vpn.hub not in inv.hosts:
+        return behind
+    hub = inv.wan_vpn.hub
+    hub_path = _carrier_links(inv, hub)
+    for t in inv.wan_vpn.tunnels:
+        spoke = inv.hosts.get(t.spoke)
+        if spoke is None:
+            continue
+        site = spoke.site
+        behind.hosts[hub].add(site)
+        behind.links[t.id].add(site)
+        for link_id, pe in hub_path + _carrier_links(inv, spoke.name):
+            behind.links[link_id].add(site)
+            behind.hosts[pe].add(site)
+        if spoke.role == Role.CPE:
+            behind.hosts[spoke.name].add(site)
+    return behind

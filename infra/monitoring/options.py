@@ -1,0 +1,36 @@
+"""What the operator chooses when rendering monitoring: where the exporters and receivers are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AUTH_PASSWORD_ENV = "INFRA_SNMP_AUTH_PASSWORD"
+PRIV_PASSWORD_ENV = "INFRA_SNMP_PRIV_PASSWORD"
+COMMUNITY_ENV = "INFRA_SNMP_COMMUNITY"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    snmp_exporter: str = "127.0.0.1:9116"  # host:port of infra-snmp-exporter
+    blackbox_exporter: str = "127.0.0.1:9115"  # host:port of the blackbox exporter in the DC
+    wan_prober: str | None = (
+        None  # blackbox exporter that probes WAN-VPN endpoints (default: blackbox_exporter)
+    )
+    alertmanager: str = "127.0.0.1:9093"
+    scrape_interval: str = "30s"
+    evaluation_interval: str = "30s"
+    shards: int = 1
+    webhook_url: str = "http://127.0.0.1:9095/alerts"
+    email_to: str | None = None  # default: noc@<province domain>
+    email_from: str | None = None  # default: alertmanager@<province domain>
+    smarthost: str = "127.0.0.1:25"
+    grafana_url: str = "http://127.0.0.1:3000"
+    runbook_base: str = "docs/runbooks"  # URL or path prefix of docs/runbooks/<Alert>.md
+    fast_alerts: bool = False  # every `for:` becomes 5s and windows shrink: lab tests and demos only
+    node_exporter_port: int = 9100
+    shard_host: str = "127.0.0.1"  # where shard i listens: shard_host:(shard_base_port + i)
+    shard_base_port: int = 9091
+
+    @property
+    def wan_prober_address(self) -> str:
+        return self.wan_prober or self.blackbox_exporter

@@ -1,0 +1,153 @@
+"""Prometheus rule files: inventory info series, recording rules and the alerts of `alerts.py`.
+
+The inventory info series (`infra_interface_info`, `infra_ospf_neighbour_info`,
+`infra_bgp_peer_info`, `infra_interface_bandwidth_bps`) are recording rules over `vector(1)`
+whose labels come from the inventory: they tell the alert rules which interface is which WAN
+link, and which OSPF/BGP neighbours must exist, without typing anything twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.inventory import Inventory
+from infra.monitoring.alerts import ALERTS, Alert
+from infra.monitoring.labels import host_labels, interface_name_on_device
+from infra.monitoring.options import RenderOptions
+from infra.monitoring.snmp_modules import ospf_neighbours, snmp_modules
+
+Rule = dict[str, Any]
+FAST_FOR = "5s"
+
+RECORDING_RULES: tuple[tuple[str, str], ...] = (
+    ("infra:interface_in_bps:rate5m", "rate(ifHCInOctets[5m]) * 8"),
+    ("infra:interface_out_bps:rate5m", "rate(ifHCOutOctets[5m]) * 8"),
+    (
+        "infra:interface_speed_bps",
+        "max by (host, ifName) (infra_interface_bandwidth_bps) "
+        "or max by (host, ifName) (ifHighSpeed > 0) * 1000000",
+    ),
+    (
+        "infra:interface_in_utilisation:ratio",
+        "infra:interface_in_bps:rate5m / on (host, ifName) group_left () infra:interface_speed_bps",
+    ),
+    (
+        "infra:interface_out_utilisation:ratio",
+        "infra:interface_out_bps:rate5m / on (host, ifName) group_left () infra:interface_speed_bps",
+    ),
+    (
+        "infra:wan_link_up",
+        "(ifOperStatus == bool 1) * on (host, ifName) group_left (link_id, link_kind, peer_host, peer_site) "
+        'infra_interface_info{link_kind=~"tunnel|carrier_access"}',
+    ),
+    ("infra:wan_link_availability:ratio_1d", "avg_over_time(infra:wan_link_up[1d])"),
+    ("infra:site_devices_up:ratio", 'avg by (site) (probe_success{job="icmp"})'),
+)
+
+
+def _info(record: str, labels: dict[str, str], value: str = "1") -> Rule:
+    return {"record": record, "expr": f"vector({value})", "labels": {k: v for k, v in labels.items() if v}}
+
+
+def inventory_rules(inv: Inventory) -> list[Rule]:
+    rules: list[Rule] = []
+    for h in inv.hosts.values():
+        modules = snmp_modules(inv, h)
+        if "if_mib" not in modules:
+            continue
+        base = host_labels(inv, h)
+        for i in inv.interfaces[h.name]:
+            if not i.link_id or i.kind in ("mgmt", "loopback", "lan", "service"):
+                continue
+            ifname = interface_name_on_device(inv, i.name, i.lab_name)
+            peer_site = inv.hosts[i.peer_host].site if i.peer_host in inv.hosts else ""
+            rules.append(
+                _info(
+                    "infra_interface_info",
+                    base
+                    | {
+                        "ifName": ifname,
+                        "link_id": i.link_id,
+                        "link_kind": i.kind,
+                        "peer_host": i.peer_host or "",
+                        "peer_site": peer_site,
+                    },
+                )
+            )
+            if i.bandwidth_mbps and i.kind != "svi":
+                rules.append(
+                    _info(
+                        "infra_interface_bandwidth_bps",
+                        {"host": h.name, "ifName": ifname},
+                        str(i.bandwidth_mbps * 1_000_000),
+                    )
+                )
+        if "ospf" in modules:
+            for address, peer, link_id, _kind in ospf_neighbours(inv, h.name):
+                rules.append(
+                    _info(
+                        "infra_ospf_neighbour_info",
+                        base
+                        | {
+                            "ospfNbrIpAddr": address,
+                            "peer_host": peer,
+                            "peer_site": inv.hosts[peer].site,
+                            "link_id": link_id,
+                        },
+                    )
+                )
+        if "bgp4" in modules:
+            for s in inv.bgp_sessions[h.name]:
+                rules.append(
+                    _info(
+                        "infra_bgp_peer_info",
+                        base
+                        | {
+                            "bgpPeerRemoteAddr": str(s.peer_address),
+                            "peer_host": s.peer_host,
+                            "peer_site": inv.hosts[s.peer_host].site,
+                            "link_id": s.link_id,
+                        },
+                    )
+                )
+    return rules
+
+
+def alert_rule(alert: Alert, opts: RenderOptions) -> Rule:
+    return {
+        "alert": alert.name,
+        "expr": alert.expr,
+        "for": FAST_FOR if opts.fast_alerts else alert.for_,
+        "labels": {"severity": alert.severity},
+        "annotations": {
+            "summary": alert.summary,
+            "description": alert.description,
+            "runbook_url": f"{opts.runbook_base.rstrip('/')}/{alert.name}.md",
+        },
+    }
+
+
+def alert_groups(opts: RenderOptions) -> list[Rule]:
+    groups: dict[str, list[Rule]] = {}
+    for a in ALERTS:
+        groups.setdefault(a.group, []).append(alert_rule(a, opts))
+    return [{"name": name, "rules": rules} for name, rules in groups.items()]
+
+
+def rule_files(inv: Inventory, opts: RenderOptions) -> dict[str, dict[str, Any]]:
+    """rules/<file>.yml -> content."""
+    inventory_group: Rule = {"name": "infra-inventory", "rules": inventory_rules(inv)}
+    if not opts.fast_alerts:
+        inventory_group["interval"] = "1m"
+    return {
+        "inventory.yml": {"groups": [inventory_group]},
+        "recording.yml": {
+            "groups": [
+                {
+                    "name": "infra-recording",
+                    "rules": [{"record": r, "expr": e} for r, e in RECORDING_RULES],
+                }
+            ]
+        },
+        "alerts.yml": {"groups": alert_groups(opts)},
+    }
