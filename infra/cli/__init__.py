@@ -13,6 +13,7 @@ from infra.cli.common import Context
 from infra.cli.deploy_cmd import deploy_cmd
 from infra.cli.history_cmd import history_cmd
 from infra.cli.inventory_cmd import inventory_group
+from infra.cli.lab_cmd import lab_group
 from infra.cli.monitoring_cmd import monitoring_group
 from infra.cli.render_cmd import render_cmd
 
@@ -39,6 +40,7 @@ def cli(ctx: click.Context, inventory_path: Path, limit: str | None, fmt: str) -
 
 
 cli.add_command(inventory_group)
+cli.add_command(lab_group)
 cli.add_command(monitoring_group)
 cli.add_command(deploy_cmd)
 cli.add_command(audit_cmd)

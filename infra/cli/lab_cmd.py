@@ -1,0 +1,120 @@
+"""`infra lab`: bring the province up in network namespaces, show it, run commands in it, tear it down."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from infra.cli.common import Context, emit_json, handle_errors, pass_ctx, table
+from infra.lab import LabError, build_plan, lab_down, lab_exec, lab_status, lab_up
+from infra.lab.snmprec import serve_modified_recording
+from infra.lab.up import apply_converged
+
+
+class LabFailure(click.ClickException):
+    exit_code = 2
+
+
+def _status_rows(statuses: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
+    return [s.as_row() for s in statuses]
+
+
+@click.group("lab")
+def lab_group() -> None:
+    """The province built for real in network namespaces on this machine (needs root)."""
+
+
+@lab_group.command("up")
+@click.option("-l", "--limit", default=None, help="only these hosts (Ansible pattern)")
+@click.option(
+    "--converged", is_flag=True, help="also apply each router's rendered intent (demos, monitoring)"
+)
+@click.option("--wait", default=60.0, show_default=True, help="seconds to wait for SSH/SNMP (0: do not wait)")
+@pass_ctx
+@handle_errors
+def up_cmd(ctx: Context, limit: str | None, converged: bool, wait: float) -> None:
+    """Build the lab, or repair what is missing (idempotent)."""
+    try:
+        report = lab_up(ctx.inventory(), limit or ctx.limit, wait=wait)
+        if converged:
+            apply_converged(ctx.inventory(), report.plan)
+    except LabError as exc:
+        raise LabFailure(str(exc)) from None
+    if ctx.fmt == "json":
+        emit_json(
+            {
+                "seconds": round(report.seconds, 2),
+                "created": report.created,
+                "nodes": _status_rows(report.status),
+                "problems": report.problems,
+            }
+        )
+    else:
+        if report.status:
+            click.echo(table(_status_rows(report.status)))
+        click.echo(
+            f"lab up: {len(report.plan.nodes)} nodes ({len(report.created)} created) "
+            f"in {report.seconds:.1f} s"
+        )
+        for p in report.problems:
+            click.echo(f"warning: {p}", err=True)
+    if report.status and not all(s.ready for s in report.status):
+        sys.exit(1)
+
+
+@lab_group.command("down")
+@pass_ctx
+def down_cmd(ctx: Context) -> None:
+    """Remove every namespace, link, mount, route, process and file of the lab."""
+    try:
+        r = lab_down()
+    except LabError as exc:
+        raise LabFailure(str(exc)) from None
+    if ctx.fmt == "json":
+        emit_json(r.__dict__)
+    else:
+        click.echo(
+            f"lab down: {r.namespaces} namespaces, {r.processes} processes, {r.links} links, "
+            f"{r.mounts} mounts removed in {r.seconds:.1f} s"
+        )
+
+
+@lab_group.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
+@pass_ctx
+@handle_errors
+def status_cmd(ctx: Context, fmt: str | None) -> None:
+    """Each node, its daemons, and whether SSH and SNMP answer on its management address."""
+    inv = ctx.inventory()
+    rows = _status_rows(lab_status(inv, build_plan(inv, ctx.limit)))
+    if (fmt or ctx.fmt) == "json":
+        emit_json(rows)
+    else:
+        click.echo(table(rows, ["node", "kind", "mgmt", "present", "daemons", "ssh", "snmp"]))
+
+
+@lab_group.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("node")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def exec_cmd(node: str, command: tuple[str, ...]) -> None:
+    """Run COMMAND inside NODE: infra lab exec dc-core-1 -- vtysh -c 'show ip route'."""
+    try:
+        sys.exit(lab_exec(node, command))
+    except LabError as exc:
+        raise LabFailure(str(exc)) from None
+
+
+@lab_group.command("snmprec")
+@click.argument("node")
+@click.option("--set", "changes", multiple=True, metavar="OID=TAG:VALUE", help="change or add a record")
+@click.option("--reset", is_flag=True, help="serve the original recording again")
+@pass_ctx
+@handle_errors
+def snmprec_cmd(ctx: Context, node: str, changes: tuple[str, ...], reset: bool) -> None:
+    """Serve a modified copy of a facility device's recording (restarts its snmpd)."""
+    try:
+        n = serve_modified_recording(ctx.inventory(), node, list(changes), reset=reset)
+    except LabError as exc:
+        raise LabFailure(str(exc)) from None
+    click.echo(f"{node}: serving {n} records")

@@ -1,0 +1,28 @@
+"""One `up` or `down` at a time: an exclusive flock on /run/infra-lab.lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from infra.lab.paths import LOCK_FILE
+from infra.lab.sh import LabError
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab builds network namespaces: run it as root")
+
+
+@contextmanager
+def exclusive(path: Path = LOCK_FILE) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -1,0 +1,72 @@
+"""A Linux server node: the host's `/` as the lower layer of an overlay whose upper layer is a
+tmpfs, and sshd chrooted into it. Ansible changes the server for real; the host stays untouched
+and everything written disappears with `down`."""
+
+from __future__ import annotations
+
+from infra.lab.files import write
+from infra.lab.paths import AUTHORIZED_KEYS, HOST_KEY, node_dir
+from infra.lab.plan import Node
+
+OVERLAY_SIZE = "1g"
+
+
+def sshd_config(node: Node) -> str:
+    assert node.mgmt is not None
+    return "\n".join(
+        [
+            f"ListenAddress {node.mgmt.ip}",
+            "HostKey /etc/ssh/lab_host_key",
+            "PidFile /run/sshd.pid",
+            "UsePAM no",
+            "PermitRootLogin prohibit-password",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "AuthorizedKeysFile /root/.ssh/authorized_keys",
+            "MaxStartups 100:30:200",
+            "PrintMotd no",
+            "UseDNS no",
+            "Subsystem sftp internal-sftp",
+            "",
+        ]
+    )
+
+
+def write_server_files(node: Node) -> None:
+    d = node_dir(node.name)
+    (d / "root").mkdir(parents=True, exist_ok=True)
+    (d / "rw").mkdir(parents=True, exist_ok=True)
+    write(d / "files/sshd_config", sshd_config(node), 0o600)
+
+
+def mount_script(node: Node) -> str:
+    """Run once, inside the node's new mount and UTS namespaces."""
+    d = node_dir(node.name)
+    r = d / "root"
+    return f"""set -e
+hostname {node.name}
+mount -t tmpfs -o size={OVERLAY_SIZE},mode=0755 infra-lab-{node.name} {d}/rw
+mkdir -p {d}/rw/upper {d}/rw/work
+mount -t overlay overlay -o lowerdir=/,upperdir={d}/rw/upper,workdir={d}/rw/work {r}
+mount --rbind /dev {r}/dev
+mount -t proc proc {r}/proc
+mount -t sysfs sysfs {r}/sys
+mount -t tmpfs -o mode=0755 tmpfs {r}/run
+mount -t tmpfs -o mode=1777 tmpfs {r}/tmp
+mkdir -p {r}/run/sshd {r}/root/.ssh
+chmod 0700 {r}/root/.ssh
+cp {AUTHORIZED_KEYS} {r}/root/.ssh/authorized_keys
+cp {HOST_KEY} {r}/etc/ssh/lab_host_key
+chmod 0600 {r}/etc/ssh/lab_host_key
+cp {d}/files/sshd_config {r}/etc/ssh/sshd_config.lab
+echo {node.name} > {r}/etc/hostname
+"""
+
+
+def ensure_script(node: Node) -> str:
+    r = node_dir(node.name) / "root"
+    return f"""set -e
+if ! {{ [ -f {r}/run/sshd.pid ] && kill -0 "$(cat {r}/run/sshd.pid)" 2>/dev/null; }}; then
+  chroot {r} /usr/sbin/sshd -f /etc/ssh/sshd_config.lab
+fi
+"""
