@@ -196,6 +196,10 @@ auths:
     priv_password: privpass123
   private_v2:
     community: not-public
+  broken_v2:
+    community: broken
+  fuzz_v2:
+    community: fuzz
 """
 
 
