@@ -172,6 +172,14 @@ class Ospf(Model):
     dead_interval: Annotated[int, Field(ge=1, le=65535)] = 40
 
 
+class StaticRoute(Model):
+    """A static route a router holds; without `next_hop` the prefix is discarded (Null0/blackhole)."""
+
+    prefix: IPv4Network
+    next_hop: IPv4Address | None = None
+    description: str | None = None
+
+
 class Carrier(Model):
     name: str
     asn: Annotated[int, Field(ge=1, le=4294967295)]
@@ -254,6 +262,7 @@ class HostVars(Model):
     snmp_recording: str | None = None
     snmp_community: str | None = None
     ospf: Ospf = Ospf()
+    static_routes: list[StaticRoute] = []
     compliance_waivers: list[Waiver] = []
     model: str | None = None
 
@@ -301,6 +310,7 @@ class Host(Model):
     snmp_recording: str | None = None
     snmp_community: str | None = None
     ospf: Ospf = Ospf()
+    static_routes: tuple[StaticRoute, ...] = ()
     compliance_waivers: tuple[Waiver, ...] = ()
     model: str | None = None
     ansible_vars: dict[str, Any] = {}
