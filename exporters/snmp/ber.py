@@ -33,6 +33,7 @@ GETBULK = 0xA5
 REPORT = 0xA8
 
 UNSIGNED_TAGS = frozenset((COUNTER32, GAUGE32, TIMETICKS, COUNTER64))
+BYTES_TAGS = frozenset((OCTET_STRING, IP_ADDRESS, OBJECT_IDENTIFIER, OPAQUE))
 EXCEPTION_TAGS = frozenset((NULL, NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW))
 
 # A varbind: (OID content bytes, tag, value). value is int for numbers, bytes for
@@ -124,7 +125,9 @@ def enc_varbinds(oids: list[bytes]) -> bytes:
     return tlv(SEQUENCE, b"".join(tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, o) + b"\x05\x00") for o in oids))
 
 
-def enc_pdu(pdu_type: int, request_id: int, oids: list[bytes], non_repeaters: int = 0, max_rep: int = 0) -> bytes:
+def enc_pdu(
+    pdu_type: int, request_id: int, oids: list[bytes], non_repeaters: int = 0, max_rep: int = 0
+) -> bytes:
     """GET/GETNEXT (error fields 0) or GETBULK (non-repeaters, max-repetitions)."""
     body = enc_int(request_id) + enc_int(non_repeaters) + enc_int(max_rep) + enc_varbinds(oids)
     return tlv(pdu_type, body)
@@ -207,7 +210,7 @@ def decode_varbinds(data: bytes, pos: int, end: int, out: list[VarBind]) -> None
             tag, s, pos = read_tl(data, pos, vend)
         if pos != vend or not oid or oid[-1] & 0x80:
             raise MalformedPacket("bad varbind")
-        if tag == OCTET_STRING or tag == IP_ADDRESS or tag == OBJECT_IDENTIFIER or tag == OPAQUE:
+        if tag in BYTES_TAGS:
             append((oid, tag, data[s:pos]))
         elif tag == INTEGER:
             append((oid, tag, from_bytes(data[s:pos], "big", signed=True)))

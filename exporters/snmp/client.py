@@ -102,7 +102,12 @@ class UdpDispatcher(asyncio.DatagramProtocol):
         return self._next_id
 
     async def request(
-        self, addr: tuple[str, int], build: Callable[[int], bytes], timeout: float, retries: int, deadline: float
+        self,
+        addr: tuple[str, int],
+        build: Callable[[int], bytes],
+        timeout: float,
+        retries: int,
+        deadline: float,
     ) -> bytes:
         """Send build(id) and wait for the reply, retrying with fresh ids; bounded by deadline."""
         assert self.transport is not None
@@ -157,7 +162,9 @@ class Session:
         version = 0 if t.version == 1 else 1
         raw = await self.d.request(
             self.addr,
-            lambda rid: ber.enc_community_message(version, t.community, ber.enc_pdu(pdu_type, rid, oids, 0, max_rep)),
+            lambda rid: ber.enc_community_message(
+                version, t.community, ber.enc_pdu(pdu_type, rid, oids, 0, max_rep)
+            ),
             t.timeout,
             t.retries,
             self.deadline,
@@ -196,7 +203,9 @@ class Session:
             self.d.count_malformed(f"{exc} from {self.t.host}:{self.t.port}")
             raise SnmpError(f"malformed reply: {exc}") from None
 
-    async def _exchange_v3(self, pdu_type: int, oids: list[bytes], max_rep: int, again: bool = True) -> ber.Pdu:
+    async def _exchange_v3(
+        self, pdu_type: int, oids: list[bytes], max_rep: int, again: bool = True
+    ) -> ber.Pdu:
         user = self.t.user
         assert user is not None
         if self.engine is None:
@@ -239,7 +248,9 @@ class Session:
                 continue
             if pdu.error_status:
                 raise SnmpError(f"GET error-status {pdu.error_status} at index {pdu.error_index}")
-            out.extend(vb for vb in pdu.varbinds if vb[1] != ber.NO_SUCH_OBJECT and vb[1] != ber.NO_SUCH_INSTANCE)
+            out.extend(
+                vb for vb in pdu.varbinds if vb[1] != ber.NO_SUCH_OBJECT and vb[1] != ber.NO_SUCH_INSTANCE
+            )
         return out
 
     async def walk(self, root: bytes, out: list[ber.VarBind]) -> None:

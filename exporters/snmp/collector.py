@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from . import ber
 from .client import Session, SnmpError, Target, UdpDispatcher, resolve_host
 from .config import Auth, Module
-from .samples import KIND_NUMBER, KIND_OTHER, MANTISSA_MASK, CompiledMetric, LabelSpec, escape_help, escape_label
+from .samples import (
+    KIND_NUMBER,
+    KIND_OTHER,
+    MANTISSA_MASK,
+    CompiledMetric,
+    LabelSpec,
+    escape_help,
+    escape_label,
+)
 
 log = logging.getLogger("exporters.snmp.collector")
 
@@ -57,8 +65,8 @@ class CompiledModule:
         oid_map = {vb[0]: vb for vb in varbinds}
         for spec in self.specs:
             spec.cache = {}
-        for cm in self.metrics:
-            cm.lines = []
+        for each in self.metrics:
+            each.lines = []
         cm: CompiledMetric | None = None
         prefix = b""
         for oid, tag, value in oid_map.values():
@@ -91,12 +99,12 @@ class CompiledModule:
                 cm.other(lab, tag, value)
             else:
                 cm.string(lab, tag, value)
-        for cm in self.metrics:
-            if cm.lines:
-                fam = families.get(cm.family)
+        for each in self.metrics:
+            if each.lines:
+                fam = families.get(each.family)
                 if fam is None:
-                    fam = families[cm.family] = Family(cm.help, cm.prom_type)
-                fam.add(self.name, cm.lines)
+                    fam = families[each.family] = Family(each.help, each.prom_type)
+                fam.add(self.name, each.lines)
 
 
 @dataclass
@@ -210,16 +218,11 @@ def render(families: dict[str, Family], results: list[ModuleResult]) -> str:
     out: list[str] = []
     for name, fam in families.items():
         fam.render(name, out)
-    values = (
-        lambda r: r.walk_seconds,
-        lambda r: r.pdus,
-        lambda r: r.total_seconds,
-        lambda r: r.packets,
-        lambda r: 1 if r.error else 0,
-    )
-    for (name, help_), value in zip(SCRAPE_FAMILIES, values, strict=True):
+    for i, (name, help_) in enumerate(SCRAPE_FAMILIES):
         out.append(f"# HELP {name} {help_}\n# TYPE {name} gauge\n")
-        out.extend(f'{name}{{module="{r.module}"}} {value(r)}\n' for r in results)
+        for r in results:
+            value = (r.walk_seconds, r.pdus, r.total_seconds, r.packets, 1 if r.error else 0)[i]
+            out.append(f'{name}{{module="{r.module}"}} {value}\n')
     failed = [r for r in results if r.error]
     if failed:
         name = "snmp_scrape_error_info"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,17 +71,21 @@ class Secret(str):
         return str.__str__(self)
 
 
+PUBLIC = Secret("public")
+EMPTY = Secret("")
+
+
 @dataclass(frozen=True)
 class Auth:
     name: str
     version: int = 2
-    community: Secret = Secret("public")
+    community: Secret = PUBLIC
     security_level: str = "noAuthNoPriv"
     username: str = ""
-    password: Secret = Secret("")
+    password: Secret = EMPTY
     auth_protocol: str = "MD5"
     priv_protocol: str = "DES"
-    priv_password: Secret = Secret("")
+    priv_password: Secret = EMPTY
     context_name: str = ""
 
     def usm_user(self) -> usm.UsmUser | None:
@@ -176,13 +181,15 @@ class _Ctx:
     def fail(self, path: str, msg: str) -> ConfigError:
         return ConfigError(f"{self.file}: {path}: {msg}" if path else f"{self.file}: {msg}")
 
-    def mapping(self, value: Any, path: str, allowed: set[str], required: set[str] = set()) -> dict[str, Any]:
+    def mapping(
+        self, value: Any, path: str, allowed: set[str], required: AbstractSet[str] = frozenset()
+    ) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(path, f"expected a mapping, got {type(value).__name__}")
         for key in value:
             if key not in allowed:
                 raise self.fail(f"{path}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        for key in required:
+        for key in sorted(required):
             if key not in value:
                 raise self.fail(f"{path}.{key}", "required key is missing")
         return value
@@ -288,7 +295,8 @@ def parse_auth(ctx: _Ctx, name: str, raw: Any) -> Auth:
             if auth.priv_protocol not in usm.PRIV_PROTOCOLS:
                 allowed = ", ".join(usm.PRIV_PROTOCOLS)
                 raise ctx.fail(
-                    f"{p}.priv_protocol", f"unsupported {auth.priv_protocol!r} (one of {allowed}; DES is obsolete)"
+                    f"{p}.priv_protocol",
+                    f"unsupported {auth.priv_protocol!r} (one of {allowed}; DES is obsolete)",
                 )
             if not auth.priv_password.reveal():
                 raise ctx.fail(f"{p}.priv_password", "required for security_level authPriv")
@@ -296,7 +304,9 @@ def parse_auth(ctx: _Ctx, name: str, raw: Any) -> Auth:
 
 
 def parse_index(ctx: _Ctx, p: str, raw: Any) -> Index:
-    d = ctx.mapping(raw, p, {"labelname", "type", "fixed_size", "implied", "enum_values"}, {"labelname", "type"})
+    d = ctx.mapping(
+        raw, p, {"labelname", "type", "fixed_size", "implied", "enum_values"}, {"labelname", "type"}
+    )
     label = ctx.string(d["labelname"], f"{p}.labelname")
     if not LABEL_RE.match(label):
         raise ctx.fail(f"{p}.labelname", f"invalid label name {label!r}")
@@ -379,8 +389,12 @@ def parse_module(ctx: _Ctx, name: str, raw: Any) -> Module:
         for j, lk in enumerate(m.lookups):
             if lk.oid and not _covered(lk.oid, walk + get):
                 raise ctx.fail(f"{p}.metrics[{i}].lookups[{j}].oid", f"{lk.oid} is under no walk or get OID")
-    wp = ctx.mapping(d.get("walk_params") or {}, f"{p}.walk_params", {"max_repetitions", "retries", "timeout"})
-    merged = {**wp, **{k: d[k] for k in ("max_repetitions", "retries", "timeout") if k in d}}
+    empty: dict[str, Any] = {}
+    wp = ctx.mapping(
+        d.get("walk_params") or empty, f"{p}.walk_params", {"max_repetitions", "retries", "timeout"}
+    )
+    merged: dict[str, Any] = dict(wp)
+    merged.update({k: d[k] for k in ("max_repetitions", "retries", "timeout") if k in d})
     return Module(
         name=name,
         walk=tuple(walk),
@@ -392,6 +406,18 @@ def parse_module(ctx: _Ctx, name: str, raw: Any) -> Module:
     )
 
 
+def _section(ctx: _Ctx, d: dict[str, Any], kind: str, existing: dict[str, Any]) -> list[tuple[str, Any]]:
+    section = d.get(kind) or {}
+    if not isinstance(section, dict):
+        raise ctx.fail(kind, "expected a mapping")
+    for name in section:
+        if not isinstance(name, str) or not name:
+            raise ctx.fail(f"{kind}.{name}", "names must be non-empty strings")
+        if name in existing:
+            raise ctx.fail(f"{kind}.{name}", "defined twice")
+    return list(section.items())
+
+
 def parse(text: str, file: str, into: Config | None = None) -> Config:
     ctx = _Ctx(file)
     try:
@@ -400,16 +426,10 @@ def parse(text: str, file: str, into: Config | None = None) -> Config:
         raise ConfigError(f"{file}: invalid YAML: {exc}") from None
     cfg = into or Config()
     d = ctx.mapping(raw if raw is not None else {}, "", {"auths", "modules"})
-    for kind, parser, target in (("auths", parse_auth, cfg.auths), ("modules", parse_module, cfg.modules)):
-        section = d.get(kind) or {}
-        if not isinstance(section, dict):
-            raise ctx.fail(kind, "expected a mapping")
-        for name, value in section.items():
-            if not isinstance(name, str) or not name:
-                raise ctx.fail(f"{kind}.{name}", "names must be non-empty strings")
-            if name in target:
-                raise ctx.fail(f"{kind}.{name}", "defined twice")
-            target[name] = parser(ctx, name, value)  # type: ignore[operator]
+    for name, value in _section(ctx, d, "auths", cfg.auths):
+        cfg.auths[name] = parse_auth(ctx, name, value)
+    for name, value in _section(ctx, d, "modules", cfg.modules):
+        cfg.modules[name] = parse_module(ctx, name, value)
     cfg.files = (*cfg.files, file)
     return cfg
 
@@ -420,7 +440,7 @@ def bundled_files() -> list[Path]:
 
 def load(paths: list[str] | None = None) -> Config:
     """Load and merge config files; no paths = the bundled configuration (every module)."""
-    files = [str(p) for p in bundled_files()] if not paths else paths
+    files = paths if paths else [str(p) for p in bundled_files()]
     cfg = Config()
     for f in files:
         try:

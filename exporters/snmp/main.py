@@ -36,7 +36,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="configuration file (repeatable; files are merged). Default: the bundled configuration.",
     )
-    p.add_argument("--web.listen-address", dest="listen", default=":9116", help="address to listen on (:9116)")
+    p.add_argument(
+        "--web.listen-address", dest="listen", default=":9116", help="address to listen on (:9116)"
+    )
     p.add_argument("--dry-run", action="store_true", help="only check the configuration and exit")
     p.add_argument(
         "--web.workers",
@@ -59,7 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=120.0,
         help="upper bound of one scrape in seconds when Prometheus sends no timeout (120)",
     )
-    p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warn", "error"])
+    p.add_argument(
+        "--log.level", dest="log_level", default="info", choices=["debug", "info", "warn", "error"]
+    )
     return p.parse_args(argv)
 
 
@@ -76,9 +80,13 @@ def describe(cfg: cfgmod.Config) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    level = {"warn": logging.WARNING}.get(args.log_level, getattr(logging, args.log_level.upper(), logging.INFO))
+    level = {"warn": logging.WARNING}.get(
+        args.log_level, getattr(logging, args.log_level.upper(), logging.INFO)
+    )
     logging.basicConfig(
-        level=level, stream=sys.stderr, format="ts=%(asctime)s level=%(levelname)s caller=%(name)s msg=%(message)s"
+        level=level,
+        stream=sys.stderr,
+        format="ts=%(asctime)s level=%(levelname)s caller=%(name)s msg=%(message)s",
     )
     try:
         cfg = cfgmod.load(args.config_files)
@@ -146,9 +154,9 @@ def supervise(args: argparse.Namespace, cfg: cfgmod.Config, workers: int) -> int
             try:
                 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     signal.signal(s, signal.SIG_DFL)
-                for i, s in enumerate(socks):
+                for i, other in enumerate(socks):
                     if i != n:
-                        s.close()
+                        other.close()
                 code = run_worker(args, cfg, socks[n], mp_dir, parent=os.getppid())
             except BaseException:
                 log.exception("worker %d crashed", n)
@@ -198,10 +206,10 @@ def supervise(args: argparse.Namespace, cfg: cfgmod.Config, workers: int) -> int
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-        for s in socks:
-            s.close()
-        for s, h in old.items():
-            signal.signal(s, h)
+        for sock in socks:
+            sock.close()
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
         shutil.rmtree(mp_dir, ignore_errors=True)
     return 0
 
@@ -209,7 +217,7 @@ def supervise(args: argparse.Namespace, cfg: cfgmod.Config, workers: int) -> int
 def _mark_dead(pid: int, mp_dir: str) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(pid, mp_dir)
+    multiprocess.mark_process_dead(pid, mp_dir)  # type: ignore[no-untyped-call]
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ def date_and_time(b: bytes) -> float:
     """DateAndTime (RFC 2579) -> Unix seconds, as snmp_exporter parses it."""
     if len(b) not in (8, 11):
         raise ValueError(f"invalid DateAndTime length {len(b)}")
-    tz = datetime.timezone.utc
+    tz = datetime.UTC
     if len(b) == 11:
         sign = -1 if b[8] == ord("-") else 1
         tz = datetime.timezone(sign * datetime.timedelta(hours=b[9], minutes=b[10]))
@@ -167,7 +167,9 @@ class LabelSpec:
                 names.append(lk.labelname)
         self.names = frozenset(names)
         self.order = sorted(names)
-        self.simple = len(indexes) == 1 and indexes[0].type in ("gauge", "Integer32", "Integer") and not lookups
+        self.simple = (
+            len(indexes) == 1 and indexes[0].type in ("gauge", "Integer32", "Integer") and not lookups
+        )
         self.cache: dict[bytes, str] = {}
 
     def render(self, index: bytes, oid_map: dict[bytes, ber.VarBind]) -> str:
@@ -213,7 +215,16 @@ class CompiledMetric:
         self.lines: list[str] = []
         if m.type in ("gauge", "counter", "Float", "Double") and not m.scale and not m.offset:
             self.kind = KIND_NUMBER
-        elif m.type in ("gauge", "counter", "Float", "Double", "DateAndTime", "EnumAsInfo", "EnumAsStateSet", "Bits"):
+        elif m.type in (
+            "gauge",
+            "counter",
+            "Float",
+            "Double",
+            "DateAndTime",
+            "EnumAsInfo",
+            "EnumAsStateSet",
+            "Bits",
+        ):
             self.kind = KIND_OTHER
         else:
             self.kind = KIND_STRING

@@ -29,7 +29,7 @@ class SelfMetrics:
         self.multiprocess_dir = multiprocess_dir
         if multiprocess_dir:
             os.environ[ENV_DIR] = multiprocess_dir
-            values.ValueClass = values.MultiProcessValue()
+            values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
         reg = CollectorRegistry(auto_describe=True)
         self._own = reg
         live: dict[str, Any] = {"multiprocess_mode": "livesum"} if multiprocess_dir else {}
@@ -42,20 +42,35 @@ class SelfMetrics:
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
         self.scrapes = Counter(
-            "snmp_exporter_scrapes", "Module scrapes by result (success or error)", ["module", "result"], registry=reg
+            "snmp_exporter_scrapes",
+            "Module scrapes by result (success or error)",
+            ["module", "result"],
+            registry=reg,
         )
-        self.request_errors = Counter("snmp_request_errors", "Errors in requests to the SNMP exporter", registry=reg)
+        self.request_errors = Counter(
+            "snmp_request_errors", "Errors in requests to the SNMP exporter", registry=reg
+        )
         self.malformed = Counter(
-            "snmp_exporter_malformed_replies", "SNMP replies that could not be decoded (dropped)", registry=reg
+            "snmp_exporter_malformed_replies",
+            "SNMP replies that could not be decoded (dropped)",
+            registry=reg,
         )
         self.unmatched = Counter(
-            "snmp_exporter_unmatched_replies", "SNMP replies for no waiting request (late or foreign)", registry=reg
+            "snmp_exporter_unmatched_replies",
+            "SNMP replies for no waiting request (late or foreign)",
+            registry=reg,
         )
-        self.retries = Counter("snmp_exporter_request_retries", "SNMP requests sent again after a timeout", registry=reg)
+        self.retries = Counter(
+            "snmp_exporter_request_retries", "SNMP requests sent again after a timeout", registry=reg
+        )
         self.auth_failures = Counter(
-            "snmp_exporter_v3_auth_failures", "SNMPv3 replies failing authentication or reporting errors", registry=reg
+            "snmp_exporter_v3_auth_failures",
+            "SNMPv3 replies failing authentication or reporting errors",
+            registry=reg,
         )
-        self.in_flight = Gauge("snmp_exporter_scrapes_in_flight", "Scrapes being served now", registry=reg, **live)
+        self.in_flight = Gauge(
+            "snmp_exporter_scrapes_in_flight", "Scrapes being served now", registry=reg, **live
+        )
         self.reload_ok = Gauge(
             "snmp_exporter_config_last_reload_successful",
             "Whether the last configuration reload attempt was successful.",
@@ -70,7 +85,7 @@ class SelfMetrics:
         )
         if multiprocess_dir:
             self.registry = CollectorRegistry()
-            MultiProcessCollector(self.registry, path=multiprocess_dir)
+            MultiProcessCollector(self.registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
         else:
             self.registry = reg
             ProcessCollector(registry=reg)

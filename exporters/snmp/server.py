@@ -105,12 +105,6 @@ class App:
         if len(targets) != 1 or not targets[0].strip():
             raise BadRequest("'target' parameter must be specified once")
         host, port = split_target(targets[0].strip())
-        auths = q.get("auth", ["public_v2"])
-        if len(auths) != 1:
-            raise BadRequest("'auth' parameter must only be specified once")
-        auth = self.cfg.auths.get(auths[0])
-        if auth is None:
-            raise BadRequest(f"Unknown auth '{auths[0]}'")
         names = [n.strip() for v in q.get("module", ["if_mib"]) for n in v.split(",") if n.strip()]
         if not names:
             raise BadRequest("'module' parameter must not be empty")
@@ -120,6 +114,12 @@ class App:
             if cm is None:
                 raise BadRequest(f"Unknown module '{n}'")
             modules.append(cm)
+        auths = q.get("auth", ["public_v2"])
+        if len(auths) != 1:
+            raise BadRequest("'auth' parameter must only be specified once")
+        auth = self.cfg.auths.get(auths[0])
+        if auth is None:
+            raise BadRequest(f"Unknown auth '{auths[0]}'")
         return host, port, auth, modules
 
     async def handle_snmp(self, query: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
@@ -139,7 +139,9 @@ class App:
         assert self.dispatcher is not None
         self.metrics.in_flight.inc()
         try:
-            text, results = await scrape(self.dispatcher, host, port, auth, modules, time.monotonic() + timeout)
+            text, results = await scrape(
+                self.dispatcher, host, port, auth, modules, time.monotonic() + timeout
+            )
         finally:
             self.metrics.in_flight.dec()
         for r in results:

@@ -111,7 +111,10 @@ def encode_message(msg_id: int, user: UsmUser | None, engine: EngineState | None
     flags = FLAG_REPORTABLE | (user.flags if user and engine else 0)
     glob = ber.tlv(
         ber.SEQUENCE,
-        ber.enc_int(msg_id) + ber.enc_int(65507) + ber.tlv(ber.OCTET_STRING, bytes((flags,))) + ber.enc_int(3),
+        ber.enc_int(msg_id)
+        + ber.enc_int(65507)
+        + ber.tlv(ber.OCTET_STRING, bytes((flags,)))
+        + ber.enc_int(3),
     )
     engine_id = engine.engine_id if engine else b""
     scoped = ber.tlv(
@@ -149,7 +152,14 @@ def encode_message(msg_id: int, user: UsmUser | None, engine: EngineState | None
     if not user.auth_protocol:
         return msg
     # offset of the MAC placeholder: outer header, version, global data, the two sec headers, head
-    mac_at = (len(msg) - len(body)) + 3 + len(glob) + (len(sec) - len(sec_seq)) + (len(sec_seq) - len(head) - mac_len - len(tail)) + len(head)
+    mac_at = (
+        (len(msg) - len(body))
+        + 3
+        + len(glob)
+        + (len(sec) - len(sec_seq))
+        + (len(sec_seq) - len(head) - mac_len - len(tail))
+        + len(head)
+    )
     hash_name, _ = AUTH_PROTOCOLS[user.auth_protocol]
     key = localized_key(hash_name, user.auth_password, engine.engine_id)
     mac = hmac.new(key, msg, hash_name).digest()[:mac_len]
@@ -208,7 +218,9 @@ def _decode(data: bytes, user: UsmUser | None) -> V3Response:
             raise AuthFailure("bad MAC length")
         key = localized_key(hash_name, user.auth_password, engine_id)
         zeroed = data[:mac_start] + bytes(mac_len) + data[mac_end:]
-        if not hmac.compare_digest(hmac.new(key, zeroed, hash_name).digest()[:mac_len], data[mac_start:mac_end]):
+        if not hmac.compare_digest(
+            hmac.new(key, zeroed, hash_name).digest()[:mac_len], data[mac_start:mac_end]
+        ):
             raise AuthFailure("wrong MAC (wrong auth password?)")
     if flags & FLAG_PRIV:
         if not (user and user.priv_protocol and user.auth_protocol):

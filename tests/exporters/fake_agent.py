@@ -64,7 +64,9 @@ def parse_request(data: bytes) -> tuple[bytes, int, int, int, list[tuple[int, ..
 
 
 def reply(community: bytes, rid: int, varbinds: bytes) -> bytes:
-    pdu = ber.tlv(ber.RESPONSE, ber.enc_int(rid) + ber.enc_int(0) + ber.enc_int(0) + ber.tlv(ber.SEQUENCE, varbinds))
+    pdu = ber.tlv(
+        ber.RESPONSE, ber.enc_int(rid) + ber.enc_int(0) + ber.enc_int(0) + ber.tlv(ber.SEQUENCE, varbinds)
+    )
     return ber.tlv(ber.SEQUENCE, ber.enc_int(1) + ber.tlv(ber.OCTET_STRING, community) + pdu)
 
 
@@ -110,7 +112,11 @@ class FakeAgent:
                     self.sock.sendto(good, addr)
                     continue
                 self.sock.sendto(good[:-3], addr)
-                corrupt = reply(community, rid, ber.tlv(ber.SEQUENCE, ber.tlv(ber.OBJECT_IDENTIFIER, b"\x2b\x06") + b"\x99\x01\x00"))
+                corrupt = reply(
+                    community,
+                    rid,
+                    ber.tlv(ber.SEQUENCE, ber.tlv(ber.OBJECT_IDENTIFIER, b"\x2b\x06") + b"\x99\x01\x00"),
+                )
                 self.sock.sendto(corrupt, addr)
                 self.sent_garbage += 2
             elif community == b"fuzz":

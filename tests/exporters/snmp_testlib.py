@@ -57,7 +57,9 @@ def build_agent_so() -> Path:
 
 def wait_udp_agent(port: int, timeout: float = 10.0) -> None:
     """Wait until an SNMP agent answers a v2c GET on 127.0.0.1:port."""
-    msg = ber.enc_community_message(1, b"public", ber.enc_pdu(ber.GET, 1, [ber.oid_to_bytes("1.3.6.1.2.1.1.1.0")]))
+    msg = ber.enc_community_message(
+        1, b"public", ber.enc_pdu(ber.GET, 1, [ber.oid_to_bytes("1.3.6.1.2.1.1.1.0")])
+    )
     deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.2)
@@ -122,7 +124,9 @@ def start_agent(recording: Path, nports: int = 1, roots: str = "1.3.6.1") -> Age
         f"dlmod snmprec_agent {so}\n"
     )
     ports = [free_port(socket.SOCK_DGRAM) for _ in range(nports)]
-    env = dict(os.environ, SNMPREC_FILE=str(recording), SNMPREC_ROOTS=roots, SNMP_PERSISTENT_DIR=str(work / "state"))
+    env = dict(
+        os.environ, SNMPREC_FILE=str(recording), SNMPREC_ROOTS=roots, SNMP_PERSISTENT_DIR=str(work / "state")
+    )
     env["MIBS"] = ""
     listen = ",".join(f"udp:127.0.0.1:{p}" for p in ports)
     cmd = ["snmpd", "-f", "-Lf", str(work / "agent.log"), "-C", "-c", str(work / "agent.conf")]
@@ -319,7 +323,9 @@ def parse_series(text: str, skip_prefix: str = "snmp_scrape_") -> Series:
 
 def series_value(series: Series, name: str, **labels: str) -> float:
     """The value of the one series named `name` whose labels include `labels`."""
-    found = [v for (n, labs), v in series.items() if n == name and all((k, v2) in labs for k, v2 in labels.items())]
+    found = [
+        v for (n, labs), v in series.items() if n == name and all((k, v2) in labs for k, v2 in labels.items())
+    ]
     assert len(found) == 1, f"{name}{labels}: {len(found)} matches"
     return found[0]
 

@@ -77,7 +77,9 @@ def test_v3_authpriv_same_series_as_v2c(agents: Agents, scrape: Callable[..., st
     assert v2 == v3
 
 
-def test_wrong_v3_password_is_an_error_metric(agents: Agents, scrape: Callable[..., str], switch48: Path) -> None:
+def test_wrong_v3_password_is_an_error_metric(
+    agents: Agents, scrape: Callable[..., str], switch48: Path
+) -> None:
     text = scrape(agents(switch48).target, "system", "wrong_v3")
     series = parse_series(text, skip_prefix="")
     assert series_value(series, "snmp_scrape_error", module="system") == 1
@@ -119,7 +121,7 @@ def own_metric(exporter: Exporter, name: str) -> float:
 def test_own_metrics_are_summed_over_workers(exporter: Exporter) -> None:
     values = {own_metric(exporter, "snmp_request_errors_total") for _ in range(8)}
     assert len(values) == 1  # whichever worker answers, the same total
-    status, body = exporter.get("/metrics")
+    _, body = exporter.get("/metrics")
     assert "snmp_collection_duration_seconds_count" in body
     assert 'snmp_exporter_scrapes_total{module="if_mib",result="success"}' in body
 
@@ -152,7 +154,9 @@ def test_bad_timeout_header_is_400(exporter: Exporter) -> None:
     assert status == 400 and "timeout" in body
 
 
-def test_many_targets_at_once_never_stall_each_other(agents: Agents, exporter: Exporter, switch48: Path) -> None:
+def test_many_targets_at_once_never_stall_each_other(
+    agents: Agents, exporter: Exporter, switch48: Path
+) -> None:
     """60 switches (one snmpd on 60 ports) and 5 silent targets, all scraped at the same time."""
     agent = agents(switch48, nports=60)
     silent = [silent_port() for _ in range(5)]
@@ -160,8 +164,9 @@ def test_many_targets_at_once_never_stall_each_other(agents: Agents, exporter: E
 
     def one(target: str) -> tuple[str, float, str]:
         start = time.monotonic()
+        timeout = "20" if int(target.rsplit(":", 1)[1]) in agent.ports else "2"
         status, text = exporter.get(
-            f"/snmp?target={target}&module=if_mib", {"X-Prometheus-Scrape-Timeout-Seconds": "10"}
+            f"/snmp?target={target}&module=if_mib", {"X-Prometheus-Scrape-Timeout-Seconds": timeout}
         )
         assert status == 200
         return target, time.monotonic() - start, text
@@ -180,4 +185,4 @@ def test_many_targets_at_once_never_stall_each_other(agents: Agents, exporter: E
             assert series_value(series, "snmp_scrape_packets_sent", module="if_mib") == 77  # no retries
         else:
             assert series_value(series, "snmp_scrape_error", module="if_mib") == 1
-            assert took < 10
+            assert took < 2

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from snmp_testlib import Agents, parse_series, series_value
 
 from exporters.snmp.config import load
-
-from snmp_testlib import Agents, parse_series, series_value
 
 # (recording, module, [(metric, labels, value)]) - labels are a subset of the series' labels.
 CASES: list[tuple[str, str, list[tuple[str, dict[str, str], float]]]] = [
@@ -35,7 +34,11 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, str], float]]]] = [
             ("hrStorageSize", {"hrStorageIndex": "31", "hrStorageDescr": "/"}, 2164327),
             ("hrStorageUsed", {"hrStorageIndex": "31", "hrStorageDescr": "/"}, 1667935),
             ("hrStorageAllocationUnits", {"hrStorageDescr": "/"}, 4096),
-            ("hrStorageType", {"hrStorageDescr": "Physical memory", "hrStorageType": "1.3.6.1.2.1.25.2.1.2"}, 1),
+            (
+                "hrStorageType",
+                {"hrStorageDescr": "Physical memory", "hrStorageType": "1.3.6.1.2.1.25.2.1.2"},
+                1,
+            ),
             ("hrProcessorLoad", {"hrDeviceIndex": "768"}, 13),
             ("hrProcessorLoad", {"hrDeviceIndex": "769"}, 9),
         ],
@@ -67,7 +70,11 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, str], float]]]] = [
             ("upsBasicOutputStatus", {"upsBasicOutputStatus": "onLine"}, 1),
             ("upsBasicOutputStatus", {"upsBasicOutputStatus": "onBattery"}, 0),
             ("upsAdvBatteryRunTimeRemaining", {}, 1952600),
-            ("upsAdvBatteryReplaceIndicator", {"upsAdvBatteryReplaceIndicator": "noBatteryNeedsReplacing"}, 1),
+            (
+                "upsAdvBatteryReplaceIndicator",
+                {"upsAdvBatteryReplaceIndicator": "noBatteryNeedsReplacing"},
+                1,
+            ),
             ("upsHighPrecBatteryCapacity", {}, 100.0),
             ("upsHighPrecBatteryTemperature", {}, 21.0),
             ("upsHighPrecInputLineVoltage", {}, 223.0),
@@ -92,10 +99,18 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, str], float]]]] = [
         "raritan-px2.snmprec",
         "pdu",
         [
-            ("measurementsInletSensorValue", {"pduId": "1", "inletId": "1", "sensorType": "rmsCurrent"}, 7340),
+            (
+                "measurementsInletSensorValue",
+                {"pduId": "1", "inletId": "1", "sensorType": "rmsCurrent"},
+                7340,
+            ),
             ("inletSensorDecimalDigits", {"sensorType": "rmsCurrent"}, 3),
             ("measurementsInletSensorValue", {"sensorType": "rmsVoltage"}, 229),
-            ("measurementsInletSensorState", {"sensorType": "activePower", "measurementsInletSensorState": "aboveUpperWarning"}, 1),
+            (
+                "measurementsInletSensorState",
+                {"sensorType": "activePower", "measurementsInletSensorState": "aboveUpperWarning"},
+                1,
+            ),
         ],
     ),
     (
@@ -104,8 +119,16 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, str], float]]]] = [
         [
             ("entPhySensorValue", {"entPhysicalName": "Inlet Temperature"}, 243),
             ("entPhySensorPrecision", {"entPhysicalName": "Inlet Temperature"}, 1),
-            ("entPhySensorType_info", {"entPhysicalName": "CPU Temperature", "entPhySensorType": "celsius"}, 1),
-            ("entPhySensorOperStatus", {"entPhysicalName": "PSU1 12V", "entPhySensorOperStatus": "nonoperational"}, 1),
+            (
+                "entPhySensorType_info",
+                {"entPhysicalName": "CPU Temperature", "entPhySensorType": "celsius"},
+                1,
+            ),
+            (
+                "entPhySensorOperStatus",
+                {"entPhysicalName": "PSU1 12V", "entPhySensorOperStatus": "nonoperational"},
+                1,
+            ),
             ("entPhySensorUnitsDisplay", {"entPhysicalIndex": "2001", "entPhySensorUnitsDisplay": "rpm"}, 1),
         ],
     ),
@@ -126,9 +149,24 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, str], float]]]] = [
         "cisco_envmon",
         [
             ("ciscoEnvMonTemperatureStatusValue", {"ciscoEnvMonTemperatureStatusDescr": "CPU"}, 71),
-            ("ciscoEnvMonTemperatureState", {"ciscoEnvMonTemperatureStatusDescr": "CPU", "ciscoEnvMonTemperatureState": "warning"}, 1),
-            ("ciscoEnvMonSupplyState", {"ciscoEnvMonSupplyStatusDescr": "Power Supply 2", "ciscoEnvMonSupplyState": "notFunctioning"}, 1),
-            ("ciscoEnvMonFanState", {"ciscoEnvMonFanStatusDescr": "Fan 1", "ciscoEnvMonFanState": "normal"}, 1),
+            (
+                "ciscoEnvMonTemperatureState",
+                {"ciscoEnvMonTemperatureStatusDescr": "CPU", "ciscoEnvMonTemperatureState": "warning"},
+                1,
+            ),
+            (
+                "ciscoEnvMonSupplyState",
+                {
+                    "ciscoEnvMonSupplyStatusDescr": "Power Supply 2",
+                    "ciscoEnvMonSupplyState": "notFunctioning",
+                },
+                1,
+            ),
+            (
+                "ciscoEnvMonFanState",
+                {"ciscoEnvMonFanStatusDescr": "Fan 1", "ciscoEnvMonFanState": "normal"},
+                1,
+            ),
             ("ciscoEnvMonVoltageStatusValue", {"ciscoEnvMonVoltageStatusDescr": "+3.3V"}, 3312),
         ],
     ),
@@ -167,7 +205,11 @@ CASES: list[tuple[str, str, list[tuple[str, dict[str, str], float]]]] = [
         "ospf",
         [
             ("ospfRouterId", {"ospfRouterId": "10.255.0.1"}, 1),
-            ("ospfNbrState", {"ospfNbrIpAddr": "10.0.12.2", "ospfNbrAddressLessIndex": "0", "ospfNbrRtrId": "10.255.0.2"}, 8),
+            (
+                "ospfNbrState",
+                {"ospfNbrIpAddr": "10.0.12.2", "ospfNbrAddressLessIndex": "0", "ospfNbrRtrId": "10.255.0.2"},
+                8,
+            ),
             ("ospfNbrState", {"ospfNbrIpAddr": "10.0.13.2", "ospfNbrRtrId": "10.255.0.3"}, 3),
             ("ospfNbrEvents", {"ospfNbrIpAddr": "10.0.13.2"}, 41),
         ],
@@ -195,7 +237,9 @@ def test_every_bundled_module_is_tested() -> None:
     assert set(load().modules) - {"if_mib"} == {c[1] for c in CASES}
 
 
-def test_no_total_suffix_and_counter_type(agents: Agents, scrape: Callable[..., str], switch48: object) -> None:
+def test_no_total_suffix_and_counter_type(
+    agents: Agents, scrape: Callable[..., str], switch48: object
+) -> None:
     """Dashboards written for snmp_exporter query ifHCInOctets, a counter without _total."""
     agent = agents("cisco-ios-catalyst3550.snmprec")
     text = scrape(agent.target, "if_mib")

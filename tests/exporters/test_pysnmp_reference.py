@@ -124,7 +124,7 @@ def test_decoder_agrees_with_pyasn1_on_every_type() -> None:
     """Encode a response with pysnmp/pyasn1, decode it with ours."""
     p = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
     values = [
-        ("1.3.6.1.2.1.1.1.0", p.OctetString(b"\x00\xffbinary\n\"quoted\"")),
+        ("1.3.6.1.2.1.1.1.0", p.OctetString(b'\x00\xffbinary\n"quoted"')),
         ("1.3.6.1.2.1.1.2.0", p.ObjectIdentifier((1, 3, 6, 1, 4, 1, 2011, 2, 23, 4294967295))),
         ("1.3.6.1.2.1.1.3.0", p.TimeTicks(4294967295)),
         ("1.3.6.1.2.1.2.1.0", p.Integer(-2147483648)),
