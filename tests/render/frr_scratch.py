@@ -19,6 +19,7 @@ from pathlib import Path
 
 FRR_BIN = Path("/usr/lib/frr")
 DAEMONS = ("zebra", "staticd", "ospfd", "bgpd")
+SNMP_DAEMONS = ("zebra", "ospfd", "bgpd")  # started with `-M snmp` like the lab's routers (agentx)
 PREFIX = "scratch-render-"
 
 
@@ -75,7 +76,8 @@ def scratch_frr(hostname: str, interfaces: list[str], tag: str = "") -> Iterator
             _run("ip", "-n", netns, "link", "set", name, "up")
         for d in DAEMONS:
             daemon = [str(FRR_BIN / d), "-d", "-i", str(rundir / f"{d}.pid"), "--vty_socket", str(rundir),
-                      "-P", "0", "-z", str(rundir / "zserv.api"), "-f", "/dev/null"]  # fmt: skip
+                      "-P", "0", "-z", str(rundir / "zserv.api"), "-f", "/dev/null",
+                      *(["-M", "snmp"] if d in SNMP_DAEMONS else [])]  # fmt: skip
             _run("ip", "netns", "exec", netns, "unshare", "--uts", "sh", "-c",
                  'hostname "$0"; exec "$@"', hostname, *daemon)  # fmt: skip
         deadline = time.monotonic() + 10
