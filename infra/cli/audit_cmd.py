@@ -11,6 +11,14 @@ from pathlib import Path
 
 import click
 
+from infra.audit.compliance import (
+    CatalogueError,
+    ComplianceInputError,
+    Severity,
+    render_compliance,
+    run_compliance_cli,
+    write_report,
+)
 from infra.audit.drift import audit_drift
 from infra.audit.report import Check, render
 from infra.cli.common import Context, UsageFailure, handle_errors, pass_ctx
@@ -27,27 +35,56 @@ def exit_code(checks: list[Check]) -> int:
 
 @click.command("audit")
 @click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
-@click.option("--offline", is_flag=True, help="compare against the latest backups instead of the devices")
+@click.option(
+    "--offline",
+    is_flag=False,
+    flag_value="-",
+    default=None,
+    metavar="[DIR]",
+    help="read the latest backups instead of the devices (--compliance: or the configurations in DIR)",
+)
+@click.option("--compliance", is_flag=True, help="check the security baseline (docs/compliance.md)")
+@click.option("--platform", default=None, help="--compliance: platform of every file (default: from content)")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["high", "medium", "low"]),
+    default="low",
+    show_default=True,
+    help="--compliance: exit 3 when a finding is at or above this severity",
+)
 @click.option("-f", "--forks", type=click.IntRange(1, 500), default=25, show_default=True)
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit", "html", "sarif"]), default=None)
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="write the report here")
 @pass_ctx
 @handle_errors
 def audit_cmd(
     ctx: Context,
     limit: str | None,
-    offline: bool,
+    offline: str | None,
+    compliance: bool,
+    platform: str | None,
+    fail_on: str,
     forks: int,
     state_dir: Path | None,
     fmt: str | None,
     output: Path | None,
 ) -> None:
-    """Report, per device, the difference between intended and running configuration."""
+    """Report, per device, the difference between intended and running configuration;
+    with --compliance, the findings against the security baseline (docs/compliance.md)."""
     fmt = fmt or ctx.fmt
+    if compliance:
+        try:
+            report = run_compliance_cli(ctx.inventory_path, offline, limit or ctx.limit, platform, state_dir)
+        except (ComplianceInputError, CatalogueError) as exc:
+            raise UsageFailure(str(exc)) from None
+        write_report(render_compliance(report, fmt), output)
+        sys.exit(EXIT_FOUND if report.fails_at(Severity(fail_on)) else EXIT_OK)
+    if fmt in ("html", "sarif"):
+        raise UsageFailure(f"--format {fmt} is for --compliance; drift reports as table, json or junit")
     inv = ctx.inventory()
     hosts = ctx.selected(limit)
-    checks = audit_drift(inv, hosts, StatePaths.from_env(state_dir), offline=offline, forks=forks)
+    checks = audit_drift(inv, hosts, StatePaths.from_env(state_dir), offline=offline is not None, forks=forks)
     if not checks:
         raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no network device")
     text = render(checks, fmt, {"mode": "offline" if offline else "online"})

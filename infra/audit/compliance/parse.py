@@ -1,0 +1,181 @@
+"""Configurations as the audit reads them: a tree of lines (network devices) or key = value
+settings (servers, video-conference codecs), and the platform told from the content.
+
+Network configurations are parsed by hier_config 3.7 (its Cisco IOS driver for IOS and FRR,
+its Huawei VRP driver for VRP, which drops the `#` separators); the tree is copied into small
+`Node`s that remember the line each command came from, for evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hier_config import HConfig, Platform, get_hconfig
+from hier_config.child import HConfigChild
+
+NETWORK = ("cisco_ios", "huawei_vrp", "frr")
+_SECTION_ENDS = frozenset({"exit", "end", "return", "quit", "exit-address-family", "exit-vrf"})
+
+
+class UnparseableConfig(Exception):
+    """A file the audit cannot read as a configuration (binary, empty, unknown shape)."""
+
+
+@dataclass
+class Node:
+    text: str
+    line: int = 0  # 1-based line of the source file; 0 when unknown
+    children: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class SettingValue:
+    value: str
+    source: str  # the file it came from
+    line: int = 0
+    text: str = ""  # the line as written
+
+
+@dataclass
+class DeviceConfig:
+    """One device's configuration, parsed for the checks."""
+
+    name: str
+    platform: str
+    origin: str  # file or directory it came from, or "online"
+    tree: list[Node] = field(default_factory=list)
+    settings: dict[str, dict[str, list[SettingValue]]] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)  # source -> lines (line_in_file)
+    services: set[str] | None = None  # None: not gathered
+    match_blocks: list[tuple[str, dict[str, list[SettingValue]]]] = field(default_factory=list)
+
+
+# ---- platform detection ----------------------------------------------------------------------
+_DETECT: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "frr",
+        re.compile(
+            r"^(frr (version|defaults) |service integrated-vtysh-config$|log timestamp precision |exit$)",
+            re.M,
+        ),
+    ),
+    ("cisco_tp", re.compile(r"^\*?c? ?xConfiguration ", re.M)),
+    (
+        "huawei_vrp",
+        re.compile(r"^ ?sysname \S+|^return\s*$|^ ?user-interface (vty|con)|^ ?info-center ", re.M),
+    ),
+    (
+        "cisco_ios",
+        re.compile(r"^version \d+\.\d+|^hostname \S+|^line vty |^service password-encryption", re.M),
+    ),
+    ("linux", re.compile(r"^\s*(PermitRootLogin|PasswordAuthentication|Subsystem|PASS_MAX_DAYS)\b", re.M)),
+)
+
+
+def detect_platform(text: str) -> str | None:
+    """The platform a configuration text comes from, or None when nothing tells."""
+    for platform, pattern in _DETECT:
+        if pattern.search(text):
+            return platform
+    return None
+
+
+def looks_binary(data: bytes) -> bool:
+    if b"\x00" in data[:8192]:
+        return True
+    try:
+        data[:8192].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(data[:8192]) - 4  # a cut multi-byte char at the end is fine
+    return False
+
+
+# ---- network devices -------------------------------------------------------------------------
+def parse_network(name: str, platform: str, text: str, origin: str) -> DeviceConfig:
+    if not text.strip():
+        raise UnparseableConfig("the file is empty")
+    hc_platform = Platform.HUAWEI_VRP if platform == "huawei_vrp" else Platform.CISCO_IOS
+    if platform == "frr":  # FRR ends sections with `exit`, which IOS's driver keeps as a command
+        text = re.sub(r"(?m)^\s*exit(-address-family|-vrf)?\s*$", "!", text)
+    index = _line_index(text)
+    try:
+        hconfig = get_hconfig(hc_platform, text)
+        tree = [_copy(child, index) for child in hconfig.children if child.text not in _SECTION_ENDS]
+    except Exception:
+        tree = indent_tree(text, platform)
+    if not tree:
+        raise UnparseableConfig("no configuration commands found")
+    return DeviceConfig(name=name, platform=platform, origin=origin, tree=tree)
+
+
+def _line_index(text: str) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        key = " ".join(raw.split())
+        if key and key not in index:
+            index[key] = n
+    return index
+
+
+def _copy(child: HConfigChild | HConfig, index: dict[str, int]) -> Node:
+    text = child.text if isinstance(child, HConfigChild) else ""
+    first = text.split("\n", 1)[0]
+    node = Node(text, index.get(" ".join(first.split()), 0))
+    node.children = [_copy(c, index) for c in child.children if c.text not in _SECTION_ENDS]
+    return node
+
+
+_BANNER = re.compile(r"^banner (motd|login|exec|incoming|slip-ppp|prompt-timeout)\s+(\S)")
+
+
+def indent_tree(text: str, platform: str) -> list[Node]:
+    """A plain indentation tree that keeps duplicate lines (the fallback when hier_config refuses
+    a configuration): IOS banners are folded into one node; comments and separators dropped."""
+    root = Node("", -1)
+    stack: list[tuple[int, Node]] = [(-1, root)]
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        raw, n = lines[i], i + 1
+        i += 1
+        stripped = raw.strip()
+        if not stripped or stripped[0] in "!#" or stripped in _SECTION_ENDS:
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        m = _BANNER.match(stripped) if platform != "huawei_vrp" else None
+        if m:
+            delim = "^C" if stripped[m.end(2) - 1 :].startswith("^C") else m[2]
+            body = [stripped]
+            rest = stripped[m.end(2) - 1 + len(delim) :]
+            while delim not in rest and i < len(lines):
+                rest = lines[i]
+                body.append(rest)
+                i += 1
+            stripped = "\n".join(body)
+        while stack[-1][0] >= indent:
+            stack.pop()
+        node = Node(" ".join(stripped.split(" ")) if "\n" in stripped else " ".join(stripped.split()), n)
+        stack[-1][1].children.append(node)
+        stack.append((indent, node))
+    return root.children
+
+
+# ---- Cisco TelePresence / RoomOS codecs ------------------------------------------------------
+_XCONFIG = re.compile(r'^\*?c? ?xConfiguration (?P<path>.+?):\s*"?(?P<value>.*?)"?\s*$')
+
+
+def parse_cisco_tp(name: str, text: str, origin: str) -> DeviceConfig:
+    """`xConfiguration Conference AutoAnswer Mode: Off` lines (xConfiguration export or
+    `xConfiguration` output with `*c` prefixes) into settings keyed by path."""
+    settings: dict[str, list[SettingValue]] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        m = _XCONFIG.match(raw.strip())
+        if m:
+            key = " ".join(m["path"].split()).lower()
+            settings.setdefault(key, []).append(SettingValue(m["value"], "xconfig", n, raw.strip()))
+    if not settings:
+        raise UnparseableConfig("no xConfiguration lines found")
+    return DeviceConfig(
+        name=name, platform="cisco_tp", origin=origin, settings={"xconfig": settings}, tree=[]
+    )

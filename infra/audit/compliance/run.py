@@ -1,0 +1,247 @@
+"""`run_compliance`: find the configurations (a directory, or the live devices), parse each, apply
+the catalogue, and return one report. One device never stops the run: a file that cannot be
+read or parsed becomes an AUDIT-UNPARSEABLE finding."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from infra.audit.compliance.catalogue import CATALOGUE_PLATFORMS, RULES_DIR, rules_for
+from infra.audit.compliance.checks import Facts
+from infra.audit.compliance.engine import PLACEHOLDERS, audit_device, unparseable
+from infra.audit.compliance.linux import gather_linux_facts, is_server_tree, parse_linux, read_tree
+from infra.audit.compliance.parse import (
+    NETWORK,
+    DeviceConfig,
+    UnparseableConfig,
+    detect_platform,
+    looks_binary,
+    parse_cisco_tp,
+    parse_network,
+)
+from infra.audit.compliance.report import ComplianceReport, DeviceReport
+from infra.inventory import Inventory
+from infra.inventory.models import Host, Waiver
+
+MAX_CONFIG_BYTES = 20_000_000
+_SKIP = {".git", ".svn", "__pycache__"}
+_SUFFIXES = (".cfg", ".conf", ".config", ".txt", ".running", ".log")
+
+
+class ComplianceInputError(Exception):
+    """Bad input to the audit (a directory that does not exist, an unknown platform)."""
+
+
+@dataclass
+class Job:
+    """One device to audit: where its configuration is and what the inventory knows of it."""
+
+    name: str
+    origin: str
+    path: Path | None = None
+    files: dict[str, str] | None = None  # server files gathered online
+    text: str | None = None  # a configuration fetched online
+    platform: str | None = None
+    hint: str | None = None  # the inventory's platform, when the content does not tell
+    site: str = "(unknown)"
+    role: str | None = None
+    facts: Facts = field(default_factory=Facts)
+    waivers: tuple[Waiver, ...] = ()
+    error: str | None = None
+
+
+def baseline_context(inv: Inventory | None) -> dict[str, Any]:
+    if inv is None:
+        return dict(PLACEHOLDERS)
+    b, mgmt = inv.baseline, inv.pools.management
+    return {
+        "ntp_servers": [str(a) for a in b.ntp_servers],
+        "syslog_servers": [str(a) for a in b.syslog_servers],
+        "aaa_servers": [str(a) for a in b.aaa_servers],
+        "banner": b.banner,
+        "idle_timeout_minutes": b.idle_timeout_minutes,
+        "login_max_failures": b.login_max_failures,
+        "mgmt_network": str(mgmt.network_address),
+        "mgmt_wildcard": str(mgmt.hostmask),
+        "mgmt_prefix": mgmt.prefixlen,
+        "mgmt_mask": str(mgmt.netmask),
+    }
+
+
+def _host_job(job: Job, host: Host | None, inv: Inventory | None) -> Job:
+    if host is not None and inv is not None:
+        job.site, job.role, job.waivers = host.site, host.role.value, host.compliance_waivers
+        job.facts = Facts({i.name: i.kind for i in inv.interfaces.get(host.name, ())})
+        if host.platform.value in CATALOGUE_PLATFORMS:
+            job.hint = inv.stand_in_platform(host).value
+    return job
+
+
+def _device_name(path: Path) -> str:
+    name = path.name
+    for suffix in _SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
+
+
+def offline_jobs(
+    directory: Path, inv: Inventory | None, limit: str | None, platform: str | None
+) -> list[Job]:
+    if not directory.is_dir():
+        raise ComplianceInputError(f"--offline {directory}: not a directory")
+    wanted = {h.name for h in inv.select(limit)} if inv is not None and limit else None
+    jobs: list[Job] = []
+    for path in _walk(directory):
+        name = _device_name(path)
+        if wanted is not None and name not in wanted:
+            continue
+        job = Job(name, str(path), path=path, platform="linux" if path.is_dir() else platform)
+        jobs.append(_host_job(job, inv.hosts.get(name) if inv else None, inv))
+    return jobs
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for entry in sorted(directory.iterdir()):
+        if entry.name in _SKIP or entry.name.startswith("."):
+            continue
+        if is_server_tree(entry):
+            yield entry
+        elif entry.is_dir():
+            yield from _walk(entry)
+        elif entry.is_file():
+            yield entry
+
+
+def online_jobs(
+    inv: Inventory, limit: str | None, fetch_network: Callable[[Inventory, Host], str] | None = None
+) -> list[Job]:
+    """Gather from the live devices: servers over SSH; network devices through `fetch_network`
+    (the deploy drivers) when given. Hosts the audit has no rules for are left out."""
+    hosts = [h for h in inv.select(limit) if h.platform.value in CATALOGUE_PLATFORMS]
+    for ref in (inv.credentials.device_password, inv.credentials.enable_secret):
+        try:  # so that inv.secrets.mask knows them before any error text is kept
+            inv.secret(ref).reveal()
+        except KeyError:
+            pass
+
+    def gather(host: Host) -> Job:
+        job = _host_job(Job(host.name, "online"), host, inv)
+        job.platform = inv.stand_in_platform(host).value
+        try:
+            if host.platform.value == "linux":
+                v = host.ansible_vars
+                job.files = gather_linux_facts(
+                    str(v.get("ansible_host", host.mgmt_address)),
+                    port=int(v.get("ansible_port", 22)),
+                    username=str(v.get("ansible_user", inv.credentials.server_username)),
+                    key_filename=v.get("ansible_ssh_private_key_file") or os.environ.get("INFRA_SSH_KEY"),
+                )
+            elif fetch_network is not None and host.is_network_device:
+                job.text = fetch_network(inv, host)
+            else:
+                job.error = f"no online collector for platform {host.platform.value}"
+        except Exception as exc:  # one unreachable host never stops the run
+            job.error = f"could not gather: {type(exc).__name__}: {inv.secrets.mask(str(exc))}"
+        return job
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        jobs = list(pool.map(gather, hosts))
+    return [j for j in jobs if not (j.error or "").startswith("no online collector")]
+
+
+def _parse(job: Job) -> DeviceConfig:
+    if job.error:
+        raise UnparseableConfig(job.error)
+    if job.files is not None:
+        return parse_linux(job.name, job.files, job.origin)
+    if job.path is not None and job.path.is_dir():
+        return parse_linux(job.name, read_tree(job.path), job.origin)
+    if job.text is not None:
+        text = job.text
+    else:
+        assert job.path is not None
+        size = job.path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise UnparseableConfig(f"the file is {size} bytes, more than a configuration can be")
+        data = job.path.read_bytes()
+        if looks_binary(data):
+            raise UnparseableConfig("the file is binary, not configuration text")
+        text = data.decode("utf-8", "replace")
+    platform = job.platform or detect_platform(text) or job.hint
+    if platform is None:
+        raise UnparseableConfig("its platform cannot be told from the content (name it with --platform)")
+    job.platform = platform
+    if platform in NETWORK:
+        return parse_network(job.name, platform, text, job.origin)
+    if platform == "cisco_tp":
+        return parse_cisco_tp(job.name, text, job.origin)
+    if platform == "linux":
+        return parse_linux(job.name, {"/etc/ssh/sshd_config": text}, job.origin)
+    raise UnparseableConfig(f"no compliance rules for platform {platform}")
+
+
+def audit_job(job: Job, today: date, context: dict[str, Any], rules_dir: Path = RULES_DIR) -> DeviceReport:
+    report = DeviceReport(job.name, job.platform, job.origin, job.site, job.role)
+    try:
+        device = _parse(job)
+    except UnparseableConfig as exc:
+        return unparseable(report, str(exc), "server" if job.platform == "linux" else "network")
+    except (OSError, RecursionError, ValueError) as exc:
+        return unparseable(report, f"{type(exc).__name__}: {exc}")
+    report.platform = device.platform
+    return audit_device(
+        device,
+        report,
+        rules_for(device.platform, rules_dir),
+        facts=job.facts,
+        waivers=job.waivers,
+        today=today,
+        context=context,
+    )
+
+
+def _audit_many(args: tuple[list[Job], date, dict[str, Any], Path]) -> list[DeviceReport]:
+    jobs, today, context, rules_dir = args
+    return [audit_job(j, today, context, rules_dir) for j in jobs]
+
+
+def run_compliance(
+    inv: Inventory | None,
+    *,
+    offline: Path | None = None,
+    limit: str | None = None,
+    platform: str | None = None,
+    today: date | None = None,
+    workers: int | None = None,
+    rules_dir: Path = RULES_DIR,
+    fetch_network: Callable[[Inventory, Host], str] | None = None,
+) -> ComplianceReport:
+    """Audit a directory of configurations (`offline`) or the live devices of the inventory."""
+    if platform is not None and platform not in CATALOGUE_PLATFORMS:
+        raise ComplianceInputError(
+            f"--platform {platform}: no rules for it (known: {', '.join(CATALOGUE_PLATFORMS)})"
+        )
+    today = today or date.today()
+    context = baseline_context(inv)
+    if offline is not None:
+        jobs, mode = offline_jobs(offline, inv, limit, platform), f"offline {offline}"
+    elif inv is not None:
+        jobs, mode = online_jobs(inv, limit, fetch_network), "online"
+    else:
+        raise ComplianceInputError("online audit needs an inventory; give --offline DIR to audit files")
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers > 1 and len(jobs) >= 200:
+        chunks = [jobs[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(_audit_many, [(c, today, context, rules_dir) for c in chunks]))
+        devices = [d for part in parts for d in part]
+    else:
+        devices = _audit_many((jobs, today, context, rules_dir))
+    devices.sort(key=lambda d: (d.site, d.host))
+    return ComplianceReport(devices, datetime.now(UTC).isoformat(timespec="seconds"), mode)
