@@ -7,6 +7,7 @@ rendering masked (for `--diff`, backups, golden files) and the real value only f
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Interface, IPv4Network
 from typing import Any
 
@@ -62,6 +63,13 @@ def _network(net: IPv4Network) -> dict[str, Any]:
         "netmask": str(net.netmask),
         "wildcard": str(net.hostmask),
     }
+
+
+def _route_name(description: str | None) -> str | None:
+    """A static route's description as one word (Cisco `name`, Huawei `description`)."""
+    if not description:
+        return None
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", description.split(";")[0].strip())[:60].strip("-")
 
 
 def _home_area(areas: list[int]) -> int | None:
@@ -278,6 +286,7 @@ def device_context(
                 **_network(r.prefix),
                 "next_hop": str(r.next_hop) if r.next_hop else None,
                 "description": r.description,
+                "name": _route_name(r.description),
             }
             for r in h.static_routes
         ],

@@ -17,7 +17,7 @@ from infra.render import render_host
 from tests.conftest import INVENTORY, LAB_SECRETS
 
 GOLDEN = Path(__file__).parent / "golden"
-PLATFORMS = (Platform.FRR,)
+PLATFORMS = (Platform.FRR, Platform.CISCO_IOS, Platform.HUAWEI_VRP)
 _INV = load_inventory(INVENTORY)
 DEVICES = [h.name for h in _INV.hosts.values() if h.is_network_device]
 UPDATE = os.environ.get("INFRA_UPDATE_GOLDEN") == "1"

@@ -74,7 +74,7 @@ def test_a_secret_that_cannot_be_resolved_names_the_credential(monkeypatch: pyte
 
 
 def test_secrets_appear_only_when_asked_for(inv: Inventory) -> None:
-    for platform in (Platform.FRR,):
+    for platform in (Platform.FRR, Platform.CISCO_IOS, Platform.HUAWEI_VRP):
         masked = render_host(inv, "wan-hub-1", platform, mask_secrets=True)
         real = render_host(inv, "wan-hub-1", platform)
         assert not [s for s in LAB_SECRETS if s in masked]
@@ -96,6 +96,10 @@ def test_platform_defaults_to_the_stand_in(inv: Inventory) -> None:
         inv, "wan-hub-1", Platform.FRR, mask_secrets=True
     )
     assert "interface ge0-0-1" in render_host(inv, "wan-hub-1", mask_secrets=True)
+    cisco = render_host(inv, "wan-hub-1", Platform.CISCO_IOS, mask_secrets=True)
+    assert "interface GigabitEthernet0/0/1" in cisco and "interface Tunnel20" in cisco
+    huawei = render_host(inv, "cpe-so-tai-chinh", Platform.HUAWEI_VRP, mask_secrets=True)
+    assert "interface Tunnel0/0/0" in huawei and "interface LoopBack0" in huawei
 
 
 def test_rendering_is_pure(inv: Inventory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,7 +120,7 @@ def test_rendering_is_pure(inv: Inventory, monkeypatch: pytest.MonkeyPatch) -> N
     assert set(first) == {h.name for h in inv.hosts.values() if h.is_network_device}
     # the other platforms too, and a second inventory object gives the same text
     again = load_inventory(INVENTORY)
-    for p in (Platform.FRR,):
+    for p in (Platform.CISCO_IOS, Platform.HUAWEI_VRP):
         assert render_all(inv, platform=p, mask_secrets=True) == render_all(
             again, platform=p, mask_secrets=True
         )
