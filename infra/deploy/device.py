@@ -121,6 +121,11 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
             drv.confirm()
         except Exception as exc:
             reason = mask(str(exc)) or type(exc).__name__
+            if drv.expired:
+                reason = (
+                    f"the revert timer ({opts.confirm_timeout_s:g}s) expired before the change was "
+                    f"confirmed, so the device went back to its previous config ({reason})"
+                )
             _restore(job, drv, out, reason)
             return
         _step(job, result, "save")

@@ -110,6 +110,11 @@ class Driver(ABC):
     def save(self) -> None: ...
 
     @property
+    def expired(self) -> bool:
+        """True once the revert timer ran out unconfirmed (the device went back)."""
+        return self._expired
+
+    @property
     def before(self) -> str | None:
         """The running config read by the last `compare()` (what `rollback()` restores)."""
         return self._before

@@ -65,5 +65,5 @@ class CiscoIosDriver(NetmikoDriver):
 
     def save(self) -> None:
         with self._lock:
-            out: str = self._call("write memory", self.conn.save_config)
+            out: str = self._call("write memory", self.conn.save_config, cmd="write memory")
             self._check_rejected(out)

@@ -64,7 +64,13 @@ def tree_driver(platform: str) -> HConfigDriverBase:
     if platform == "cisco_ios":
         return get_hconfig_driver(Platform.CISCO_IOS)
     if platform == "huawei_vrp":
-        return get_hconfig_driver(Platform.HUAWEI_VRP)
+        vrp = get_hconfig_driver(Platform.HUAWEI_VRP)
+        # `display current-configuration` ends with `return`; a description replaces the old one
+        vrp.rules.per_line_sub.append(PerLineSubRule(search=r"^return$", replace=""))
+        vrp.rules.idempotent_commands.append(
+            IdempotentCommandsRule(match_rules=_m("interface ", "description "))
+        )
+        return vrp
     raise ValueError(f"no configuration-tree rules for platform {platform!r}")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from netmiko.cisco_base_connection import CiscoBaseConnection
 from netmiko.huawei.huawei import HuaweiVrpv8SSH
 
 from infra.drivers.base import register
@@ -24,13 +25,22 @@ from infra.drivers.configtree import Change
 from infra.drivers.netmiko_session import NetmikoDriver
 
 
+class VrpConnection(HuaweiVrpv8SSH):
+    def check_config_mode(
+        self, check_string: str = "]", pattern: str = "", force_regex: bool = False
+    ) -> bool:
+        # Netmiko's Huawei check waits ~2 s for the channel to go quiet; a prompt pattern is instant
+        return CiscoBaseConnection.check_config_mode(self, check_string=check_string, pattern=r"[>\]]")
+
+
 @register
 class HuaweiVrpDriver(NetmikoDriver):
     platform: ClassVar[str] = "huawei_vrp"
-    connection_class = HuaweiVrpv8SSH
+    connection_class = VrpConnection
     native_revert_timer: ClassVar[bool] = True
     error_pattern = r"Error: |Unrecognized command|Incomplete command|Wrong parameter"
     show_running = "display current-configuration"
+    discard_candidate = "abort"
     _armed = False
 
     def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:

@@ -101,11 +101,29 @@ class NetmikoDriver(Driver):
             out: str = self._call(command, self.conn.send_command, command)
             return out
 
+    discard_candidate: str | None = None  # VRP: `abort` drops uncommitted lines before leaving
+
+    def _leave_config_mode(self) -> None:
+        """After a rejected line: leave config mode so the session is usable (and, on two-stage
+        platforms, drop what was not committed)."""
+        with contextlib.suppress(Exception):
+            if self.discard_candidate:
+                self.conn.send_command(self.discard_candidate, expect_string=r"[>\]#]")
+            if self.conn.check_config_mode():
+                self.conn.exit_config_mode()
+
     def _send_config(self, lines: list[str], **extra: Any) -> str:
+        try:
+            return self._send_config_raw(lines, **extra)
+        except CommandRejected:
+            self._leave_config_mode()
+            raise
+
+    def _send_config_raw(self, lines: list[str], **extra: Any) -> str:
         out: str = self._call(
             "configuration",
             self.conn.send_config_set,
-            [line.strip() for line in lines if line.strip()],
+            [line.rstrip() for line in lines if line.strip()],
             cmd_verify=True,
             bypass_commands="",
             error_pattern=self.error_pattern,
