@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -10,6 +11,7 @@ from infra.cli.common import Context, emit_json, handle_errors, pass_ctx, table
 from infra.lab import LabError, build_plan, lab_down, lab_exec, lab_status, lab_up
 from infra.lab.snmprec import serve_modified_recording
 from infra.lab.up import apply_converged
+from infra.lab.vagrant import TOPOLOGY_FILE, write_topology
 
 
 class LabFailure(click.ClickException):
@@ -118,3 +120,13 @@ def snmprec_cmd(ctx: Context, node: str, changes: tuple[str, ...], reset: bool) 
     except LabError as exc:
         raise LabFailure(str(exc)) from None
     click.echo(f"{node}: serving {n} records")
+
+
+@lab_group.command("vagrant-topology")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=TOPOLOGY_FILE, show_default=True)
+@pass_ctx
+@handle_errors
+def vagrant_topology_cmd(ctx: Context, output: Path) -> None:
+    """Write the topology the Vagrantfile reads (the same province on VMs)."""
+    changed = write_topology(ctx.inventory(), output)
+    click.echo(f"{output}: {'written' if changed else 'up to date'}")

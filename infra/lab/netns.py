@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from infra.lab.paths import NS_FILES, NS_PREFIX, ROOT_LINK_PREFIX
@@ -37,7 +36,7 @@ def ensure_ns_files_dir() -> None:
     """The directory that holds the nodes' mount/UTS namespace files must be a private mount,
     or bind-mounting a namespace file into it would loop through propagation."""
     NS_FILES.mkdir(parents=True, exist_ok=True)
-    if not os.path.ismount(NS_FILES):
+    if not is_mountpoint(NS_FILES):
         run(["mount", "--bind", str(NS_FILES), str(NS_FILES)])
     run(["mount", "--make-private", str(NS_FILES)])
 
@@ -59,3 +58,9 @@ def ns_file_mounts() -> list[str]:
         if mp.startswith(str(NS_FILES.parent)):
             out.append(mp)
     return out
+
+
+def is_mountpoint(path: Path) -> bool:
+    """From /proc/self/mountinfo: os.path.ismount misses a directory bound over itself."""
+    target = str(path)
+    return any(line.split()[4] == target for line in Path("/proc/self/mountinfo").read_text().splitlines())

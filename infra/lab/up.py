@@ -4,6 +4,7 @@ and runs is left alone; what is missing is created and started."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,14 @@ from typing import TypeVar
 from infra.inventory import Inventory
 from infra.lab import ovs, router, server, snmpnode, wireguard
 from infra.lab.lock import exclusive, require_root
-from infra.lab.netns import add_namespaces, ensure_ns_files_dir, lab_namespaces, links_in, root_links
+from infra.lab.netns import (
+    add_namespaces,
+    ensure_ns_files_dir,
+    is_mountpoint,
+    lab_namespaces,
+    links_in,
+    root_links,
+)
 from infra.lab.paths import (
     AUTHORIZED_KEYS,
     HOST_KEY,
@@ -33,7 +41,9 @@ from infra.lab.sh import LabError, ip_batch, ns_argv, run
 from infra.lab.status import NodeStatus, lab_status
 
 T = TypeVar("T")
+log = logging.getLogger("infra.lab")
 WORKERS = 8
+DAEMON_WORKERS = 12  # daemon start-up mostly waits (sockets, forks), so more than the cores
 AGENTX_DIR = Path("/var/agentx")
 
 
@@ -44,10 +54,11 @@ class UpReport:
     status: list[NodeStatus] = field(default_factory=list)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
-def parallel(fn: Callable[[T], object], items: Iterable[T]) -> list[object]:
-    with ThreadPoolExecutor(WORKERS) as pool:
+def parallel(fn: Callable[[T], object], items: Iterable[T], workers: int = WORKERS) -> list[object]:
+    with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, items))
 
 
@@ -94,7 +105,7 @@ def write_node_files(inv: Inventory, plan: LabPlan) -> dict[str, dict[str, str]]
 
 def create_mount_ns(node: Node) -> None:
     mnt, uts = NS_FILES / f"{node.name}.mnt", NS_FILES / f"{node.name}.uts"
-    if _is_mountpoint(mnt):
+    if is_mountpoint(mnt):
         return
     mnt.touch()
     uts.touch()
@@ -113,11 +124,6 @@ def create_mount_ns(node: Node) -> None:
             script,
         ]
     )
-
-
-def _is_mountpoint(path: Path) -> bool:
-    target = str(path)
-    return any(line.split()[4] == target for line in Path("/proc/self/mountinfo").read_text().splitlines())
 
 
 def wire(plan: LabPlan, fresh: set[str]) -> None:
@@ -219,6 +225,14 @@ def lab_up(inv: Inventory, limit: str | None = None, wait: float = 60.0) -> UpRe
         raise LabError(f"--limit {limit!r} selects no host")
     t0 = time.monotonic()
     report = UpReport(plan)
+    mark = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        report.phases[name] = round(now - mark, 2)
+        mark = now
+
     with exclusive():
         RUN_DIR.mkdir(mode=0o700, exist_ok=True)
         NODES.mkdir(exist_ok=True)
@@ -230,17 +244,27 @@ def lab_up(inv: Inventory, limit: str | None = None, wait: float = 60.0) -> UpRe
         report.problems += add_namespaces(missing)
         fresh = {n.name for n in plan.nodes.values() if n.netns in missing}
         report.created = sorted(fresh)
+        phase("namespaces")
         extras = write_node_files(inv, plan)
         write_registry(plan)
+        phase("files")
         ensure_ns_files_dir()
         parallel(create_mount_ns, [n for n in plan.nodes.values() if n.own_mounts])
+        phase("mounts")
         wire(plan, fresh)
+        phase("links")
         ovs.build(plan)
+        phase("ovs")
         parallel(lambda n: configure_node(plan, n), plan.nodes.values())
-        parallel(lambda n: start_daemons(n, extras), plan.nodes.values())
+        phase("addresses")
+        parallel(lambda n: start_daemons(n, extras), plan.nodes.values(), workers=DAEMON_WORKERS)
+        phase("daemons")
         start_tunnels(plan)
+        phase("tunnels")
     if wait > 0:
         report.status = wait_ready(inv, plan, wait)
+        phase("wait")
+    log.info("lab up phases: %s", report.phases)
     report.seconds = time.monotonic() - t0
     return report
 

@@ -32,6 +32,7 @@ def _key_pair(path: Path) -> str:
 def scripts(plan: LabPlan) -> dict[str, str]:
     """One idempotent shell script per router with tunnels (run inside the node)."""
     out: dict[str, list[str]] = defaultdict(list)
+    create: dict[str, list[str]] = defaultdict(list)
     for t in plan.tunnels:
         hub_pub = _key_pair(node_dir(t.hub) / "run/lab/wg" / f"{t.hub_if}.key")
         spoke_pub = _key_pair(node_dir(t.spoke) / "run/lab/wg" / f"{t.spoke_if}.key")
@@ -40,12 +41,15 @@ def scripts(plan: LabPlan) -> dict[str, str]:
             (t.spoke, t.spoke_if, t.spoke_addr, t.spoke_port, hub_pub, t.hub_endpoint, t.hub_port),
         ):
             endpoint = f" endpoint {peer_ep}:{peer_port}" if peer_ep else ""
+            create[node].append(
+                f"ip link show {ifname} >/dev/null 2>&1 || wireguard-go {ifname} >/dev/null &\n"
+            )
             out[node].append(
-                f"ip link show {ifname} >/dev/null 2>&1 || wireguard-go {ifname} >/dev/null\n"
                 f"wg set {ifname} listen-port {port} private-key /run/lab/wg/{ifname}.key "
                 f"peer {peer_pub} allowed-ips 0.0.0.0/0{endpoint} persistent-keepalive {KEEPALIVE}\n"
                 f"ip addr replace {addr} dev {ifname}\n"
                 f"ip link set {ifname} up\n"
             )
     header = "set -e\nexport WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1\n"
-    return {node: header + "".join(parts) for node, parts in out.items()}
+    # the hub's wireguard-go processes start in parallel, then every interface is configured
+    return {node: header + "".join(create[node]) + "wait\n" + "".join(parts) for node, parts in out.items()}
