@@ -7,6 +7,7 @@ optionally roles), one or more small checks over the parsed configuration, and h
 
 from __future__ import annotations
 
+import contextlib
 import re
 from enum import StrEnum
 from functools import cache
@@ -17,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 RULES_DIR = Path(__file__).parent / "rules"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CATALOGUE_PLATFORMS = ("cisco_ios", "huawei_vrp", "frr", "linux", "cisco_tp")
 
 
@@ -221,7 +223,7 @@ def load_catalogue(rules_dir: Path = RULES_DIR) -> tuple[Rule, ...]:
     seen: dict[str, Path] = {}
     for path in sorted(rules_dir.glob("*.yml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         except yaml.YAMLError as exc:
             raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
         try:
@@ -245,12 +247,10 @@ def _explain(exc: ValidationError, data: Any) -> str:
         loc = list(err["loc"])
         where = ".".join(str(p) for p in loc)
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-            try:
+            with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
                 where = f"rule {data['rules'][loc[1]].get('id', '#' + str(loc[1]))}: " + ".".join(
                     str(p) for p in loc[2:]
                 )
-            except (KeyError, IndexError, TypeError, AttributeError):
-                pass
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
 

@@ -22,7 +22,7 @@ class UnparseableConfig(Exception):
     """A file the audit cannot read as a configuration (binary, empty, unknown shape)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     text: str
     line: int = 0  # 1-based line of the source file; 0 when unknown
@@ -49,6 +49,7 @@ class DeviceConfig:
     files: dict[str, list[str]] = field(default_factory=dict)  # source -> lines (line_in_file)
     services: set[str] | None = None  # None: not gathered
     match_blocks: list[tuple[str, dict[str, list[SettingValue]]]] = field(default_factory=list)
+    cache: dict[tuple[str, ...], list[Node]] = field(default_factory=dict, repr=False)  # path -> nodes
 
 
 # ---- platform detection ----------------------------------------------------------------------
@@ -92,17 +93,26 @@ def looks_binary(data: bytes) -> bool:
 
 
 # ---- network devices -------------------------------------------------------------------------
-def parse_network(name: str, platform: str, text: str, origin: str) -> DeviceConfig:
+def parse_network(name: str, platform: str, text: str, origin: str, parser: str = "indent") -> DeviceConfig:
+    """The configuration as a tree of commands. `parser="indent"` (default) is the indentation
+    tree of `indent_tree`; `parser="hier_config"` loads it with hier_config 3.7 (Cisco IOS driver
+    for IOS and FRR, Huawei VRP driver for VRP) and copies its tree. Both give the same findings
+    (tests prove it on every fixture); the indentation tree is ~20x faster (bench/), which is what
+    an audit of 1,000 devices in seconds needs."""
     if not text.strip():
         raise UnparseableConfig("the file is empty")
-    hc_platform = Platform.HUAWEI_VRP if platform == "huawei_vrp" else Platform.CISCO_IOS
-    if platform == "frr":  # FRR ends sections with `exit`, which IOS's driver keeps as a command
+    if platform == "frr":  # FRR ends sections with `exit`, which IOS's rules keep as a command
         text = re.sub(r"(?m)^\s*exit(-address-family|-vrf)?\s*$", "!", text)
-    index = _line_index(text)
-    try:
-        hconfig = get_hconfig(hc_platform, text)
-        tree = [_copy(child, index) for child in hconfig.children if child.text not in _SECTION_ENDS]
-    except Exception:
+    tree: list[Node] = []
+    if parser == "hier_config":
+        hc_platform = Platform.HUAWEI_VRP if platform == "huawei_vrp" else Platform.CISCO_IOS
+        index = _line_index(text)
+        try:
+            hconfig = get_hconfig(hc_platform, text)
+            tree = [_copy(child, index) for child in hconfig.children if child.text not in _SECTION_ENDS]
+        except Exception:
+            tree = []
+    if not tree:
         tree = indent_tree(text, platform)
     if not tree:
         raise UnparseableConfig("no configuration commands found")
@@ -143,7 +153,7 @@ def indent_tree(text: str, platform: str) -> list[Node]:
         if not stripped or stripped[0] in "!#" or stripped in _SECTION_ENDS:
             continue
         indent = len(raw) - len(raw.lstrip())
-        m = _BANNER.match(stripped) if platform != "huawei_vrp" else None
+        m = _BANNER.match(stripped) if stripped[:6] == "banner" and platform != "huawei_vrp" else None
         if m:
             delim = "^C" if stripped[m.end(2) - 1 :].startswith("^C") else m[2]
             body = [stripped]

@@ -4,6 +4,7 @@ read or parsed becomes an AUDIT-UNPARSEABLE finding."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -12,9 +13,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.audit.compliance.catalogue import CATALOGUE_PLATFORMS, RULES_DIR, rules_for
-from infra.audit.compliance.checks import Facts
-from infra.audit.compliance.engine import PLACEHOLDERS, audit_device, unparseable
+from infra.audit.compliance.catalogue import CATALOGUE_PLATFORMS, RULES_DIR, Rule, load_catalogue, rules_for
+from infra.audit.compliance.checks import Evidence, Facts
+from infra.audit.compliance.engine import PLACEHOLDERS, UNPARSEABLE, audit_device, unparseable
 from infra.audit.compliance.linux import gather_linux_facts, is_server_tree, parse_linux, read_tree
 from infra.audit.compliance.parse import (
     NETWORK,
@@ -25,7 +26,7 @@ from infra.audit.compliance.parse import (
     parse_cisco_tp,
     parse_network,
 )
-from infra.audit.compliance.report import ComplianceReport, DeviceReport
+from infra.audit.compliance.report import AppliedWaiver, ComplianceReport, DeviceReport, RuleResult, Status
 from infra.inventory import Inventory
 from infra.inventory.models import Host, Waiver
 
@@ -125,10 +126,8 @@ def online_jobs(
     (the deploy drivers) when given. Hosts the audit has no rules for are left out."""
     hosts = [h for h in inv.select(limit) if h.platform.value in CATALOGUE_PLATFORMS]
     for ref in (inv.credentials.device_password, inv.credentials.enable_secret):
-        try:  # so that inv.secrets.mask knows them before any error text is kept
+        with contextlib.suppress(KeyError):  # so inv.secrets.mask knows them before any error text
             inv.secret(ref).reveal()
-        except KeyError:
-            pass
 
     def gather(host: Host) -> Job:
         job = _host_job(Job(host.name, "online"), host, inv)
@@ -206,9 +205,31 @@ def audit_job(job: Job, today: date, context: dict[str, Any], rules_dir: Path = 
     )
 
 
-def _audit_many(args: tuple[list[Job], date, dict[str, Any], Path]) -> list[DeviceReport]:
+Packed = tuple[
+    str, str | None, str, str, str | None, list[tuple[str, str, list[Evidence], str, AppliedWaiver | None]]
+]
+
+
+def _audit_many(args: tuple[list[Job], date, dict[str, Any], Path]) -> list[Packed]:
+    """Audit in a worker process; results travel back as plain tuples (rule ids, not pydantic
+    models: pickling 27,000 rule objects cost more than the audit)."""
     jobs, today, context, rules_dir = args
-    return [audit_job(j, today, context, rules_dir) for j in jobs]
+    out: list[Packed] = []
+    for job in jobs:
+        d = audit_job(job, today, context, rules_dir)
+        results = [(r.rule.id, r.status.value, r.evidence, r.remediation, r.waiver) for r in d.results]
+        out.append((d.host, d.platform, d.origin, d.site, d.role, results))
+    return out
+
+
+def _unpack(packed: Packed, rules: dict[str, Rule]) -> DeviceReport:
+    host, platform, origin, site, role, results = packed
+    report = DeviceReport(host, platform, origin, site or "(unknown)", role)
+    report.results = [
+        RuleResult(rules.get(rule_id, UNPARSEABLE), Status(status), evidence, remediation, waiver)
+        for rule_id, status, evidence, remediation, waiver in results
+    ]
+    return report
 
 
 def run_compliance(
@@ -236,12 +257,13 @@ def run_compliance(
     else:
         raise ComplianceInputError("online audit needs an inventory; give --offline DIR to audit files")
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(jobs) >= 200:
+    if workers > 1 and len(jobs) >= 2000:  # below that, starting processes costs more than it saves
         chunks = [jobs[i::workers] for i in range(workers)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(_audit_many, [(c, today, context, rules_dir) for c in chunks]))
-        devices = [d for part in parts for d in part]
+        rules = {r.id: r for r in load_catalogue(rules_dir)}
+        devices = [_unpack(p, rules) for part in parts for p in part]
     else:
-        devices = _audit_many((jobs, today, context, rules_dir))
+        devices = [audit_job(j, today, context, rules_dir) for j in jobs]
     devices.sort(key=lambda d: (d.site, d.host))
     return ComplianceReport(devices, datetime.now(UTC).isoformat(timespec="seconds"), mode)
