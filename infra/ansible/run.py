@@ -1,0 +1,175 @@
+"""Run a playbook of `playbooks/` over servers of the inventory, through ansible-runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import ansible_runner
+
+from infra.ansible.datadir import (
+    BridgeError,
+    RunSettings,
+    cmdline,
+    envvars,
+    private_data_dir,
+    ssh_key_file,
+    vault_password_file,
+)
+from infra.ansible.events import EventCollector
+from infra.inventory import Host, Inventory
+from infra.inventory.models import SECRET_FIELDS
+from infra.results import Result, RunResult
+
+PLAYBOOK_DIR = Path(__file__).resolve().parents[2] / "playbooks"
+SITE_PLAYBOOK = PLAYBOOK_DIR / "site.yml"
+SERVER_GROUP = "servers"
+
+__all__ = ["BridgeError", "PlaybookRun", "audit_servers", "converge_servers", "run_playbook"]
+
+
+@dataclass(frozen=True)
+class PlaybookRun:
+    """What ansible-runner reported about the run as a whole."""
+
+    status: str
+    rc: int
+    duration_s: float
+
+
+def _reveal_all_secrets(inv: Inventory) -> None:
+    """Resolve every credential so `inv.secrets.mask` knows each value (best effort: a secret
+    that cannot be resolved here cannot be printed by us either)."""
+    for name in SECRET_FIELDS:
+        try:
+            inv.secret(getattr(inv.credentials, name))
+        except Exception:  # no vault password, env var unset: nothing to mask
+            continue
+
+
+def _masker(inv: Inventory, vault_file: Path | None) -> tuple[set[str], EventCollector]:
+    _reveal_all_secrets(inv)
+    extra: set[str] = set()
+    if vault_file is not None:
+        password = vault_file.read_text(encoding="utf-8").strip()
+        if password:
+            extra.add(password)
+
+    def mask(text: str) -> str:
+        text = inv.secrets.mask(text)
+        for value in extra:
+            text = text.replace(value, "<secret>")
+        return text
+
+    return extra, EventCollector(mask)
+
+
+def ansible_path() -> str:
+    """PATH for ansible-playbook: this Python environment's bin first (a venv need not be active)."""
+    here = Path(sys.executable).parent
+    path = os.environ.get("PATH", "/usr/bin:/bin")
+    if (here / "ansible-playbook").is_file():
+        return f"{here}{os.pathsep}{path}"
+    if shutil.which("ansible-playbook") is None:
+        raise BridgeError("ansible-playbook is not installed (pip install ansible-core)")
+    return path
+
+
+def server_hosts(hosts: list[Host]) -> list[Host]:
+    return [h for h in hosts if SERVER_GROUP in h.groups]
+
+
+def run_playbook(inv: Inventory, settings: RunSettings) -> tuple[RunResult, PlaybookRun]:
+    """Run `settings.playbook` limited to `settings.limit`; one Result per limited host."""
+    if not settings.limit:
+        return RunResult(), PlaybookRun("skipped", 0, 0.0)
+    if not settings.playbook.is_file():
+        raise BridgeError(f"playbook {settings.playbook} does not exist")
+    vault_file = vault_password_file()
+    key = ssh_key_file(settings.ssh_key)
+    _, collector = _masker(inv, vault_file)
+    started = time.monotonic()
+    with private_data_dir(inv) as pdd:
+        runner = ansible_runner.run(
+            private_data_dir=str(pdd),
+            playbook=str(settings.playbook),
+            inventory=str(inv.path.resolve()),
+            limit=",".join(settings.limit),
+            tags=",".join(settings.tags) or None,
+            forks=settings.forks,
+            cmdline=cmdline(settings, vault_file) or None,
+            envvars={**envvars(inv, key), "PATH": ansible_path()},
+            extravars=dict(settings.extravars) or None,
+            event_handler=collector,
+            quiet=True,
+            suppress_output_file=True,
+            suppress_env_files=True,
+            rotate_artifacts=1,
+        )
+        status, rc = str(runner.status), int(runner.rc if runner.rc is not None else -1)
+    elapsed = time.monotonic() - started
+    result = collector.run_result(settings.limit, settings.check, rc, status)
+    for r in result.results.values():
+        r.duration_s = elapsed
+    return result, PlaybookRun(status, rc, elapsed)
+
+
+def converge_servers(
+    inv: Inventory,
+    hosts: list[Host],
+    check: bool = False,
+    diff: bool = False,
+    *,
+    tags: tuple[str, ...] | list[str] | None = None,
+    forks: int = 5,
+    playbook: Path = SITE_PLAYBOOK,
+    ssh_key: Path | None = None,
+    extravars: dict[str, object] | None = None,
+) -> RunResult:
+    """Converge the servers among `hosts` with the site playbook (`--check`/`--diff` as asked)."""
+    servers = [h.name for h in server_hosts(hosts)]
+    settings = RunSettings(
+        playbook=playbook,
+        limit=servers,
+        check=check,
+        diff=diff,
+        tags=tuple(tags or ()),
+        forks=forks,
+        extravars=dict(extravars or {}),
+        ssh_key=ssh_key,
+    )
+    try:
+        result, _ = run_playbook(inv, settings)
+    except BridgeError as exc:
+        result = RunResult()
+        for name in servers:
+            result.add(Result(name, failed=True, message=str(exc), exception=type(exc).__name__))
+    return result
+
+
+def audit_servers(
+    inv: Inventory,
+    hosts: list[Host],
+    *,
+    tags: tuple[str, ...] | list[str] | None = None,
+    forks: int = 5,
+    playbook: Path = SITE_PLAYBOOK,
+    ssh_key: Path | None = None,
+    extravars: dict[str, object] | None = None,
+) -> RunResult:
+    """Drift of the servers: the site playbook in check mode with diffs. A changed task is drift."""
+    return converge_servers(
+        inv,
+        hosts,
+        check=True,
+        diff=True,
+        tags=tags,
+        forks=forks,
+        playbook=playbook,
+        ssh_key=ssh_key,
+        extravars=extravars,
+    )
