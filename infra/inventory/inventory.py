@@ -101,7 +101,7 @@ class Inventory:
                     mgmt_ifname(h.platform),
                     "mgmt0",
                     "mgmt",
-                    IPv4Interface(f"{h.mgmt_address}/{mask}"),
+                    IPv4Interface((int(h.mgmt_address), mask)),
                     description="out-of-band management",
                 )
             )

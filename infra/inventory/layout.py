@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.inventory.errors import InventoryError, Problem
-from infra.inventory.source import LineDict, Origin, load_yaml
+from infra.inventory.source import Origin, load_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
 
@@ -38,6 +38,9 @@ class RawInventory:
     host_vars: dict[str, dict[str, Any]]
     host_origins: dict[str, dict[str, Origin]]
     host_groups: dict[str, list[str]]
+    hosts_file: Path | None = None
+    host_set: set[str] = field(default_factory=set)
+    membership: set[tuple[str, str]] = field(default_factory=set)
     depth: dict[str, int] = field(default_factory=dict)
 
     def display(self, path: Path) -> str:
@@ -78,6 +81,8 @@ def read_layout(path: Path) -> RawInventory:
     inv_dir = hosts_file.parent
     raw = RawInventory(inv_dir, {"all": Group("all"), "ungrouped": Group("ungrouped")}, [], {}, {}, {})
     problems: list[Problem] = []
+    raw.hosts_file = hosts_file
+    hosts_path = hosts_file
     display = raw.display(hosts_file)
     data = load_yaml(hosts_file, display)
     if not isinstance(data, dict) or "all" not in data:
@@ -91,9 +96,14 @@ def read_layout(path: Path) -> RawInventory:
         if g.name not in ("all", "ungrouped") and not g.parents:
             g.parents.append("all")
             all_group.children.append(g.name)
+    direct: dict[str, list[str]] = {}
+    for g in raw.groups.values():
+        for h in g.hosts:
+            direct.setdefault(h, []).append(g.name)
     for host in raw.host_order:
-        if not any(host in g.hosts for g in raw.groups.values() if g.name != "all"):
+        if not [g for g in direct.get(host, ()) if g != "all"]:
             raw.groups["ungrouped"].hosts.append(host)
+            direct.setdefault(host, []).append("ungrouped")
     if raw.groups["ungrouped"].hosts or "ungrouped" not in all_group.children:
         all_group.children.append("ungrouped")
         raw.groups["ungrouped"].parents = ["all"]
@@ -104,10 +114,11 @@ def read_layout(path: Path) -> RawInventory:
         for f in _vars_files(inv_dir / "group_vars", g.name):
             _merge_file_into(g.vars, g.origins, f, raw)
 
+    ancestry_cache: dict[tuple[str, ...], list[str]] = {}
     for host in raw.host_order:
         merged: dict[str, Any] = {}
         origins: dict[str, Origin] = {}
-        chain = _ancestry(host, raw)
+        chain = _ancestry(direct.get(host, []), raw, ancestry_cache)
         raw.host_groups[host] = [g for g in chain if g != "all"]
         for gname in chain:
             g = raw.groups[gname]
@@ -115,10 +126,7 @@ def read_layout(path: Path) -> RawInventory:
             origins.update(g.origins)
         for values, where in inline_host_vars.get(host, []):
             merged.update(values)
-            if isinstance(values, LineDict):
-                origins.update({k: values.origin(k) for k in values})
-            else:
-                origins.update({k: Origin(where, 0) for k in values})
+            origins.update({k: Origin(where, k, hosts_path) for k in values})
         for f in _vars_files(inv_dir / "host_vars", host):
             _merge_file_into(merged, origins, f, raw)
         raw.host_vars[host] = merged
@@ -135,7 +143,7 @@ def _merge_file_into(target: dict[str, Any], origins: dict[str, Origin], f: Path
         raise InventoryError([Problem("must be a mapping of variables", display)])
     target.update(data)
     for k in data:
-        origins[k] = data.origin(k) if isinstance(data, LineDict) else Origin(display, 0)
+        origins[k] = Origin(display, k, f)
 
 
 def _walk_group(
@@ -154,23 +162,25 @@ def _walk_group(
         return
     for key in body:
         if key not in ("hosts", "children", "vars"):
-            line = body.lines.get(key) if isinstance(body, LineDict) else None
+            line = Origin(display, key, raw.hosts_file).line
             problems.append(
                 Problem(
                     f"group {name!r} has unknown key {key!r} (expected hosts, children, vars)", display, line
                 )
             )
     for host, hvars in (body.get("hosts") or {}).items():
-        if host not in raw.host_order:
+        if host not in raw.host_set:
+            raw.host_set.add(host)
             raw.host_order.append(host)
-        if host not in group.hosts:
+        if (name, host) not in raw.membership:
+            raw.membership.add((name, host))
             group.hosts.append(host)
         if hvars:
             inline.setdefault(host, []).append((hvars, display))
     gvars = body.get("vars") or {}
     group.vars.update(gvars)
     for k in gvars:
-        group.origins[k] = gvars.origin(k) if isinstance(gvars, LineDict) else Origin(display, 0)
+        group.origins[k] = Origin(display, k, raw.hosts_file)
     for child, cbody in (body.get("children") or {}).items():
         child_group = raw.groups.setdefault(child, Group(child))
         if child not in group.children:
@@ -194,9 +204,11 @@ def _depths(raw: RawInventory) -> dict[str, int]:
     return depth
 
 
-def _ancestry(host: str, raw: RawInventory) -> list[str]:
+def _ancestry(direct: list[str], raw: RawInventory, cache: dict[tuple[str, ...], list[str]]) -> list[str]:
     """Groups of a host ordered the way Ansible applies their variables (shallow first, then name)."""
-    direct = [g.name for g in raw.groups.values() if host in g.hosts]
+    key = tuple(direct)
+    if key in cache:
+        return cache[key]
     seen: set[str] = set()
     stack = list(direct)
     while stack:
@@ -206,4 +218,5 @@ def _ancestry(host: str, raw: RawInventory) -> list[str]:
         seen.add(g)
         stack.extend(raw.groups[g].parents)
     seen.add("all")
-    return sorted(seen, key=lambda g: (raw.depth.get(g, 1), g))
+    cache[key] = sorted(seen, key=lambda g: (raw.depth.get(g, 1), g))
+    return cache[key]

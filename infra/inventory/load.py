@@ -7,6 +7,7 @@ semantic checks. All problems are gathered and raised together as one `Inventory
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,7 @@ def load_inventory(path: str | Path) -> Inventory:
     sites: dict[str, Site] = {}
     for sid, body in (all_vars.get("sites") or {}).items():
         site = _typed(
-            Site, body, f"sites.{sid}", {f"sites.{sid}": all_origins.get("sites", Origin("", 0))}, problems
+            Site, body, f"sites.{sid}", {f"sites.{sid}": all_origins.get("sites", Origin(""))}, problems
         )
         if site:
             sites[sid] = site
@@ -160,9 +161,9 @@ def _typed_list(
     out = []
     for i, item in enumerate(items):
         ident = item.get("id", i) if isinstance(item, dict) else i
-        line = item.lines.get("id") if hasattr(item, "lines") else None
         o = origins.get(key)
-        local = {f"{key}[{ident}]": Origin(o.file if o else "", line or (o.line if o else 0))}
+        rx = rf"^\s*(-\s*)?id:\s*['\"]?{re.escape(str(ident))}['\"]?\s*$"
+        local = {f"{key}[{ident}]": Origin(o.file, key, o.path, pattern=rx) if o else Origin("")}
         value = _typed(model, item, f"{key}[{ident}]", local, problems)
         if value is not None:
             out.append(value)

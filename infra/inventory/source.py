@@ -8,7 +8,9 @@ mapping key's line is recorded so errors can point at it.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,50 +36,65 @@ class VaultText:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a key was written."""
+    """Where a key was written. The line is found only when an error needs it: tracking lines
+    while loading costs more than the rest of loading a 5,000-host province."""
 
     file: str
-    line: int
+    key: str = ""
+    path: Path | None = None
+    known_line: int = 0
+    pattern: str = ""  # a regex for the line, when the key alone does not find it
+
+    @property
+    def line(self) -> int:
+        if self.known_line or self.path is None or not (self.key or self.pattern):
+            return self.known_line
+        return line_of(self.path, self.pattern or rf"^\s*{re.escape(self.key)}\s*:")
 
 
-class LineDict(dict[str, Any]):
-    """A mapping that remembers the line of each of its keys."""
-
-    lines: dict[str, int]
-    file: str
-
-    def origin(self, key: str) -> Origin:
-        return Origin(self.file, self.lines.get(key, 0))
+@lru_cache(maxsize=256)
+def _lines(path: Path) -> tuple[str, ...]:
+    try:
+        return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return ()
 
 
-def _loader_for(path: str) -> type[yaml.SafeLoader]:
-    class Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-        pass
+def line_of(path: Path, pattern: str) -> int:
+    """1-based number of the first line of `path` matching `pattern` (0 if none)."""
+    rx = re.compile(pattern)
+    for n, text in enumerate(_lines(path), start=1):
+        if rx.search(text):
+            return n
+    return 0
 
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
-        loader.flatten_mapping(node)
-        out = LineDict()
-        out.lines = {}
-        out.file = path
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key)
-            if key in out:
-                raise InventoryError(
-                    [Problem(f"key {key!r} is written twice", path, key_node.start_mark.line + 1)]
-                )
-            out[key] = loader.construct_object(value_node, deep=True)
-            out.lines[key] = key_node.start_mark.line + 1
-        return out
 
-    def construct_vault(loader: yaml.SafeLoader, node: yaml.Node) -> VaultText:
-        return VaultText(str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        self.key, self.line = key, line
 
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    Loader.add_constructor("!vault", construct_vault)
-    Loader.add_constructor("!unsafe", lambda ld, n: ld.construct_scalar(n))
-    return Loader
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader that keeps `!vault` values encrypted and refuses a key written twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+                seen.add(key)
+        return mapping  # type: ignore[no-any-return]
+
+
+def _construct_vault(loader: yaml.SafeLoader, node: yaml.Node) -> VaultText:
+    return VaultText(str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("!vault", _construct_vault)
+_Loader.add_constructor("!unsafe", lambda ld, n: ld.construct_scalar(n))
 
 
 def vault_password_file() -> Path | None:
@@ -123,9 +140,9 @@ def load_yaml(path: Path, display: str) -> Any:
     if text.startswith("$ANSIBLE_VAULT"):
         text = decrypt(text, display)
     try:
-        return yaml.load(text, Loader=_loader_for(display))
-    except InventoryError:
-        raise
+        return yaml.load(text, Loader=_Loader)
+    except _DuplicateKey as dup:
+        raise InventoryError([Problem(f"key {dup.key!r} is written twice", display, dup.line)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None

@@ -82,15 +82,13 @@ def svi_ifname(platform: Platform, vlan: int) -> str:
 
 def end_addresses(subnet: IPv4Network) -> tuple[IPv4Interface, IPv4Interface]:
     """Addresses of the a-end and b-end: the two addresses of a /31, else the first two hosts."""
-    if subnet.prefixlen == 31:
-        a, b = subnet.network_address, subnet.broadcast_address
-    else:
-        a, b = subnet.network_address + 1, subnet.network_address + 2
-    return IPv4Interface(f"{a}/{subnet.prefixlen}"), IPv4Interface(f"{b}/{subnet.prefixlen}")
+    base = int(subnet.network_address)
+    first = base if subnet.prefixlen == 31 else base + 1
+    return IPv4Interface((first, subnet.prefixlen)), IPv4Interface((first + 1, subnet.prefixlen))
 
 
 def gateway_address(subnet: IPv4Network) -> IPv4Interface:
-    return IPv4Interface(f"{subnet.network_address + 1}/{subnet.prefixlen}")
+    return IPv4Interface((int(subnet.network_address) + 1, subnet.prefixlen))
 
 
 @dataclass(frozen=True)
