@@ -36,7 +36,7 @@ ALERTS: tuple[Alert, ...] = (
         'probe_success{job="icmp"} == 0',
         "A device does not answer ICMP from the monitoring server.",
         "{{ $labels.host }} ({{ $labels.role }}, site {{ $labels.site }}) has not answered ping "
-        "on its management address {{ $labels.instance }} for 2 minutes.",
+        "on its management address for 2 minutes.",
     ),
     Alert(
         "InfraSnmpScrapeFailing", "infra-devices", "warning", "10m",
@@ -183,8 +183,8 @@ ALERTS: tuple[Alert, ...] = (
         "InfraServerDown", "infra-servers", "critical", "2m",
         'up{job="node"} == 0',
         "A server does not answer the node exporter scrape.",
-        "Server {{ $labels.host }} at site {{ $labels.site }} has not answered on "
-        "{{ $labels.instance }} for 2 minutes.",
+        "Server {{ $labels.host }} at site {{ $labels.site }} has not answered the node exporter "
+        "scrape for 2 minutes.",
     ),
     Alert(
         "InfraServerDiskFilling", "infra-servers", "warning", "30m",
