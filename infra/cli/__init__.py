@@ -11,6 +11,7 @@ from infra import __version__
 from infra.cli.audit_cmd import audit_cmd
 from infra.cli.common import Context
 from infra.cli.deploy_cmd import deploy_cmd
+from infra.cli.exporter_cmd import exporter_group
 from infra.cli.history_cmd import history_cmd
 from infra.cli.inventory_cmd import inventory_group
 from infra.cli.lab_cmd import lab_group
@@ -46,6 +47,7 @@ cli.add_command(deploy_cmd)
 cli.add_command(audit_cmd)
 cli.add_command(history_cmd)
 cli.add_command(render_cmd)
+cli.add_command(exporter_group)
 
 
 def main() -> None:
