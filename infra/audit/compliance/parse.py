@@ -82,14 +82,23 @@ def detect_platform(text: str) -> str | None:
     return None
 
 
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13}
+
+
 def looks_binary(data: bytes) -> bool:
-    if b"\x00" in data[:8192]:
+    """NUL bytes or more than 1 % control characters: not configuration text. (Non-UTF-8 text,
+    e.g. Latin-1 descriptions, is still text.)"""
+    head = data[:8192]
+    if b"\x00" in head:
         return True
+    return sum(b in _CONTROL for b in head) > len(head) // 100
+
+
+def decode(data: bytes) -> str:
     try:
-        data[:8192].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start < len(data[:8192]) - 4  # a cut multi-byte char at the end is fine
-    return False
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 # ---- network devices -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from infra.audit.compliance.parse import (
     NETWORK,
     DeviceConfig,
     UnparseableConfig,
+    decode,
     detect_platform,
     looks_binary,
     parse_cisco_tp,
@@ -85,7 +86,7 @@ def _host_job(job: Job, host: Host | None, inv: Inventory | None) -> Job:
 
 
 def _device_name(path: Path) -> str:
-    name = path.name
+    name = path.as_posix() if not path.is_absolute() else path.name
     for suffix in _SUFFIXES:
         name = name.removesuffix(suffix)
     return name
@@ -98,11 +99,14 @@ def offline_jobs(
         raise ComplianceInputError(f"--offline {directory}: not a directory")
     wanted = {h.name for h in inv.select(limit)} if inv is not None and limit else None
     jobs: list[Job] = []
-    for path in _walk(directory):
-        name = _device_name(path)
+    paths = list(_walk(directory))
+    stems = [_device_name(p) for p in paths]
+    for path, name in zip(paths, stems, strict=True):
         if wanted is not None and name not in wanted:
             continue
-        job = Job(name, str(path), path=path, platform="linux" if path.is_dir() else platform)
+        # the same device name in two folders: name each by its path so neither hides the other
+        shown = name if stems.count(name) == 1 else _device_name(path.relative_to(directory))
+        job = Job(shown, str(path), path=path, platform="linux" if path.is_dir() else platform)
         jobs.append(_host_job(job, inv.hosts.get(name) if inv else None, inv))
     return jobs
 
@@ -171,7 +175,11 @@ def _parse(job: Job) -> DeviceConfig:
         data = job.path.read_bytes()
         if looks_binary(data):
             raise UnparseableConfig("the file is binary, not configuration text")
-        text = data.decode("utf-8", "replace")
+        text = decode(data)
+    if not text.strip():
+        raise UnparseableConfig("the file is empty")
+    if not any(ln.strip() and ln.strip()[0] not in "!#" for ln in text.splitlines()):
+        raise UnparseableConfig("no configuration commands found (only comments)")
     platform = job.platform or detect_platform(text) or job.hint
     if platform is None:
         raise UnparseableConfig("its platform cannot be told from the content (name it with --platform)")
