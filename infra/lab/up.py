@@ -42,8 +42,8 @@ from infra.lab.status import NodeStatus, lab_status
 
 T = TypeVar("T")
 log = logging.getLogger("infra.lab")
-WORKERS = 8
-DAEMON_WORKERS = 12  # daemon start-up mostly waits (sockets, forks), so more than the cores
+WORKERS = 16
+DAEMON_WORKERS = 32  # daemon start-up mostly waits (sockets, forks), so more than the cores
 AGENTX_DIR = Path("/var/agentx")
 
 
@@ -89,8 +89,17 @@ def ensure_root_side(inv: Inventory, plan: LabPlan) -> None:
         )
 
 
-def write_node_files(inv: Inventory, plan: LabPlan) -> dict[str, dict[str, str]]:
-    password_hash = router._hash_password(inv.secret(inv.credentials.device_password).reveal())
+def admin_password_hash(inv: Inventory) -> str:
+    """Checks the secrets the lab needs before anything is created (nothing half-built)."""
+    try:
+        for ref in (inv.credentials.snmpv3_auth_password, inv.credentials.snmpv3_priv_password):
+            inv.secret(ref)
+        return router._hash_password(inv.secret(inv.credentials.device_password).reveal())
+    except KeyError as exc:
+        raise LabError(f"the lab needs the device and SNMPv3 secrets: {exc.args[0]}") from None
+
+
+def write_node_files(inv: Inventory, plan: LabPlan, password_hash: str) -> dict[str, dict[str, str]]:
     extras: dict[str, dict[str, str]] = {}
     for node in plan.nodes.values():
         node_dir(node.name).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -223,6 +232,7 @@ def lab_up(inv: Inventory, limit: str | None = None, wait: float = 60.0) -> UpRe
     plan = build_plan(inv, limit)
     if not plan.nodes:
         raise LabError(f"--limit {limit!r} selects no host")
+    password_hash = admin_password_hash(inv)
     t0 = time.monotonic()
     report = UpReport(plan)
     mark = time.monotonic()
@@ -245,7 +255,7 @@ def lab_up(inv: Inventory, limit: str | None = None, wait: float = 60.0) -> UpRe
         fresh = {n.name for n in plan.nodes.values() if n.netns in missing}
         report.created = sorted(fresh)
         phase("namespaces")
-        extras = write_node_files(inv, plan)
+        extras = write_node_files(inv, plan, password_hash)
         write_registry(plan)
         phase("files")
         ensure_ns_files_dir()
