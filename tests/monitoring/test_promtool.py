@@ -59,7 +59,7 @@ def _with_static_annotations(test_file: Path) -> dict:  # type: ignore[type-arg]
                 ann = exp.setdefault("exp_annotations", {})
                 ann.setdefault("summary", alert.summary)
                 ann.setdefault("runbook_url", f"docs/runbooks/{alert.name}.md")
-    return data
+    return data  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("test_file", RULE_TESTS, ids=[p.stem for p in RULE_TESTS])

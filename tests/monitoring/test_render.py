@@ -1,0 +1,187 @@
+"""What `infra monitoring render` derives from the inventory: targets, labels, modules, shards,
+inhibition, exporter auths, and that no secret ever lands in a rendered file or the output."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+
+from infra.cli import cli
+from infra.inventory import Inventory
+from infra.monitoring import RenderOptions, render_monitoring
+from infra.monitoring.exporter_config import snmp_exporter_environment
+from infra.monitoring.render import Rendered
+from infra.monitoring.snmp_modules import snmp_modules
+from tests.conftest import LAB_SECRETS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def targets(rendered: Rendered, name: str) -> list[dict[str, Any]]:
+    return json.loads(rendered.files[f"targets/{name}"])  # type: ignore[no-any-return]
+
+
+def test_every_target_carries_inventory_labels(rendered: Rendered, example_inventory: Inventory) -> None:
+    seen = set()
+    for path, text in rendered.files.items():
+        if not path.startswith("targets/"):
+            continue
+        for group in json.loads(text):
+            labels = group["labels"]
+            host = example_inventory.hosts[labels["host"]]
+            assert labels["site"] == host.site
+            assert labels["role"] == host.role
+            assert labels["platform"] == host.platform
+            agency = example_inventory.sites[host.site].agency
+            assert labels.get("agency") == agency
+            seen.add(host.name)
+    assert seen == set(example_inventory.hosts)  # every host is watched by some job
+
+
+def test_wan_probes_every_agency_endpoint_with_its_link_id(
+    rendered: Rendered, example_inventory: Inventory
+) -> None:
+    wan = targets(rendered, "wan.json")
+    assert example_inventory.wan_vpn is not None
+    assert len(wan) == len(example_inventory.wan_vpn.tunnels) == 20
+    so_y_te = next(g for g in wan if g["labels"]["host"] == "cpe-so-y-te")
+    assert so_y_te["targets"] == ["10.122.0.7"]
+    assert so_y_te["labels"]["link_id"] == "vpn-so-y-te"
+    assert so_y_te["labels"]["agency"] == "Sở Y tế"
+
+
+def test_service_probes_choose_the_blackbox_module_per_protocol(rendered: Rendered) -> None:
+    services = {g["labels"]["service"]: g for g in targets(rendered, "services.json")}
+    assert {"smtp", "imaps", "portal", "one-stop-shop", "lgsp"} <= set(services)
+    assert services["smtp"]["labels"]["__param_module"] == "smtp_banner"
+    assert services["imaps"]["labels"]["__param_module"] == "tls_connect"
+    assert services["portal"]["labels"]["__param_module"] == "https_2xx"
+    # a lab province probes the management address: the only one reachable from the monitoring host
+    assert services["portal"]["targets"] == ["https://10.127.0.35:443/healthz"]
+
+
+def test_snmp_modules_follow_role_and_platform(example_inventory: Inventory) -> None:
+    inv = example_inventory
+    hub = inv.hosts["wan-hub-1"]
+    assert snmp_modules(inv, hub) == ("if_mib", "system", "bgp4", "ospf")  # FRR plays the ISR in the lab
+    production = dataclasses.replace(inv, province=inv.province.model_copy(update={"lab": False}))
+    assert snmp_modules(production, hub) == ("if_mib", "system", "cisco_cpu", "cisco_envmon", "bgp4", "ospf")
+    assert "huawei_entity" in snmp_modules(production, inv.hosts["cpe-xa-lam-ha"])
+    assert snmp_modules(inv, inv.hosts["ups-dc-1"]) == ("apc_ups",)
+    assert snmp_modules(inv, inv.hosts["pdu-dc-1"]) == ("pdu",)
+    assert snmp_modules(inv, inv.hosts["env-dc-1"]) == ("akcp_sensorprobe",)
+    assert snmp_modules(inv, inv.hosts["srv-mail-1"]) == ()
+    assert "ospf" not in snmp_modules(inv, inv.hosts["tslcd-pe-1"])  # the carrier PE runs BGP only
+
+
+def hashmod(value: str, modulus: int) -> int:
+    """Prometheus' hashmod relabel action: the low 8 bytes of MD5, big-endian, modulo."""
+    return int.from_bytes(hashlib.md5(value.encode()).digest()[8:], "big") % modulus
+
+
+def test_shards_split_by_host_and_global_federates_them(example_inventory: Inventory) -> None:
+    r = render_monitoring(example_inventory, RenderOptions(shards=3))
+    for i in range(3):
+        cfg = yaml.safe_load(r.files[f"prometheus-shard-{i}.yml"])
+        assert cfg["global"]["external_labels"]["shard"] == str(i)
+        for job in cfg["scrape_configs"]:
+            if job["job_name"] == "exporters":
+                continue
+            first, keep = job["relabel_configs"][:2]
+            assert first == {
+                "source_labels": ["host"],
+                "modulus": 3,
+                "target_label": "__tmp_shard",
+                "action": "hashmod",
+            }
+            assert keep == {"source_labels": ["__tmp_shard"], "regex": str(i), "action": "keep"}
+    glob = yaml.safe_load(r.files["prometheus-global.yml"])
+    fed = glob["scrape_configs"][0]
+    assert fed["honor_labels"] is True and fed["metrics_path"] == "/federate"
+    assert fed["static_configs"][0]["targets"] == ["127.0.0.1:9091", "127.0.0.1:9092", "127.0.0.1:9093"]
+    spread = Counter(hashmod(h, 3) for h in example_inventory.hosts)
+    assert set(spread) == {0, 1, 2} and min(spread.values()) >= 10  # every shard gets a fair part
+
+
+def test_inhibition_is_derived_from_the_topology(rendered: Rendered) -> None:
+    rules = yaml.safe_load(rendered.files["alertmanager.yml"])["inhibit_rules"]
+    by_source = {tuple(r["source_matchers"]): r for r in rules}
+    tunnel = by_source[('alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"', 'link_id="vpn-so-y-te"')]
+    assert tunnel["target_matchers"] == ['site=~"so-y-te"']
+    hub = by_source[('alertname="InfraDeviceUnreachable"', 'host="wan-hub-1"')]
+    sites = hub["target_matchers"][0].removeprefix('site=~"').removesuffix('"').split("|")
+    assert len(sites) == 20 and "xa-lam-ha" in sites and "dc" not in sites
+    pe_link = by_source[
+        ('alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"', 'link_id="wan-hub-1--tslcd-pe-1"')
+    ]
+    assert len(pe_link["target_matchers"][0].split("|")) == 20  # the hub's carrier link carries every tunnel
+
+
+def test_no_secret_in_any_rendered_file(rendered: Rendered, example_inventory: Inventory) -> None:
+    env = snmp_exporter_environment(example_inventory)  # reveals the SNMPv3 secrets
+    assert set(env.values()) <= set(LAB_SECRETS)
+    for path, text in rendered.files.items():
+        for secret in LAB_SECRETS:
+            assert secret not in text, f"{secret!r} leaked into {path}"
+    auths = yaml.safe_load(rendered.files["snmp-exporter.yml"])["auths"]["infra_v3"]
+    assert auths["password"] == "${INFRA_SNMP_AUTH_PASSWORD}"
+    assert auths["priv_password"] == "${INFRA_SNMP_PRIV_PASSWORD}"
+    assert auths["username"] == "infra-mon"
+
+
+def test_the_snmp_exporter_accepts_the_rendered_auths(
+    rendered_dir: Path, example_inventory: Inventory
+) -> None:
+    env = os.environ | snmp_exporter_environment(example_inventory)
+    exporter = Path(sys.executable).with_name("infra-snmp-exporter")
+    r = subprocess.run(
+        [str(exporter), "--dry-run", "--config.file", str(rendered_dir / "snmp-exporter.yml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "infra_v3" in r.stdout
+    for secret in LAB_SECRETS:
+        assert secret not in r.stdout + r.stderr
+
+
+def test_cli_render_writes_files_and_leaks_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--format", "json", "monitoring", "render", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 0, result.output
+    files = {f["file"] for f in json.loads(result.output)["files"]}
+    assert {
+        "prometheus.yml",
+        "alertmanager.yml",
+        "rules/alerts.yml",
+        "dashboards/province-overview.json",
+    } <= files
+    assert (tmp_path / "m" / "targets" / "wan.json").is_file()
+    for secret in LAB_SECRETS:
+        assert secret not in result.output
+
+
+def test_cli_bad_input_is_a_clear_usage_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    r = runner.invoke(cli, ["monitoring", "render", "--out", str(tmp_path), "--scrape-interval", "fast"])
+    assert r.exit_code == 2 and "--scrape-interval: 'fast' is not valid" in r.output
+    r = runner.invoke(cli, ["monitoring", "render", "--out", str(tmp_path), "--snmp-exporter", "nohostport"])
+    assert r.exit_code == 2 and "--snmp-exporter" in r.output
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = runner.invoke(cli, ["monitoring", "render", "--out", str(blocker / "sub")])
+    assert r.exit_code == 2 and "cannot write" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
