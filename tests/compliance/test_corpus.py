@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from infra.audit.compliance import run_compliance
-from infra.audit.compliance.engine import PLACEHOLDERS, audit_device
 from infra.audit.compliance.catalogue import rules_for
+from infra.audit.compliance.engine import PLACEHOLDERS, audit_device
 from infra.audit.compliance.parse import detect_platform, parse_network
 from infra.audit.compliance.report import DeviceReport
 from tests.compliance.helpers import FACTS, GOLDEN_FILES, HERE, TODAY, audit_text, failed_ids

@@ -96,7 +96,10 @@ class _SectionCheck(_Strict):
     where_not: Path_  # ... and none matching these
     interface_kinds: Path_  # only interfaces the inventory derives as these kinds
     unless: Path_  # a path that, when present in the config, satisfies the check
-    _re = field_validator("section", "where", "where_not", "unless")(_compiles)
+    # a path whose last pattern names sections to leave out with a (?P<name>) group, e.g.
+    # ['^router ospf ', '^passive-interface (?P<name>\S+)$']: passive interfaces need no auth
+    skip_listed: Path_
+    _re = field_validator("section", "where", "where_not", "unless", "skip_listed")(_compiles)
 
 
 class ChildMustHave(_SectionCheck):

@@ -191,7 +191,16 @@ def _sections(
     out = []
     where = [rx(w) for w in check.where]
     where_not = [rx(w) for w in check.where_not]
+    skipped: set[str] = set()
+    if check.skip_listed:
+        last = rx(check.skip_listed[-1])
+        for n in _walk(device, check.skip_listed):
+            m = last.search(n.text)
+            if m and "name" in m.groupdict():
+                skipped.add(m["name"])
     for node in _walk(device, check.section):
+        if skipped and node.text.split(None, 1)[-1] in skipped:
+            continue
         children = [c.text for c in node.children]
         if any(not w.any_text(children) for w in where):
             continue

@@ -79,7 +79,8 @@ def baseline_context(inv: Inventory | None) -> dict[str, Any]:
 def _host_job(job: Job, host: Host | None, inv: Inventory | None) -> Job:
     if host is not None and inv is not None:
         job.site, job.role, job.waivers = host.site, host.role.value, host.compliance_waivers
-        job.facts = Facts({i.name: i.kind for i in inv.interfaces.get(host.name, ())})
+        ifaces = inv.interfaces.get(host.name, ())  # production names, and the lab's (FRR stand-in)
+        job.facts = Facts({**{i.lab_name: i.kind for i in ifaces}, **{i.name: i.kind for i in ifaces}})
         if host.platform.value in CATALOGUE_PLATFORMS:
             job.hint = inv.stand_in_platform(host).value
     return job
