@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from infra.cli.common import Context, emit_json, handle_errors, pass_ctx, table
-from infra.lab import LabError, build_plan, lab_down, lab_exec, lab_status, lab_up
+from infra.lab import LabError, NodeStatus, build_plan, lab_down, lab_exec, lab_status, lab_up
 from infra.lab.snmprec import serve_modified_recording
 from infra.lab.up import apply_converged
 from infra.lab.vagrant import TOPOLOGY_FILE, write_topology
@@ -18,7 +18,7 @@ class LabFailure(click.ClickException):
     exit_code = 2
 
 
-def _status_rows(statuses: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
+def _status_rows(statuses: list[NodeStatus]) -> list[dict[str, object]]:
     return [s.as_row() for s in statuses]
 
 
@@ -89,7 +89,10 @@ def down_cmd(ctx: Context) -> None:
 def status_cmd(ctx: Context, fmt: str | None) -> None:
     """Each node, its daemons, and whether SSH and SNMP answer on its management address."""
     inv = ctx.inventory()
-    rows = _status_rows(lab_status(inv, build_plan(inv, ctx.limit)))
+    try:
+        rows = _status_rows(lab_status(inv, build_plan(inv, ctx.limit)))
+    except LabError as exc:
+        raise LabFailure(str(exc)) from None
     if (fmt or ctx.fmt) == "json":
         emit_json(rows)
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from infra.inventory import Inventory
 from infra.lab.files import write
+from infra.lab.lock import require_root
 from infra.lab.netns import lab_namespaces
 from infra.lab.paths import RUN_DIR, SNMP_CLIENT_DIR, netns_name, node_dir
 from infra.lab.plan import FACILITY, ROUTER, SERVER, UNIT, VC, LabPlan, Node
@@ -119,6 +120,7 @@ def node_status(node: Node, present: set[str], env: dict[str, str], probe: bool 
 
 
 def lab_status(inv: Inventory, plan: LabPlan, probe: bool = True, workers: int = 16) -> list[NodeStatus]:
+    require_root()
     present = set(lab_namespaces())
     if not present or not RUN_DIR.is_dir():
         probe = False  # nothing to ask, and nothing may be written when the lab is down
