@@ -10,13 +10,12 @@ from datetime import date
 import pytest
 
 from infra.audit.compliance.catalogue import rules_for
+from infra.audit.compliance.checks import Facts
 from infra.audit.compliance.report import Status
 from infra.audit.compliance.run import Job, audit_job, baseline_context
-from infra.audit.compliance.checks import Facts
 from infra.inventory import Inventory
 from infra.inventory.models import Platform
 from infra.render import render_host
-from infra.render.context import device_context
 
 
 @pytest.mark.parametrize("platform", [Platform.CISCO_IOS, Platform.HUAWEI_VRP, Platform.FRR])

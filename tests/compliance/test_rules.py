@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from infra.audit.compliance.catalogue import CATALOGUE_PLATFORMS, load_catalogue
+from infra.audit.compliance.catalogue import CATALOGUE_PLATFORMS, CatalogueError, load_catalogue
 from infra.audit.compliance.report import Status
 from tests.compliance.helpers import HERE, audit_golden, failed_ids
 
@@ -45,3 +46,23 @@ def test_rule_fails_on_its_bad_case(platform: str, rule: str, case: dict[str, An
     assert case["evidence"] in evidence
     assert finding.remediation.strip()
     assert report.score < 100.0
+
+
+def test_docs_list_every_rule() -> None:
+    doc = (HERE.parent.parent / "docs" / "compliance.md").read_text(encoding="utf-8")
+    missing = [r.id for r in load_catalogue() if f"`{r.id}`" not in doc]
+    assert missing == []
+
+
+def test_a_bad_rule_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "x.yml").write_text(
+        "rules:\n  - id: X-ONE\n    title: t\n    severity: critical\n    platforms: [frr]\n"
+        "    references: {circular_12_2022: network}\n    checks: [{kind: must_have, pattern: '(unclosed'}]\n"
+        "    remediation: r\n"
+    )
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(tmp_path)
+    text = str(err.value)
+    assert (
+        "x.yml" in text and "rule X-ONE" in text and "severity" in text and "bad regular expression" in text
+    )

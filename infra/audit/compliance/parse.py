@@ -192,7 +192,7 @@ def parse_cisco_tp(name: str, text: str, origin: str) -> DeviceConfig:
         m = _XCONFIG.match(raw.strip())
         if m:
             key = " ".join(m["path"].split()).lower()
-            settings.setdefault(key, []).append(SettingValue(m["value"], "xconfig", n, raw.strip()))
+            settings.setdefault(key, []).append(SettingValue(m["value"], "", n, raw.strip()))
     if not settings:
         raise UnparseableConfig("no xConfiguration lines found")
     return DeviceConfig(
