@@ -138,6 +138,9 @@ def _interfaces(inv: Inventory, host: Host, platform: Platform) -> list[dict[str
                 "point_to_point": iface.kind in POINT_TO_POINT_KINDS,
                 "passive": iface.kind in PASSIVE_KINDS,
                 "authenticate": iface.kind not in PASSIVE_KINDS,
+                # a passive broadcast interface (SVI) waits one dead interval before it announces its
+                # subnet: FRR gets the host's timers on every non-loopback interface to keep that short
+                "timers": iface.kind != "loopback",
             }
         tunnel = None
         if iface.kind == "tunnel" and iface.peer_host:
