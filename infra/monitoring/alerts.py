@@ -4,7 +4,8 @@ Conventions (DOMAIN.md): CamelCase names prefixed `Infra`; `severity` critical (
 warning (ticket) or info; every alert has `for:`, a static summary, a templated description
 and a runbook (docs/runbooks/<Alert>.md). Inventory labels (host, site, agency, role,
 platform, link_id) come from the targets and the inventory info series, not from the rule.
-Metric names are the MIB object names, as snmp_exporter and infra-snmp-exporter expose them.
+Metric names are the MIB object names, as snmp_exporter and infra-snmp-exporter expose them;
+enumerations are state sets (`upsBasicOutputStatus{upsBasicOutputStatus="onBattery"} 1`).
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ ALERTS: tuple[Alert, ...] = (
     # ---- data-centre facilities -----------------------------------------------------------
     Alert(
         "InfraUpsOnBattery", "infra-facilities", "critical", "1m",
-        "upsBasicOutputStatus == 3 or upsOutputSource == 5",
+        'upsBasicOutputStatus{upsBasicOutputStatus="onBattery"} == 1 '
+        'or upsOutputSource{upsOutputSource="battery"} == 1',
         "A UPS runs on battery: mains power is lost.",
         "UPS {{ $labels.host }} at site {{ $labels.site }} has been on battery for 1 minute.",
     ),
@@ -135,7 +137,7 @@ ALERTS: tuple[Alert, ...] = (
     ),
     Alert(
         "InfraUpsBatteryReplace", "infra-facilities", "warning", "10m",
-        "upsAdvBatteryReplaceIndicator == 2",
+        'upsAdvBatteryReplaceIndicator{upsAdvBatteryReplaceIndicator="batteryNeedsReplacing"} == 1',
         "A UPS asks for its battery to be replaced.",
         "UPS {{ $labels.host }} at site {{ $labels.site }} reports that its battery needs replacing.",
     ),
@@ -166,14 +168,14 @@ ALERTS: tuple[Alert, ...] = (
     ),
     Alert(
         "InfraPduPhaseNearOverload", "infra-facilities", "warning", "5m",
-        "rPDULoadStatusLoadState == 3",
+        'rPDULoadStatusLoadState{rPDULoadStatusLoadState="phaseLoadNearOverload"} == 1',
         "A PDU phase is near its overload threshold.",
         "PDU {{ $labels.host }} phase {{ $labels.rPDULoadStatusIndex }} at site {{ $labels.site }} "
         "is above its near-overload threshold.",
     ),
     Alert(
         "InfraPduPhaseOverload", "infra-facilities", "critical", "1m",
-        "rPDULoadStatusLoadState == 4",
+        'rPDULoadStatusLoadState{rPDULoadStatusLoadState="phaseLoadOverload"} == 1',
         "A PDU phase is overloaded: its breaker may trip.",
         "PDU {{ $labels.host }} phase {{ $labels.rPDULoadStatusIndex }} at site {{ $labels.site }} "
         "is overloaded.",

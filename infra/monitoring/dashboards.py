@@ -146,7 +146,13 @@ def province_overview(province: str) -> Json:
     b.add(
         "stat",
         "UPS on battery",
-        [("upsBasicOutputStatus == 3 or upsOutputSource == 5", "{{host}}")],
+        [
+            (
+                'upsBasicOutputStatus{upsBasicOutputStatus="onBattery"} == 1 '
+                'or upsOutputSource{upsOutputSource="battery"} == 1',
+                "{{host}}",
+            )
+        ],
         8,
         description="Any series here means a UPS runs on battery.",
     )
@@ -166,7 +172,7 @@ def province_overview(province: str) -> Json:
     b.add(
         "timeseries",
         "PDU load per phase (A)",
-        [("rPDULoadStatusLoad / 10", "{{host}} phase {{rPDULoadStatusIndex}}")],
+        [("rPDULoadStatusLoad", "{{host}} phase {{rPDULoadStatusPhaseNumber}}")],
         8,
         "amp",
     )
