@@ -200,3 +200,35 @@ def test_status_and_outputs_carry_no_secret(lab: LabHandle) -> None:
     assert '"ssh": "ok"' in out.stdout
     for secret in LAB_SECRETS:
         assert secret not in out.stdout + out.stderr
+
+
+def test_a_ups_can_be_switched_to_a_modified_recording_and_back(lab: LabHandle) -> None:
+    from infra.lab.snmprec import serve_modified_recording
+
+    env = {**os.environ, "SNMPCONFPATH": str(SNMP_CLIENT_DIR), "MIBS": ""}
+    ups = str(lab.inv.hosts["ups-dc-2"].mgmt_address)
+    status_oid = "1.3.6.1.4.1.318.1.1.1.4.1.1.0"  # upsBasicOutputStatus: 2 onLine, 3 onBattery
+
+    def output_status() -> str:
+        return subprocess.run(
+            ["snmpget", "-Oqv", ups, status_oid], env=env, capture_output=True, text=True
+        ).stdout
+
+    assert output_status().strip() == "2"
+    serve_modified_recording(lab.inv, "ups-dc-2", [f"{status_oid}=2:3"])
+    try:
+        assert output_status().strip() == "3"
+    finally:
+        serve_modified_recording(lab.inv, "ups-dc-2", [], reset=True)
+    assert output_status().strip() == "2"
+
+
+def test_the_lab_logs_carry_no_secret(lab: LabHandle) -> None:
+    from infra.lab.paths import RUN_DIR
+
+    logs = [p for p in RUN_DIR.rglob("*.log") if p.is_file()]
+    assert logs, "no log file found: nothing to prove"
+    for path in logs:
+        text = path.read_text(errors="replace")
+        for secret in LAB_SECRETS:
+            assert secret not in text, path
