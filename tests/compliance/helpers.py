@@ -72,7 +72,7 @@ def audit_files(files: dict[str, str], name: str = "server", **job: Any) -> Devi
 
 
 def audit_golden(platform: str, case: dict[str, Any] | None = None) -> DeviceReport:
-    job = {"role": ROLES[platform], "facts": FACTS}
+    job: dict[str, Any] = {"role": ROLES[platform], "facts": FACTS}
     if platform == "linux":
         files = golden_files("linux")
         if case:

@@ -57,3 +57,13 @@ def test_hand_edit_of_sshd_config_is_found(lab, monkeypatch: pytest.MonkeyPatch)
             text=True,
             check=True,
         )
+
+
+@pytest.mark.lab
+def test_online_audit_of_a_lab_router_reads_its_running_config(lab) -> None:  # type: ignore[no-untyped-def]
+    report = run_compliance(lab.inv, limit="cpe-xa-bao-lam")
+    (device,) = report.devices
+    assert device.platform == "frr" and device.origin == "online" and device.site == "xa-bao-lam"
+    ids = {r.rule.id for r in device.results}
+    assert "AUDIT-UNPARSEABLE" not in ids
+    assert {"FRR-LOG-SYSLOG", "FRR-BGP-AUTH", "FRR-NO-DEFAULT-PASSWORD"} <= ids

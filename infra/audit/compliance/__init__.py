@@ -16,7 +16,6 @@ from infra.audit.compliance.output import render as render_compliance
 from infra.audit.compliance.report import ComplianceReport, DeviceReport, RuleResult, Status
 from infra.audit.compliance.run import ComplianceInputError, run_compliance
 from infra.inventory import Inventory, load_inventory
-from infra.inventory.models import Host
 from infra.state import StatePaths
 
 __all__ = [
@@ -49,19 +48,9 @@ def run_compliance_cli(
     if offline in (None, "-") or inventory_path.exists():
         inv = load_inventory(inventory_path)
     if offline is None:
-        return run_compliance(inv, limit=limit, platform=platform, fetch_network=_fetch_running_config)
+        return run_compliance(inv, limit=limit, platform=platform)
     directory = StatePaths.from_env(state_dir).backups if offline == "-" else Path(offline)
     return run_compliance(inv, offline=directory, limit=limit, platform=platform)
-
-
-def _fetch_running_config(inv: Inventory, host: Host) -> str:
-    """The running configuration of a network device, through the deploy drivers."""
-    from infra.deploy.targets import target_for
-    from infra.drivers.base import driver_for
-
-    target = target_for(inv, host)
-    with driver_for(target.platform)(target) as driver:
-        return str(driver.get_running_config())
 
 
 def write_report(text: str, output: Path | None) -> None:

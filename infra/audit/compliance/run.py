@@ -124,6 +124,16 @@ def _walk(directory: Path) -> Iterator[Path]:
             yield entry
 
 
+def fetch_running_config(inv: Inventory, host: Host) -> str:
+    """The running configuration of a network device, through the deploy drivers (Netmiko)."""
+    from infra.deploy.targets import target_for
+    from infra.drivers.base import driver_for
+
+    target = target_for(inv, host)
+    with driver_for(target.platform)(target) as driver:
+        return str(driver.get_running_config())
+
+
 def online_jobs(
     inv: Inventory, limit: str | None, fetch_network: Callable[[Inventory, Host], str] | None = None
 ) -> list[Job]:
@@ -146,8 +156,8 @@ def online_jobs(
                     username=str(v.get("ansible_user", inv.credentials.server_username)),
                     key_filename=v.get("ansible_ssh_private_key_file") or os.environ.get("INFRA_SSH_KEY"),
                 )
-            elif fetch_network is not None and host.is_network_device:
-                job.text = fetch_network(inv, host)
+            elif host.is_network_device:
+                job.text = (fetch_network or fetch_running_config)(inv, host)
             else:
                 job.error = f"no online collector for platform {host.platform.value}"
         except Exception as exc:  # one unreachable host never stops the run
