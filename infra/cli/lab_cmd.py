@@ -9,6 +9,7 @@ import click
 
 from infra.cli.common import Context, emit_json, handle_errors, pass_ctx, table
 from infra.lab import LabError, NodeStatus, build_plan, lab_down, lab_exec, lab_status, lab_up
+from infra.lab.lock import in_use_by_tests
 from infra.lab.snmprec import serve_modified_recording
 from infra.lab.up import apply_converged
 from infra.lab.vagrant import TOPOLOGY_FILE, write_topology
@@ -66,9 +67,14 @@ def up_cmd(ctx: Context, limit: str | None, converged: bool, wait: float) -> Non
 
 
 @lab_group.command("down")
+@click.option("--force", is_flag=True, help="even while a pytest session is using the lab")
 @pass_ctx
-def down_cmd(ctx: Context) -> None:
+def down_cmd(ctx: Context, force: bool) -> None:
     """Remove every namespace, link, mount, route, process and file of the lab."""
+    if not force and in_use_by_tests():
+        raise LabFailure(
+            "a pytest session is using the lab (/run/infra-lab.tests.lock); wait, or use --force"
+        )
     try:
         r = lab_down()
     except LabError as exc:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from infra.lab.paths import LOCK_FILE
+from infra.lab.paths import LOCK_FILE, TEST_LOCK_FILE
 from infra.lab.sh import LabError
 
 
@@ -25,4 +25,20 @@ def exclusive(path: Path = LOCK_FILE) -> Iterator[None]:
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def in_use_by_tests(path: Path = TEST_LOCK_FILE) -> bool:
+    """True while a pytest session holds the lab (its fixtures hold this lock)."""
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
         os.close(fd)
