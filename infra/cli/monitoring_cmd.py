@@ -9,6 +9,7 @@ import click
 
 from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
 from infra.monitoring import RenderOptions, render_monitoring, write_monitoring
+from infra.monitoring.stack import Ports, StackError, start_stack, stop_stack
 
 DURATION = re.compile(r"^\d+[sm]$")
 HOST_PORT = re.compile(r"^[\w.-]+:\d{1,5}$")
@@ -100,3 +101,65 @@ def render_cmd(
     else:
         click.echo(table(rows))
         click.echo(f"\n{len(rows)} files written to {out}")
+
+
+@monitoring_group.command("up")
+@click.option(
+    "--out",
+    default=Path("/run/infra-monitoring"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="rendered config, data, logs and pid files",
+)
+@click.option("--prometheus-port", default=19090, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--alertmanager-port", default=19093, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--blackbox-port", default=19115, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--snmp-exporter-port", default=19116, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--webhook-url", default=None, help="on-call webhook Alertmanager posts to")
+@click.option("--scrape-interval", default="15s", show_default=True)
+@click.option("--fast-alerts", is_flag=True, help="every for: is 5s (demos and lab tests)")
+@pass_ctx
+@handle_errors
+def up_cmd(
+    ctx: Context,
+    out: Path,
+    prometheus_port: int,
+    alertmanager_port: int,
+    blackbox_port: int,
+    snmp_exporter_port: int,
+    webhook_url: str | None,
+    scrape_interval: str,
+    fast_alerts: bool,
+) -> None:
+    """Start Prometheus, Alertmanager, the blackbox exporter and infra-snmp-exporter on loopback
+    with the rendered configuration (and the lab's stand-ins when the lab is up)."""
+    _check(scrape_interval, DURATION, "--scrape-interval")
+    ports = Ports(prometheus_port, alertmanager_port, blackbox_port, snmp_exporter_port)
+    try:
+        stack = start_stack(ctx.inventory(), out, ports, fast_alerts, webhook_url, scrape_interval)
+    except StackError as exc:
+        raise UsageFailure(str(exc)) from None
+    if ctx.fmt == "json":
+        emit_json({"out": str(out), "urls": stack.urls, "pids": stack.pids})
+        return
+    click.echo(table([{"process": n, "url": stack.urls.get(n, ""), "pid": p} for n, p in stack.pids.items()]))
+    click.echo(
+        f"\nPrometheus    {stack.urls['prometheus']}/targets  /alerts"
+        f"\nAlertmanager  {stack.urls['alertmanager']}"
+        f"\nConfig, logs  {out}"
+        f"\nStop it with  infra monitoring down --out {out}"
+    )
+
+
+@monitoring_group.command("down")
+@click.option(
+    "--out",
+    default=Path("/run/infra-monitoring"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@pass_ctx
+def down_cmd(ctx: Context, out: Path) -> None:
+    """Stop the processes `infra monitoring up` started (by their pid files)."""
+    stopped = stop_stack(out)
+    click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")

@@ -143,41 +143,45 @@ ALERTS: tuple[Alert, ...] = (
     ),
     Alert(
         "InfraDcTemperatureOutsideRecommended", "infra-facilities", "warning", "15m",
-        "(sensorProbeTempDegree < 18 and sensorProbeTempDegree >= 15) "
-        "or (sensorProbeTempDegree > 27 and sensorProbeTempDegree <= 32)",
+        "(infra:dc_temperature_celsius < 18 and infra:dc_temperature_celsius >= 15) "
+        "or (infra:dc_temperature_celsius > 27 and infra:dc_temperature_celsius <= 32)",
         "DC inlet temperature is outside the ASHRAE recommended 18-27 °C.",
         "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} °C for 15 minutes.",
     ),
     Alert(
         "InfraDcTemperatureOutsideAllowable", "infra-facilities", "critical", "5m",
-        "sensorProbeTempDegree < 15 or sensorProbeTempDegree > 32",
+        "infra:dc_temperature_celsius < 15 or infra:dc_temperature_celsius > 32",
         "DC inlet temperature is outside the ASHRAE allowable 15-32 °C.",
         "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} °C: equipment is at risk.",
     ),
     Alert(
         "InfraDcHumidityOutsideRecommended", "infra-facilities", "warning", "30m",
-        "sensorProbeHumidityPercent > 60 and sensorProbeHumidityPercent <= 80",
+        "infra:dc_humidity_percent > 60 and infra:dc_humidity_percent <= 80",
         "DC relative humidity is above the ASHRAE recommended 60 %.",
         "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} % RH for 30 minutes.",
     ),
     Alert(
         "InfraDcHumidityOutsideAllowable", "infra-facilities", "critical", "5m",
-        "sensorProbeHumidityPercent < 20 or sensorProbeHumidityPercent > 80",
+        "infra:dc_humidity_percent < 20 or infra:dc_humidity_percent > 80",
         "DC relative humidity is outside the ASHRAE allowable 20-80 %.",
         "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} % RH.",
     ),
     Alert(
         "InfraPduPhaseNearOverload", "infra-facilities", "warning", "5m",
-        'rPDULoadStatusLoadState{rPDULoadStatusLoadState="phaseLoadNearOverload"} == 1',
+        'rPDULoadStatusLoadState{rPDULoadStatusLoadState="phaseLoadNearOverload"} == 1 '
+        'or rPDU2PhaseStatusLoadState{rPDU2PhaseStatusLoadState="nearOverload"} == 1',
         "A PDU phase is near its overload threshold.",
-        "PDU {{ $labels.host }} phase {{ $labels.rPDULoadStatusIndex }} at site {{ $labels.site }} "
+        "PDU {{ $labels.host }} phase {{ or $labels.rPDU2PhaseStatusNumber $labels.rPDULoadStatusIndex }} "
+        "at site {{ $labels.site }} "
         "is above its near-overload threshold.",
     ),
     Alert(
         "InfraPduPhaseOverload", "infra-facilities", "critical", "1m",
-        'rPDULoadStatusLoadState{rPDULoadStatusLoadState="phaseLoadOverload"} == 1',
+        'rPDULoadStatusLoadState{rPDULoadStatusLoadState="phaseLoadOverload"} == 1 '
+        'or rPDU2PhaseStatusLoadState{rPDU2PhaseStatusLoadState="overload"} == 1',
         "A PDU phase is overloaded: its breaker may trip.",
-        "PDU {{ $labels.host }} phase {{ $labels.rPDULoadStatusIndex }} at site {{ $labels.site }} "
+        "PDU {{ $labels.host }} phase {{ or $labels.rPDU2PhaseStatusNumber $labels.rPDULoadStatusIndex }} "
+        "at site {{ $labels.site }} "
         "is overloaded.",
     ),
     # ---- servers and DC services ----------------------------------------------------------

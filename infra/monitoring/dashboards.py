@@ -138,11 +138,17 @@ def province_overview(province: str) -> Json:
     b.add(
         "timeseries",
         "Inlet temperature (°C, ASHRAE 18-27)",
-        [("sensorProbeTempDegree", "{{host}}")],
+        [("infra:dc_temperature_celsius", "{{host}} {{sensorProbeTempDescription}}")],
         8,
         "celsius",
     )
-    b.add("timeseries", "Relative humidity (%)", [("sensorProbeHumidityPercent", "{{host}}")], 8, "percent")
+    b.add(
+        "timeseries",
+        "Relative humidity (%)",
+        [("infra:dc_humidity_percent", "{{host}} {{sensorProbeHumidityDescription}}")],
+        8,
+        "percent",
+    )
     b.add(
         "stat",
         "UPS on battery",
@@ -172,7 +178,10 @@ def province_overview(province: str) -> Json:
     b.add(
         "timeseries",
         "PDU load per phase (A)",
-        [("rPDULoadStatusLoad", "{{host}} phase {{rPDULoadStatusPhaseNumber}}")],
+        [
+            ("rPDULoadStatusLoad", "{{host}} phase {{rPDULoadStatusPhaseNumber}}"),
+            ("rPDU2PhaseStatusCurrent", "{{host}} phase {{rPDU2PhaseStatusNumber}}"),
+        ],
         8,
         "amp",
     )

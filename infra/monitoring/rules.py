@@ -41,6 +41,17 @@ RECORDING_RULES: tuple[tuple[str, str], ...] = (
         'infra_interface_info{link_kind=~"tunnel|carrier_access"}',
     ),
     ("infra:wan_link_availability:ratio_1d", "avg_over_time(infra:wan_link_up[1d])"),
+    # AKCP probes report unconnected sensor ports as 0: only online sensors count.
+    (
+        "infra:dc_temperature_celsius",
+        "sensorProbeTempDegree * on (host, sensorProbeTempIndex) group_left () "
+        '(sensorProbeTempOnline{sensorProbeTempOnline="online"} == 1)',
+    ),
+    (
+        "infra:dc_humidity_percent",
+        "sensorProbeHumidityPercent * on (host, sensorProbeHumidityIndex) group_left () "
+        '(sensorProbeHumidityOnline{sensorProbeHumidityOnline="online"} == 1)',
+    ),
     ("infra:site_devices_up:ratio", 'avg by (site) (probe_success{job="icmp"})'),
 )
 

@@ -58,7 +58,7 @@ def test_overview_shows_wan_sites_environment_and_power(rendered: Rendered) -> N
     for needle in (
         "infra:wan_link_up",
         "infra:site_devices_up:ratio",
-        "sensorProbeTempDegree",
+        "infra:dc_temperature_celsius",
         "upsBasicOutputStatus",
         "rPDULoadStatusLoad",
     ):
