@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -108,7 +107,7 @@ import resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
 from infra.audit.compliance import run_compliance
-r = run_compliance(None, offline=Path(sys.argv[1]), workers=int(sys.argv[2]))
+r = run_compliance(None, offline=Path(sys.argv[1]), workers=int(sys.argv[2]), parser=sys.argv[3])
 dt = time.perf_counter() - t0
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 rss = max(me.ru_maxrss, kids.ru_maxrss)
@@ -118,9 +117,9 @@ print(dt, rss, len(r.devices), findings, sum(len(d.results) for d in r.devices),
 """
 
 
-def run(directory: Path, workers: int) -> tuple[float, float, int, int, int, float]:
+def run(directory: Path, workers: int, parser: str) -> tuple[float, float, int, int, int, float]:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(directory), str(workers)],
+        [sys.executable, "-c", CHILD, str(directory), str(workers), parser],
         capture_output=True,
         text=True,
         check=True,
@@ -145,34 +144,35 @@ def main() -> None:
             + ", ".join(f"{v} {k}" for k, v in counts.items())
         )
         cores = os.cpu_count() or 1
-        samples: dict[int, list[tuple[float, float, int, int, int, float]]] = {1: [], cores: []}
-        for _ in range(args.rounds):  # A B A B ...
-            for w in samples:
-                samples[w].append(run(configs, w))
+        workers = cores if args.devices >= 2000 else 1  # run_compliance's own choice
+        variants = {"indent tree (default)": "indent", "hier_config 3.7 tree": "hier_config"}
+        samples: dict[str, list[tuple[float, float, int, int, int, float]]] = {v: [] for v in variants}
         print(
             f"load average before: {os.getloadavg()[0]:.1f} on {cores} cores "
-            "(wall times include waiting for CPU)"
+            "(wall times include waiting for CPU; CPU s does not)"
         )
+        for _ in range(args.rounds):  # A B A B ...
+            for name, kind in variants.items():
+                samples[name].append(run(configs, workers, kind))
         print(
-            f"\n{'workers':>7} {'median s':>9} {'min s':>7} {'CPU s':>6} {'peak RSS MB':>12} {'devices':>8} "
+            f"\n{'parser':<22} {'median s':>9} {'min s':>7} {'CPU s':>6} {'peak RSS MB':>12} {'devices':>8} "
             f"{'rule results':>13} {'findings':>9}"
         )
-        med = {}
-        for w, s in samples.items():
-            med[w] = statistics.median(x[0] for x in s)
-            cpu = statistics.median(x[5] for x in s)
+        med: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        for name, s in samples.items():
+            med[name] = statistics.median(x[0] for x in s)
+            cpu[name] = statistics.median(x[5] for x in s)
             print(
-                f"{w:>7} {med[w]:>9.2f} {min(x[0] for x in s):>7.2f} {cpu:>6.2f} "
-                f"{max(x[1] for x in s):>12.0f} "
-                f"{s[0][2]:>8} {s[0][4]:>13,} {s[0][3]:>9,}"
+                f"{name:<22} {med[name]:>9.2f} {min(x[0] for x in s):>7.2f} {cpu[name]:>6.2f} "
+                f"{max(x[1] for x in s):>12.0f} {s[0][2]:>8} {s[0][4]:>13,} {s[0][3]:>9,}"
             )
+        a, b = variants
+        same = samples[a][0][3] == samples[b][0][3]
         print(
-            f"\nspeed-up with {cores} workers: {med[1] / med[cores]:.2f}x; "
-            f"per device: {1000 * med[cores] / args.devices:.2f} ms; goal < 10 s: "
-            f"{'met' if med[cores] < 10 else 'NOT met'}"
-        )
-        print(
-            f"(max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
+            f"\nhier_config / indent tree: {med[b] / med[a]:.1f}x wall, {cpu[b] / cpu[a]:.1f}x CPU; "
+            f"same findings: {same}; workers: {workers}; per device: {1000 * med[a] / args.devices:.2f} ms; "
+            f"goal < 10 s: {'met' if med[a] < 10 else 'NOT met'}"
         )
 
 

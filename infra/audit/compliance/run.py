@@ -56,6 +56,7 @@ class Job:
     facts: Facts = field(default_factory=Facts)
     waivers: tuple[Waiver, ...] = ()
     error: str | None = None
+    parser: str = "indent"  # or "hier_config" (see parse.parse_network)
 
 
 def baseline_context(inv: Inventory | None) -> dict[str, Any]:
@@ -196,7 +197,7 @@ def _parse(job: Job) -> DeviceConfig:
         raise UnparseableConfig("its platform cannot be told from the content (name it with --platform)")
     job.platform = platform
     if platform in NETWORK:
-        return parse_network(job.name, platform, text, job.origin)
+        return parse_network(job.name, platform, text, job.origin, parser=job.parser)
     if platform == "cisco_tp":
         return parse_cisco_tp(job.name, text, job.origin)
     if platform == "linux":
@@ -261,6 +262,7 @@ def run_compliance(
     workers: int | None = None,
     rules_dir: Path = RULES_DIR,
     fetch_network: Callable[[Inventory, Host], str] | None = None,
+    parser: str = "indent",
 ) -> ComplianceReport:
     """Audit a directory of configurations (`offline`) or the live devices of the inventory."""
     if platform is not None and platform not in CATALOGUE_PLATFORMS:
@@ -275,6 +277,8 @@ def run_compliance(
         jobs, mode = online_jobs(inv, limit, fetch_network), "online"
     else:
         raise ComplianceInputError("online audit needs an inventory; give --offline DIR to audit files")
+    for job in jobs:
+        job.parser = parser
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers > 1 and len(jobs) >= 2000:  # below that, starting processes costs more than it saves
         chunks = [jobs[i::workers] for i in range(workers)]
