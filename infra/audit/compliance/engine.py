@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from infra.audit.compliance.catalogue import References, Rule, Severity
+from infra.audit.compliance.catalogue import References, Rule
 from infra.audit.compliance.checks import Evidence, Facts, applies, run_check
 from infra.audit.compliance.parse import DeviceConfig
 from infra.audit.compliance.redact import redact
@@ -115,7 +115,3 @@ def audit_device(
             RuleResult(rule, status, evidence, render_remediation(rule, context, sections), waiver)
         )
     return report
-
-
-def fail_on(value: str) -> Severity:
-    return Severity(value)

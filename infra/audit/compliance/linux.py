@@ -11,8 +11,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
-from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath
+from collections.abc import Mapping
+from pathlib import Path
 
 from infra.audit.compliance.parse import DeviceConfig, SettingValue, UnparseableConfig
 
@@ -194,8 +194,3 @@ def gather_linux_facts(
     finally:
         client.close()
     return split_gathered(output)
-
-
-def describe_files(files: Iterable[str]) -> str:
-    names = sorted(PurePosixPath(f).name for f in files)
-    return ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
