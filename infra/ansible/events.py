@@ -53,11 +53,14 @@ def render_diff(diff: Any) -> str:
     before, after = _text(diff.get("before")), _text(diff.get("after"))
     if before == after:
         return ""
+    # Ansible names the intended side after its temporary template file: name both after the
+    # file on the server instead.
+    path = str(diff.get("before_header") or diff.get("after_header") or "")
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
-        fromfile=str(diff.get("before_header") or "before"),
-        tofile=str(diff.get("after_header") or "after"),
+        fromfile=f"{path} (on the server)".strip(),
+        tofile=f"{path} (intended)".strip(),
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
