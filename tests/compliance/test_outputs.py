@@ -164,3 +164,30 @@ def test_cli_exit_codes_follow_fail_on(tmp_path: Path) -> None:
     assert out.read_text().startswith("<!DOCTYPE html>")
     drift_html = run(cli, ["-i", str(INVENTORY), "audit", "--format", "sarif"])
     assert drift_html.exit_code == 2 and "--compliance" in drift_html.output
+
+
+def test_offline_without_dir_reads_the_latest_backups(tmp_path: Path) -> None:
+    backups = tmp_path / "state" / "backups"
+    backups.mkdir(parents=True)
+    (backups / "cpe-xa-bao-lam.cfg").write_text(
+        GOLDEN_FILES["cisco_ios"].read_text().replace("ip ssh version 2\n", "")
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "-i",
+            str(INVENTORY),
+            "audit",
+            "--compliance",
+            "--offline",
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.output)
+    (device,) = doc["devices"]
+    assert device["host"] == "cpe-xa-bao-lam" and device["site"] == "xa-bao-lam" and device["role"] == "cpe"
+    assert [r["rule"] for r in device["results"] if r["status"] == "fail"] == ["IOS-SSH-V2"]

@@ -119,7 +119,7 @@ def _walk(directory: Path) -> Iterator[Path]:
             continue
         if is_server_tree(entry):
             yield entry
-        elif entry.is_dir():
+        elif entry.is_dir() and not entry.is_symlink():  # a symlinked folder could loop
             yield from _walk(entry)
         elif entry.is_file():
             yield entry
