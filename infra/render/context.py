@@ -8,11 +8,14 @@ rendering masked (for `--diff`, backups, golden files) and the real value only f
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from ipaddress import IPv4Interface, IPv4Network
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from infra.inventory import Host, Interface, Inventory, Platform, Role
-from infra.inventory.models import NETWORK_PLATFORMS, SECRET_FIELDS
+from infra.inventory.models import NETWORK_PLATFORMS, SECRET_FIELDS, Vlan
 from infra.inventory.secrets import MASK
 from infra.inventory.topology import loopback_ifname, mgmt_ifname, svi_ifname, tunnel_ifname
 from infra.render.errors import RenderError
@@ -77,6 +80,39 @@ def _home_area(areas: list[int]) -> int | None:
     if not areas:
         return None
     return 0 if 0 in areas else min(areas)
+
+
+@dataclass(frozen=True)
+class _ProvinceFacts:
+    """What every device's context needs from the whole province, computed once per inventory."""
+
+    vc_endpoints: dict[str, list[str]]  # by site
+    vlans_of: dict[str, tuple[Vlan, ...]]
+
+
+_FACTS: WeakKeyDictionary[Inventory, _ProvinceFacts] = WeakKeyDictionary()
+
+
+def _province(inv: Inventory) -> _ProvinceFacts:
+    facts = _FACTS.get(inv)
+    if facts is None:
+        vlans_of: dict[str, list[Vlan]] = defaultdict(list)
+        for v in inv.vlans:
+            for name in dict.fromkeys([v.gateway, *v.access_switches]):
+                vlans_of[name].append(v)
+        vc: dict[str, list[str]] = defaultdict(list)
+        for h in inv.by_role(Role.VC_ENDPOINT):
+            vc[h.site].append(str(h.mgmt_address))
+        facts = _ProvinceFacts(
+            {site: sorted(addrs, key=_ip_key) for site, addrs in vc.items()},
+            {k: tuple(v) for k, v in vlans_of.items()},
+        )
+        _FACTS[inv] = facts
+    return facts
+
+
+def _ip_key(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("."))
 
 
 class SecretGetter:
@@ -231,8 +267,7 @@ def device_context(
             "svi": v.gateway == host,
             "access": host in v.access_switches,
         }
-        for v in inv.vlans
-        if v.gateway == host or host in v.access_switches
+        for v in _province(inv).vlans_of.get(host, ())
     ]
     access_vlans = [v for v in vlans if v["access"]]
     switching = None
@@ -251,7 +286,8 @@ def device_context(
             "parking_vlan": PARKING_VLAN,
             "trunk_vlans": [v["id"] for v in access_vlans],
         }
-    vc_endpoints = sorted(str(x.mgmt_address) for x in inv.by_role(Role.VC_ENDPOINT))
+    # VC traffic is marked where it enters the network: by the router of the endpoints' own site
+    vc_endpoints = _province(inv).vc_endpoints.get(h.site, [])
     return {
         "hostname": h.name,
         "platform": plat.value,
