@@ -47,7 +47,7 @@ def route(inv: Inventory, opts: RenderOptions) -> Config:
     central = [n for n, s in inv.sites.items() if s.kind in CENTRAL_SITE_KINDS]
     fast = opts.fast_alerts
     timing = (
-        {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1m"}
+        {"group_wait": "3s", "group_interval": "3s", "repeat_interval": "1m"}
         if fast
         else {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
     )

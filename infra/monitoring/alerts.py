@@ -107,7 +107,7 @@ ALERTS: tuple[Alert, ...] = (
         "link {{ $labels.link_id }}) has not been established for 2 minutes.",
     ),
     Alert(
-        "InfraOspfNeighbourDown", "infra-wan", "warning", "1m",
+        "InfraOspfNeighbourDown", "infra-wan", "warning", "2m",
         "infra_ospf_neighbour_info unless on (host, ospfNbrIpAddr) (ospfNbrState == 8) "
         'and on (host) (snmp_scrape_error{module="ospf"} == 0)',
         "An OSPF adjacency from the inventory is not full.",

@@ -57,9 +57,7 @@ def scrape_configs(opts: RenderOptions, snmp_files: list[str], shard: int | None
             "scrape_timeout": _timeout(opts.scrape_interval),
             "metrics_path": "/snmp",
             "file_sd_configs": _file_sd(*snmp_files),
-            "relabel_configs": keep
-            + _via_exporter(opts.snmp_exporter)
-            + [{"source_labels": ["__param_module"], "target_label": "module"}],
+            "relabel_configs": [*keep, *_via_exporter(opts.snmp_exporter)],
         },
         {
             "job_name": "icmp",

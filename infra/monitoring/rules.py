@@ -17,7 +17,15 @@ from infra.monitoring.options import RenderOptions
 from infra.monitoring.snmp_modules import ospf_neighbours, snmp_modules
 
 Rule = dict[str, Any]
-FAST_FOR = "5s"
+
+
+def fast_for(for_: str) -> str:
+    """`for:` in fast mode (lab tests, demos): seconds instead of minutes, keeping the order, so a
+    cause (WAN link down: 1m) still fires before its consequences (endpoint unreachable: 2m) and
+    Alertmanager can inhibit them."""
+    minutes = int(for_[:-1]) * {"s": 1 / 60, "m": 1, "h": 60}[for_[-1]]
+    return "5s" if minutes <= 1 else "15s" if minutes <= 5 else "30s"
+
 
 RECORDING_RULES: tuple[tuple[str, str], ...] = (
     ("infra:interface_in_bps:rate5m", "rate(ifHCInOctets[5m]) * 8"),
@@ -128,7 +136,7 @@ def alert_rule(alert: Alert, opts: RenderOptions) -> Rule:
     return {
         "alert": alert.name,
         "expr": alert.expr,
-        "for": FAST_FOR if opts.fast_alerts else alert.for_,
+        "for": fast_for(alert.for_) if opts.fast_alerts else alert.for_,
         "labels": {"severity": alert.severity},
         "annotations": {
             "summary": alert.summary,

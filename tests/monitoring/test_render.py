@@ -185,3 +185,17 @@ def test_cli_bad_input_is_a_clear_usage_error(tmp_path: Path) -> None:
     r = runner.invoke(cli, ["monitoring", "render", "--out", str(blocker / "sub")])
     assert r.exit_code == 2 and "cannot write" in r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_fast_mode_keeps_causes_faster_than_consequences(example_inventory: Inventory) -> None:
+    r = render_monitoring(example_inventory, RenderOptions(fast_alerts=True))
+    rules = {
+        rule["alert"]: rule["for"]
+        for group in yaml.safe_load(r.files["rules/alerts.yml"])["groups"]
+        for rule in group["rules"]
+    }
+    seconds = {name: int(f[:-1]) for name, f in rules.items()}
+    assert seconds["InfraWanLinkDown"] < seconds["InfraWanEndpointUnreachable"]
+    assert seconds["InfraWanLinkDown"] < seconds["InfraOspfNeighbourDown"]
+    assert seconds["InfraUpsOnBattery"] < seconds["InfraDeviceUnreachable"]
+    assert max(seconds.values()) <= 30
