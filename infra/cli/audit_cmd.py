@@ -82,6 +82,8 @@ def audit_cmd(
         sys.exit(EXIT_FOUND if report.fails_at(Severity(fail_on)) else EXIT_OK)
     if fmt in ("html", "sarif"):
         raise UsageFailure(f"--format {fmt} is for --compliance; drift reports as table, json or junit")
+    if offline not in (None, "-"):
+        raise UsageFailure(f"--offline {offline}: drift compares with the backups; a DIR is for --compliance")
     inv = ctx.inventory()
     hosts = ctx.selected(limit)
     checks = audit_drift(inv, hosts, StatePaths.from_env(state_dir), offline=offline is not None, forks=forks)
