@@ -180,6 +180,8 @@ def ensure_script(node: Node) -> str:
 alive() {{ [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }}
 export MIBS=
 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+# a hub runs OSPF on one interface per spoke: Linux lets a socket join only 20 multicast groups
+sysctl -qw net.ipv4.igmp_max_memberships=1024
 alive /run/lab/snmpd.pid || SNMP_PERSISTENT_DIR=/run/lab/snmp snmpd -C -c /run/lab/snmpd.conf \\
   -p /run/lab/snmpd.pid -Lf /run/lab/snmpd.log
 started=
