@@ -152,11 +152,17 @@ class EventCollector:
                 out.add(Result(host, failed=True, message=f"no result from Ansible: {why}"))
                 continue
             failed = rec.failed_task is not None and not rec.unreachable
-            changed = bool(rec.changed_tasks)
+            # A no_log task's result is censored, `changed` included: the final stats still
+            # count it, so they decide; the named tasks are those whose result was visible.
+            n_changed = max(len(rec.changed_tasks), rec.stats.get("changed", 0))
+            hidden = n_changed - len(rec.changed_tasks)
+            changed = n_changed > 0
             if check:
-                message = f"drift in {len(rec.changed_tasks)} task(s)" if changed else "in sync"
+                message = f"drift in {n_changed} task(s)" if changed else "in sync"
             else:
-                message = f"{len(rec.changed_tasks)} task(s) changed" if changed else "no change"
+                message = f"{n_changed} task(s) changed" if changed else "no change"
+            if hidden:
+                message += f" ({hidden} with output hidden by no_log)"
             if failed or rec.unreachable:
                 message = rec.message
             out.add(

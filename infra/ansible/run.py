@@ -96,7 +96,7 @@ def run_playbook(inv: Inventory, settings: RunSettings) -> tuple[RunResult, Play
     with private_data_dir(inv) as pdd:
         runner = ansible_runner.run(
             private_data_dir=str(pdd),
-            playbook=str(settings.playbook),
+            playbook=str(settings.playbook.resolve()),
             inventory=str(inv.path.resolve()),
             limit=",".join(settings.limit),
             tags=",".join(settings.tags) or None,
