@@ -17,7 +17,7 @@ from pathlib import Path
 from infra.deploy.lock import DeviceBusy, device_lock
 from infra.deploy.options import DeployOptions, IntentFn, Progress
 from infra.deploy.targets import target_for
-from infra.deploy.verify import intended_neighbours, missing_neighbours, up_addresses
+from infra.deploy.verify import intended_neighbours, missing_neighbours, settle_time, up_addresses
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver, driver_for
 from infra.drivers.configtree import Change, compare
 from infra.inventory import Inventory
@@ -115,8 +115,13 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
         _step(job, result, "push")
         try:
             drv.commit(change, revert_in=opts.confirm_timeout_s)
+            pushed = time.monotonic()
             _step(job, result, "verify")
-            _verify(job, drv, target, intended, pre_up)
+            settle = (
+                settle_time(inv, host.name, change.remediation) if opts.settle_s is None else opts.settle_s
+            )
+            settle -= time.monotonic() - pushed
+            _verify(job, drv, target, intended, pre_up, settle)
             _step(job, result, "confirm")
             drv.confirm()
         except Exception as exc:
@@ -138,7 +143,12 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
 
 
 def _verify(
-    job: DeviceJob, drv: Driver, target: DeviceTarget, intended: str, pre_up: dict[str, set[str]]
+    job: DeviceJob,
+    drv: Driver,
+    target: DeviceTarget,
+    intended: str,
+    pre_up: dict[str, set[str]],
+    settle_s: float = 0.0,
 ) -> None:
     inv, host = job.inv, job.host.name
     problems: list[str] = []
@@ -152,8 +162,14 @@ def _verify(
         if n.peer_host in job.batch or n.peer_host in job.deployed_ok or n.address in pre_up[n.protocol]
     ]
     if expected:
-        missing = missing_neighbours(drv.show, expected, job.options.converge_wait_s)
-        missing = [n for n in missing if n.peer_host not in job.failed]  # far end failed: not our fault
+        missing = missing_neighbours(
+            drv.show,
+            expected,
+            job.options.converge_wait_s,
+            settle_s=settle_s,
+            excused=lambda n: n.peer_host in job.failed,  # the far end failed: not this device's fault
+            pending=lambda n: n.peer_host in job.batch and n.peer_host not in job.deployed_ok,
+        )
         if missing:
             problems.append(
                 f"not up {job.options.converge_wait_s:g}s after the push: " + ", ".join(map(str, missing))
@@ -171,6 +187,7 @@ def _verify(
 
 def _restore(job: DeviceJob, drv: Driver, out: DeviceOutcome, reason: str) -> None:
     result, mask = out.result, job.inv.secrets.mask
+    job.failed.add(job.host.name)  # peers still verifying stop waiting for this device
     _step(job, result, "rollback")
     result.task = "rollback"
     deadline = time.monotonic() + job.options.restore_window_s

@@ -33,7 +33,8 @@ class DeployOptions:
     max_fail_percentage: float | None = None
     confirm_timeout_s: float = 120.0
     comment: str = ""
-    converge_wait_s: float = 30.0  # how long verification waits for adjacencies
+    converge_wait_s: float = 60.0  # how long verification waits for adjacencies
+    settle_s: float | None = None  # wait before judging adjacencies (None: OSPF dead interval if touched)
     restore_window_s: float = 60.0  # how long a failed device is retried for its restore
     session_log_dir: Path | None = None
     command: str = "infra deploy"

@@ -69,14 +69,38 @@ def up_addresses(show: Callable[[str], str]) -> dict[str, set[str]]:
     return {"ospf": ospf, "bgp": bgp}
 
 
+def settle_time(inv: Inventory, host: str, remediation: tuple[str, ...]) -> float:
+    """How long a change must be given before adjacencies are judged: an OSPF change (keys,
+    timers, addresses) can break an adjacency that stays Full until the dead interval runs out."""
+    touches = any("ospf" in line or "ip address" in line for line in remediation)
+    return float(inv.hosts[host].ospf.dead_interval) if touches and intended_neighbours(inv, host) else 0.0
+
+
+def _never(n: Neighbour) -> bool:
+    return False
+
+
 def missing_neighbours(
-    show: Callable[[str], str], expected: list[Neighbour], wait_s: float, poll_s: float = 0.5
+    show: Callable[[str], str],
+    expected: list[Neighbour],
+    wait_s: float,
+    poll_s: float = 0.5,
+    settle_s: float = 0.0,
+    excused: Callable[[Neighbour], bool] = _never,
+    pending: Callable[[Neighbour], bool] = _never,
 ) -> list[Neighbour]:
-    """The expected neighbours still not up after waiting up to `wait_s` seconds."""
-    deadline = time.monotonic() + wait_s
+    """The expected neighbours not up once `settle_s` has passed, after waiting up to `wait_s`.
+
+    A neighbour whose far end failed in this run is `excused` (not this device's fault); while
+    the far end is still being deployed (`pending`), waiting goes on up to twice `wait_s`.
+    """
+    if settle_s > 0:
+        time.sleep(settle_s)
+    start = time.monotonic()
     while True:
         up = up_addresses(show)
-        missing = [n for n in expected if n.address not in up[n.protocol]]
-        if not missing or time.monotonic() >= deadline:
+        missing = [n for n in expected if n.address not in up[n.protocol] and not excused(n)]
+        waited = time.monotonic() - start
+        if not missing or waited >= 2 * wait_s or (waited >= wait_s and not any(map(pending, missing))):
             return missing
         time.sleep(poll_s)

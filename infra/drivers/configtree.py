@@ -12,12 +12,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hier_config import HConfig, MatchRule, Platform, get_hconfig, get_hconfig_driver
-from hier_config.models import IdempotentCommandsRule, PerLineSubRule, SectionalExitingRule
+from hier_config.models import (
+    IdempotentCommandsRule,
+    NegationDefaultWithRule,
+    PerLineSubRule,
+    SectionalExitingRule,
+)
 from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
 
 
 def _m(*prefixes: str) -> tuple[MatchRule, ...]:
     return tuple(MatchRule(startswith=p) for p in prefixes)
+
+
+def _drop_default_p2p_on_wireguard(config: HConfig) -> None:
+    """FRR never prints `ip ospf network point-to-point` on a WireGuard interface: it is already
+    that interface type's default. Dropped on both sides so it is never seen as drift."""
+    for iface in config.get_children(startswith="interface wg"):
+        for line in tuple(iface.children):
+            if line.text == "ip ospf network point-to-point":
+                line.delete()
+
+
+def _drop_empty_sections(config: HConfig) -> None:
+    """An interface or `line vty` with no lines left is configuration-free: FRR forgets it."""
+    for section in tuple(config.children):
+        if section.text.startswith(FRR_UNDELETABLE) and not section.children:
+            section.delete()
 
 
 class FrrRules(HConfigDriverBase):
@@ -41,6 +62,9 @@ class FrrRules(HConfigDriverBase):
             ("router bgp ", "timers bgp "),
         ]
         return HConfigDriverRules(
+            negate_with=[  # FRR takes `no description`, never `no description <text>`
+                NegationDefaultWithRule(match_rules=_m("interface ", "description "), use="no description")
+            ],
             sectional_exiting=[
                 SectionalExitingRule(
                     match_rules=_m("router bgp", "address-family"), exit_text="exit-address-family"
@@ -53,8 +77,11 @@ class FrrRules(HConfigDriverBase):
                 PerLineSubRule(search=r"^\s*!.*", replace=""),
                 PerLineSubRule(search=r"^end$", replace=""),
                 PerLineSubRule(search=r"^\s*exit(-address-family|-vrf)?$", replace=""),
+                # vtysh.conf's login line (the lab's `username admin nopassword`): not routing intent
+                PerLineSubRule(search=r"^username \S+ nopassword$", replace=""),
             ],
             idempotent_commands=[IdempotentCommandsRule(match_rules=_m(*p)) for p in idempotent],
+            post_load_callbacks=[_drop_default_p2p_on_wireguard, _drop_empty_sections],
         )
 
 
@@ -91,14 +118,38 @@ class Change:
         return not self.remediation
 
 
+# Sections FRR refuses to delete whole (`no interface eth1` on a live interface, `no line vty`):
+# their lines are negated one by one instead.
+FRR_UNDELETABLE = ("interface ", "line vty")
+
+
+def _negate_lines_not_sections(delta: HConfig, source: HConfig) -> None:
+    for child in tuple(delta.children):
+        text = child.text
+        if not (text.startswith("no ") and text[3:].startswith(FRR_UNDELETABLE)):
+            continue
+        section = source.get_child(equals=text[3:])
+        if section is None or not section.children:
+            continue  # an empty section (an inactive interface) can be deleted whole
+        child.delete()
+        replacement = delta.add_child(section.text)
+        for line in section.children:
+            replacement.add_child(source.driver.negate_with(line) or f"no {line.text}")
+
+
 def _lines(config: HConfig) -> tuple[str, ...]:
     return tuple(config.dump_simple(sectional_exiting=True))
 
 
 def compare(platform: str, running: str, intended: str) -> Change:
     run, want = parse(platform, running), parse(platform, intended)
-    remediation = run.config_to_get_to(want).set_order_weight()
-    rollback = want.config_to_get_to(run, HConfig(run.driver)).set_order_weight()
+    remediation = run.config_to_get_to(want)
+    rollback = want.config_to_get_to(run, HConfig(run.driver))
+    if platform == "frr":
+        _negate_lines_not_sections(remediation, run)
+        _negate_lines_not_sections(rollback, want)
+    remediation.set_order_weight()
+    rollback.set_order_weight()
     diff = "\n".join(run.unified_diff(want))
     return Change(_lines(remediation), _lines(rollback), diff)
 

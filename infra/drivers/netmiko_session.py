@@ -67,6 +67,7 @@ class NetmikoDriver(Driver):
             return False
 
     def _masked(self, text: str) -> str:
+        text = text.strip().splitlines()[0] if text.strip() else text  # Netmiko appends a help page
         text = self.target.mask(text)
         for value in self.target.hidden:
             if value:

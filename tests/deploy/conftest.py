@@ -33,6 +33,7 @@ def run(inv: Inventory, paths: StatePaths, net: FakeNetwork) -> Callable[..., De
     def go(limit: str = "network", intent: Any = fake_intent, **opts: Any) -> DeployReport:
         opts.setdefault("converge_wait_s", 0.2)
         opts.setdefault("restore_window_s", 0.0)
+        opts.setdefault("settle_s", 0.0)
         opts.setdefault("command", "infra deploy (test)")
         return deploy(
             inv, inv.select(limit), DeployOptions(**opts), paths, intent=intent, factory=net.factory

@@ -60,7 +60,7 @@ def test_failed_verification_restores_the_backup(run: Run, net: FakeNetwork, inv
 
     def breaking(i: Inventory, h: Host) -> str:
         text = fake_intent(i, h)
-        return text + "interface BREAK-OSPF\n" if h.name == "dc-core-1" else text
+        return text + "ip route 10.66.0.0/16 BREAK-OSPF\n" if h.name == "dc-core-1" else text
 
     report = run("dc-core-1,dc-core-2", intent=breaking)
     r = report.results.results["dc-core-1"]
@@ -203,13 +203,13 @@ def test_journal_and_backups_record_the_run(run: Run, net: FakeNetwork, paths: S
 
 def test_hand_changes_are_committed_before_the_run(run: Run, net: FakeNetwork, paths: StatePaths) -> None:
     run("dc-core-1")
-    net.configs["dc-core-1"] += "\ninterface by-hand\n"
+    net.configs["dc-core-1"] += "\nip route 10.99.0.0/16 blackhole\n"
     report = run("dc-core-1")
     log = subprocess.run(
         ["git", "-C", str(paths.backups), "log", "--format=%s"], capture_output=True, text=True
     ).stdout.splitlines()
     assert log[:2] == [f"run {report.run_id}", f"before run {report.run_id}"]
-    assert "by-hand" not in (paths.backups / "dc-core-1.cfg").read_text()
+    assert "10.99.0.0/16" not in (paths.backups / "dc-core-1.cfg").read_text()
 
 
 def test_bare_device_fixture_is_bare() -> None:
