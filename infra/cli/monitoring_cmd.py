@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 import click
 
 from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
 from infra.monitoring import RenderOptions, render_monitoring, write_monitoring
+from infra.monitoring.journal_metrics import journal_metrics, write_textfile
 from infra.monitoring.stack import Ports, StackError, start_stack, stop_stack
+from infra.state import StatePaths
 
 DURATION = re.compile(r"^\d+[sm]$")
 HOST_PORT = re.compile(r"^[\w.-]+:\d{1,5}$")
@@ -163,3 +166,20 @@ def down_cmd(ctx: Context, out: Path) -> None:
     """Stop the processes `infra monitoring up` started (by their pid files)."""
     stopped = stop_stack(out)
     click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@monitoring_group.command("journal-metrics")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="textfile (*.prom)"
+)
+@click.option(
+    "--journal", type=click.Path(dir_okay=False, path_type=Path), default=None, help="[state journal]"
+)
+def journal_metrics_cmd(out: Path, journal: Path | None) -> None:
+    """Write the last deploy/backup runs from the journal as metrics for node exporter (textfile)."""
+    path = journal or StatePaths.from_env().journal
+    try:
+        write_textfile(journal_metrics(path), out)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageFailure(f"{path} -> {out}: {exc}") from None
+    click.echo(f"wrote {out}")

@@ -1,0 +1,80 @@
+"""infra's own runs as Prometheus metrics, from the journal, for node exporter's textfile collector.
+
+    infra_run_last_success{command="deploy|backup", run_id}            1 or 0
+    infra_run_last_timestamp_seconds{command}                          when the last run finished
+    infra_run_last_success_timestamp_seconds{command}                  when the last good run finished
+
+Run it from a timer after each run (`infra monitoring journal-metrics --out
+/var/lib/prometheus/node-exporter/infra.prom`); the file is replaced atomically. `--check` runs
+and runs still going are left out. The journal is opened read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+COMMANDS = ("deploy", "backup")
+OK = "ok"
+
+
+def _kind(command: str) -> str | None:
+    words = command.split()
+    if "(check)" in words or "--check" in words:
+        return None
+    for w in words[:3]:
+        if w in COMMANDS:
+            return w
+    return None
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def journal_metrics(journal: Path) -> str:
+    lines = [
+        "# HELP infra_run_last_success 1 if the last finished run of the command succeeded, else 0.",
+        "# TYPE infra_run_last_success gauge",
+        "# HELP infra_run_last_timestamp_seconds When the last run of the command finished.",
+        "# TYPE infra_run_last_timestamp_seconds gauge",
+        "# HELP infra_run_last_success_timestamp_seconds When the last good run of the command finished.",
+        "# TYPE infra_run_last_success_timestamp_seconds gauge",
+    ]
+    if not journal.exists():
+        return "\n".join(lines) + "\n"
+    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            "SELECT id, command, status, finished FROM runs WHERE finished IS NOT NULL ORDER BY finished DESC"
+        ).fetchall()
+    finally:
+        db.close()
+    last: dict[str, tuple[str, str, str]] = {}
+    last_ok: dict[str, str] = {}
+    for run_id, command, status, finished in rows:
+        kind = _kind(command)
+        if kind is None or status == "running":
+            continue
+        last.setdefault(kind, (run_id, status, finished))
+        if status == OK:
+            last_ok.setdefault(kind, finished)
+    for kind, (run_id, status, finished) in sorted(last.items()):
+        lines.append(f'infra_run_last_success{{command="{kind}",run_id="{run_id}"}} {int(status == OK)}')
+        lines.append(f'infra_run_last_timestamp_seconds{{command="{kind}"}} {_epoch(finished):.0f}')
+    for kind, finished in sorted(last_ok.items()):
+        lines.append(f'infra_run_last_success_timestamp_seconds{{command="{kind}"}} {_epoch(finished):.0f}')
+    return "\n".join(lines) + "\n"
+
+
+def write_textfile(text: str, out: Path) -> None:
+    """Atomic replace, so node exporter never reads half a file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, out)
