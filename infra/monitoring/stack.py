@@ -130,6 +130,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _lab_is_up() -> bool:
+    from infra.lab.netns import lab_namespaces
+
+    return bool(lab_namespaces())
+
+
 def _lab_stand_ins(inv: Inventory, stack: Stack) -> str | None:
     """WAN prober in the hub's namespace and node exporters in server namespaces (lab only).
     Returns the WAN prober's HOST:PORT, or None when the lab is not up."""
@@ -182,6 +188,8 @@ def start_stack(
     fast_alerts: bool = False,
     webhook_url: str | None = None,
     scrape_interval: str = "15s",
+    lab_stand_ins: bool = True,
+    with_targets: bool = True,
 ) -> Stack:
     """Render into OUT and start every process; returns URLs and pids. Raises StackError."""
     tools = {n: _tool(n) for n in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter")}
@@ -194,13 +202,18 @@ def start_stack(
         raise StackError(
             f"ports already in use on 127.0.0.1: {busy} (is a stack running? `infra monitoring down`)"
         )
+    if with_targets and inv.province.lab and not _lab_is_up():
+        raise StackError(
+            "the lab is not up: its addresses are only safe to scrape while `infra lab up` blackholes "
+            "the lab space (run `sudo infra lab up --converged` first)"
+        )
     stack = Stack(out, ports)
     out.mkdir(parents=True, exist_ok=True)
     (out / "textfile").mkdir(exist_ok=True)
     local = "127.0.0.1"
     base = RenderOptions(blackbox_exporter=f"{local}:{ports.blackbox}")
     write_monitoring(render_monitoring(inv, base), out)  # blackbox.yml for the stand-ins first
-    wan_prober = _lab_stand_ins(inv, stack)
+    wan_prober = _lab_stand_ins(inv, stack) if lab_stand_ins else None
     opts = RenderOptions(
         snmp_exporter=f"{local}:{ports.snmp_exporter}",
         blackbox_exporter=f"{local}:{ports.blackbox}",
@@ -213,6 +226,9 @@ def start_stack(
         runbook_base=str(Path(__file__).resolve().parents[2] / "docs" / "runbooks"),
     )
     write_monitoring(render_monitoring(inv, opts), out)
+    if not with_targets:  # processes and configuration only: scrape nothing (tests without the lab)
+        for f in (out / "targets").glob("*.json"):
+            f.write_text("[]\n")
     env = os.environ | snmp_exporter_environment(inv)
     config_args = [
         f"--config.file={f}" for f in [*_bundled_exporter_modules(), str(out / "snmp-exporter.yml")]

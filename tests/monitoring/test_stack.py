@@ -1,0 +1,56 @@
+"""`infra monitoring up/down` on loopback without the lab: every process starts with the rendered
+configuration, answers, and `down` ends exactly those processes. Target files are emptied
+(`with_targets=False`): a unit test sends no packet to any device address."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from infra.inventory import Inventory
+from infra.monitoring.stack import Ports, StackError, start_stack, stop_stack
+from tests.conftest import LAB_SECRETS
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [int(s.getsockname()[1]) for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_up_serves_the_rendered_config_and_down_stops_it(
+    example_inventory: Inventory, tmp_path: Path
+) -> None:
+    ports = Ports(*free_ports(4))
+    stack = start_stack(
+        example_inventory, tmp_path, ports, fast_alerts=True, lab_stand_ins=False, with_targets=False
+    )
+    try:
+        assert set(stack.pids) == {"snmp-exporter", "blackbox", "alertmanager", "prometheus"}
+        with urllib.request.urlopen(f"{stack.urls['prometheus']}/api/v1/rules", timeout=10) as r:
+            groups = json.load(r)["data"]["groups"]
+        names = {g["name"] for g in groups}
+        assert {"infra-inventory", "infra-recording", "infra-wan", "infra-facilities"} <= names
+        with urllib.request.urlopen(f"{stack.urls['alertmanager']}/api/v2/status", timeout=10) as r:
+            assert "oncall-wan" in json.load(r)["config"]["original"]
+        with pytest.raises(StackError, match="ports already in use"):
+            start_stack(example_inventory, tmp_path / "again", ports, lab_stand_ins=False, with_targets=False)
+    finally:
+        stopped = stop_stack(tmp_path)
+    assert sorted(stopped) == ["alertmanager", "blackbox", "prometheus", "snmp-exporter"]
+    for pid in stack.pids.values():
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix in (".yml", ".json", ".log"):
+            for secret in LAB_SECRETS:
+                assert secret not in path.read_text(errors="replace"), path
+    assert os.listdir(tmp_path / "run") == []
