@@ -131,12 +131,15 @@ def deploy_cmd(
         raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no host to deploy")
     if session_log_dir:
         session_log_dir.mkdir(parents=True, exist_ok=True)
+    from infra.ansible import converge_servers  # servers: the site playbook via ansible-runner
+
     report = deploy(
         inv,
         hosts,
         options,
         StatePaths.from_env(state_dir),
         progress=progress_printer(fmt != "json" and sys.stderr.isatty()),
+        servers=converge_servers,
     )
     if fmt == "json":
         emit_json(report.as_dict())

@@ -105,3 +105,30 @@ def test_audit_drift_formats_and_exit_codes(fake: FakeNetwork, tmp_path: Path) -
     assert r.exit_code == 0, r.output
     fake.down.add("dc-core-2")
     assert invoke("audit", "-l", "dc-core-2").exit_code == 1  # could not read: error, not drift
+
+
+def test_servers_join_the_same_run(fake: FakeNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.results import Result, RunResult
+
+    seen: list[tuple[list[str], bool]] = []
+
+    def servers(inv: Inventory, hosts: Any, check: bool, diff: bool) -> RunResult:
+        seen.append(([h.name for h in hosts], check))
+        out = RunResult()
+        for h in hosts:
+            out.add(Result(h.name, changed=True, diff="+ PermitRootLogin no"))
+        return out
+
+    deploy_cmd = sys.modules["infra.cli.deploy_cmd"]
+    real = deploy_cmd.deploy
+    monkeypatch.setattr(deploy_cmd, "deploy", lambda *a, **k: real(*a, **{**k, "servers": servers}))
+    r = invoke("deploy", "-l", "dc-core-1,srv-portal-1", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert {h["host"]: h["status"] for h in doc["hosts"]} == {
+        "dc-core-1": "changed",
+        "srv-portal-1": "changed",
+    }
+    assert seen == [(["srv-portal-1"], False)]
+    history = json.loads(invoke("history", "--format", "json").output)
+    assert history[0]["counts"]["changed"] == 2  # one run, one journal entry for both

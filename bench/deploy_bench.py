@@ -1,0 +1,298 @@
+"""Deploy the same change to 20 and 50 lab routers: infra deploy vs Ansible vs the raw limit.
+
+The change is 50 `access-list` lines plus a save, on FRR routers of a synthetic 50-router
+province built by the lab. Side by side in one run, alternating (A B C D, A B C D, ...):
+
+- infra deploy: the whole flow (backup, diff, push the remediation, verify: no drift left,
+  OSPF/BGP neighbours, a fresh management login; confirm, save, backups and journal), forks 25;
+- Ansible `cisco.ios.ios_config` (save_when: modified) and `ansible.netcommon.cli_config` +
+  `write memory`, over `network_cli`, forks 25 (Ansible from PyPI in its own venv, see --ansible);
+- raw: one paramiko session per router sending the lines to vtysh, waiting only for the final
+  prompt after `write memory`, 25 threads.
+
+Prints medians of wall time, client CPU (user+sys of this process or of the ansible-playbook
+children) and per-device time, with ratios to the raw push and to Ansible. Needs root and a lab
+that is down (it builds its own and takes it down after, `--take-down` first takes an up lab
+down); holds the lab's test lock. The Ansible venv: `python3 -m venv build/bench-ansible &&
+build/bench-ansible/bin/pip install ansible` (the PyPI package bundles the collections).
+
+    sudo .venv/bin/python bench/deploy_bench.py [--rounds 2] [--ansible build/bench-ansible]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(ROOT / "lab" / "vault-password"))
+
+import paramiko  # noqa: E402
+
+from infra.deploy import DeployOptions, deploy  # noqa: E402
+from infra.deploy.run import default_intent  # noqa: E402
+from infra.inventory import Inventory, load_inventory  # noqa: E402
+from infra.inventory.generate import Shape, generate  # noqa: E402
+from infra.inventory.models import Host  # noqa: E402
+from infra.lab import lab_down, lab_up  # noqa: E402
+from infra.lab.netns import lab_namespaces  # noqa: E402
+from infra.lab.paths import TEST_LOCK_FILE  # noqa: E402
+from infra.lab.sh import ns_argv  # noqa: E402
+from infra.state import StatePaths  # noqa: E402
+
+FORKS = 25
+CHANGE = [f"access-list bench seq {5 * (i + 1)} permit 10.200.{i}.0/24" for i in range(50)]
+UNDO = ["no access-list bench"]
+
+
+def cpu() -> float:
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+# ---- raw: one paramiko session per router ---------------------------------------------------
+def raw_push(host: Host, password: str, lines: list[str]) -> float:
+    t0 = time.monotonic()
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect(
+        str(host.mgmt_address),
+        username="admin",
+        password=password,
+        look_for_keys=False,
+        allow_agent=False,
+        timeout=20,
+    )
+    chan = client.invoke_shell(width=511)
+    text = "configure terminal\n" + "\n".join(lines) + "\nend\nwrite memory\n"
+    chan.sendall(text.encode())
+    buf = ""
+    prompt = re.compile(r"\[OK\][\s\S]*\n\S+# ?$")
+    while not prompt.search(buf):
+        data = chan.recv(65536)
+        if not data:
+            raise RuntimeError(f"{host.name}: session closed: {buf[-200:]}")
+        buf += data.decode(errors="replace")
+    client.close()
+    return time.monotonic() - t0
+
+
+def raw_all(hosts: list[Host], password: str, lines: list[str]) -> list[float]:
+    with ThreadPoolExecutor(FORKS) as pool:
+        return list(pool.map(lambda h: raw_push(h, password, lines), hosts))
+
+
+# ---- infra deploy ----------------------------------------------------------------------------
+def with_change(inv: Inventory, host: Host) -> str:
+    return default_intent(inv, host).replace("\nline vty", "\n" + "\n".join(CHANGE) + "\n!\nline vty", 1)
+
+
+def infra_deploy(inv: Inventory, hosts: list[Host], state: StatePaths) -> list[float]:
+    report = deploy(inv, hosts, DeployOptions(forks=FORKS, comment="bench"), state, intent=with_change)
+    bad = {h: r.message for h, r in report.results.results.items() if not r.ok or not r.changed}
+    if bad:
+        raise RuntimeError(f"infra deploy did not apply the change everywhere: {bad}")
+    return [r.duration_s for r in report.results.results.values()]
+
+
+# ---- Ansible ---------------------------------------------------------------------------------
+PLAYS = {
+    "ios_config": """- hosts: routers
+  gather_facts: false
+  tasks:
+    - cisco.ios.ios_config:
+        lines: {lines}
+        save_when: modified
+""",
+    "cli_config": """- hosts: routers
+  gather_facts: false
+  tasks:
+    - ansible.netcommon.cli_config:
+        config: {config}
+    - ansible.netcommon.cli_command:
+        command: write memory
+""",
+}
+
+
+def ansible_setup(work: Path, hosts: list[Host], password: str) -> None:
+    inv = {"routers": {"hosts": {h.name: {"ansible_host": str(h.mgmt_address)} for h in hosts}}}
+    (work / f"hosts-{len(hosts)}.json").write_text(json.dumps({"all": {"children": inv}}))
+    (work / "vars.json").write_text(
+        json.dumps(
+            {
+                "ansible_connection": "ansible.netcommon.network_cli",
+                "ansible_network_os": "cisco.ios.ios",
+                "ansible_user": "admin",
+                "ansible_password": password,
+                "ansible_terminal_stderr_re": [{"pattern": "% Unknown command"}, {"pattern": "% Invalid"}],
+            }
+        )
+    )
+    for name, play in PLAYS.items():
+        text = play.format(lines=json.dumps(CHANGE), config=json.dumps("\n".join(CHANGE)))
+        (work / f"{name}.yml").write_text(text)
+
+
+def ansible_run(venv: Path, work: Path, play: str, n: int) -> None:
+    env = {
+        **os.environ,
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_PERSISTENT_CONNECT_TIMEOUT": "300",
+        "ANSIBLE_FORKS": str(FORKS),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
+    }
+    env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
+    argv = [
+        str(venv / "bin" / "ansible-playbook"),
+        "-i",
+        str(work / f"hosts-{n}.json"),
+        "-e",
+        f"@{work / 'vars.json'}",
+        str(work / f"{play}.yml"),
+    ]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=work)
+    if proc.returncode != 0 or "failed=0" not in proc.stdout:
+        raise RuntimeError(f"ansible {play} failed: {proc.stdout[-1500:]}")
+
+
+# ---- the bench -------------------------------------------------------------------------------
+def measure(fn: Callable[[], list[float] | None], n: int) -> dict[str, float]:
+    c0, t0 = cpu(), time.monotonic()
+    per = fn()
+    wall = time.monotonic() - t0
+    return {
+        "wall": wall,
+        "cpu": cpu() - c0,
+        "per_device": statistics.median(per) if per else wall * min(FORKS, n) / n,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--sizes", default="20,50")
+    ap.add_argument(
+        "--ansible",
+        type=Path,
+        default=ROOT / "build" / "bench-ansible",
+        help="a venv with the PyPI `ansible` package (collections cisco.ios, ansible.netcommon)",
+    )
+    ap.add_argument(
+        "--take-down", action="store_true", help="take an up lab down first (under the test lock)"
+    )
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("deploy_bench: needs root (the lab)", file=sys.stderr)
+        return 2
+    have_ansible = (args.ansible / "bin" / "ansible-playbook").exists()
+    if not have_ansible:
+        print(f"deploy_bench: no Ansible venv at {args.ansible}: Ansible columns skipped", file=sys.stderr)
+    fd = os.open(TEST_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    if lab_namespaces() and args.take_down:
+        lab_down()
+    if lab_namespaces():
+        print(
+            "deploy_bench: the lab is up; run `infra lab down` first (the bench builds its own)",
+            file=sys.stderr,
+        )
+        return 2
+    sizes = [int(x) for x in args.sizes.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="deploy-bench-"))
+    try:
+        synth = tmp / "province"
+        shape = Shape(departments=19, communes=19, vc_endpoints=0, ups=0, pdus=0, env_sensors=0)
+        generate(synth, shape, name="Synthetic 50-router province", lab=True)
+        vault = ROOT / "inventory" / "group_vars" / "all" / "vault.yml"
+        (synth / "group_vars" / "all" / "vault.yml").write_text(vault.read_text())
+        inv = load_inventory(synth)
+        routers = [h for h in inv.hosts.values() if h.is_network_device]
+        print(f"lab up: {len(routers)} routers ...", file=sys.stderr)
+        lab_up(inv, wait=180)
+        for h in routers:  # the WAN-VPN hub runs OSPF on ~40 interfaces (see docs/deploy.md)
+            subprocess.run(
+                [*ns_argv(h.name, mount=False), "sysctl", "-qw", "net.ipv4.igmp_max_memberships=512"],
+                check=True,
+            )
+        password = inv.secret(inv.credentials.device_password).reveal()
+        state = StatePaths.from_env(tmp / "state")
+        t0 = time.monotonic()
+        rep = deploy(inv, routers, DeployOptions(forks=FORKS, comment="converge"), state)
+        print(f"converged in {time.monotonic() - t0:.1f} s: {rep.results.counts()}", file=sys.stderr)
+        if rep.results.failed:
+            print({h: r.message for h, r in rep.results.results.items() if not r.ok}, file=sys.stderr)
+        work = tmp / "ansible"
+        work.mkdir()
+        results: dict[tuple[str, int], list[dict[str, float]]] = {}
+        tools: dict[str, Callable[[list[Host]], list[float] | None]] = {
+            "infra deploy": lambda hs: infra_deploy(inv, hs, state),
+            "raw paramiko push": lambda hs: raw_all(hs, password, CHANGE),
+        }
+        if have_ansible:
+            tools["ansible ios_config"] = lambda hs: ansible_run(args.ansible, work, "ios_config", len(hs))
+            tools["ansible cli_config"] = lambda hs: ansible_run(args.ansible, work, "cli_config", len(hs))
+        for n in sizes:
+            hosts = routers[:n]
+            ansible_setup(work, hosts, password)
+            for r in range(args.rounds):
+                for name, fn in tools.items():
+                    raw_all(hosts, password, UNDO)  # every tool starts from the same state (not timed)
+                    m = measure(lambda fn=fn, hosts=hosts: fn(hosts), n)  # type: ignore[misc]
+                    results.setdefault((name, n), []).append(m)
+                    print(
+                        f"  round {r + 1} {n} routers {name}: {m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU,"
+                        f" load {os.getloadavg()[0]:.1f}",
+                        file=sys.stderr,
+                    )
+        raw_all(routers, password, UNDO)
+        print(
+            f"\n{len(routers)} FRR routers in the lab, forks {FORKS}, {len(CHANGE)} lines + save, "
+            f"medians of {args.rounds} rounds, {os.cpu_count()} cores\n"
+        )
+        print("routers | client | wall s | client CPU s | per device s | ÷ raw | Ansible ios_config ÷ this")
+        print("---|---|---|---|---|---|---")
+        for n in sizes:
+            med = {
+                name: {
+                    k: statistics.median(m[k] for m in results[(name, n)])
+                    for k in ("wall", "cpu", "per_device")
+                }
+                for name in tools
+            }
+            raw = med["raw paramiko push"]["wall"]
+            ios = med.get("ansible ios_config", {}).get("wall")
+            for name, m in med.items():
+                vs = f"{ios / m['wall']:.1f}" if ios else "-"
+                print(
+                    f"{n} | {name} | {m['wall']:.1f} | {m['cpu']:.1f} | {m['per_device']:.1f} | "
+                    f"{m['wall'] / raw:.2f} | {vs}"
+                )
+        print(
+            "\ngoals for infra deploy (backup, diff, verification included): >= 5x faster than Ansible,"
+            " <= 2x the raw push"
+        )
+    finally:
+        lab_down()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
