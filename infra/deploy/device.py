@@ -17,7 +17,7 @@ from pathlib import Path
 from infra.deploy.lock import DeviceBusy, device_lock
 from infra.deploy.options import DeployOptions, IntentFn, Progress
 from infra.deploy.targets import target_for
-from infra.deploy.verify import intended_neighbours, missing_neighbours, settle_time, up_addresses
+from infra.deploy.verify import intended_neighbours, is_up, missing_neighbours, settle_time
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver, driver_for
 from infra.drivers.configtree import Change, compare
 from infra.inventory import Inventory
@@ -111,7 +111,7 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
             result.message = f"{len(change.remediation)} lines would be sent"
             return
         expected = intended_neighbours(inv, host.name)
-        pre_up = up_addresses(drv.show) if expected else {"ospf": set(), "bgp": set()}
+        pre_up = drv.neighbours_up() if expected else {"ospf": set(), "bgp": set()}
         _step(job, result, "push")
         try:
             drv.commit(change, revert_in=opts.confirm_timeout_s)
@@ -159,11 +159,11 @@ def _verify(
     expected = [
         n
         for n in intended_neighbours(inv, host)
-        if n.peer_host in job.batch or n.peer_host in job.deployed_ok or n.address in pre_up[n.protocol]
+        if n.peer_host in job.batch or n.peer_host in job.deployed_ok or is_up(n, pre_up)
     ]
     if expected:
         missing = missing_neighbours(
-            drv.show,
+            drv.neighbours_up,
             expected,
             job.options.converge_wait_s,
             settle_s=settle_s,

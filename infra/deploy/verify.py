@@ -8,12 +8,11 @@ deployed in the same batch, was deployed earlier in this run, or was already up 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from infra.drivers import neighbours
 from infra.inventory import Inventory
 from infra.inventory.models import ROUTING_ROLES
 
@@ -44,29 +43,13 @@ def intended_neighbours(inv: Inventory, host: str) -> list[Neighbour]:
     return out
 
 
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text or "{}")
-    except ValueError:
-        return {}
-
-
 def up_addresses(show: Callable[[str], str]) -> dict[str, set[str]]:
-    """Neighbour addresses in Full (OSPF) or Established (BGP) state, from FRR's JSON."""
-    ospf: set[str] = set()
-    data = _json(show("show ip ospf neighbor json"))
-    for entries in (data.get("neighbors") or {}).values():
-        for n in entries if isinstance(entries, list) else [entries]:
-            state = str(n.get("nbrState") or n.get("state") or "")
-            if state.startswith("Full"):
-                ospf.add(str(n.get("ifaceAddress") or n.get("address") or ""))
-    bgp: set[str] = set()
-    data = _json(show("show bgp summary json"))
-    for af in data.values() if isinstance(data, dict) else ():
-        for addr, p in ((af or {}).get("peers") or {}).items() if isinstance(af, dict) else ():
-            if str(p.get("state", "")) == "Established":
-                bgp.add(addr)
-    return {"ospf": ospf, "bgp": bgp}
+    """FRR's view (kept for callers holding only a `show`); drivers answer `neighbours_up()`."""
+    return neighbours.frr(show)
+
+
+def is_up(n: Neighbour, up: dict[str, set[str]]) -> bool:
+    return n.address in up[n.protocol] or (n.protocol == "ospf" and n.interface in up["ospf"])
 
 
 def settle_time(inv: Inventory, host: str, remediation: tuple[str, ...]) -> float:
@@ -81,7 +64,7 @@ def _never(n: Neighbour) -> bool:
 
 
 def missing_neighbours(
-    show: Callable[[str], str],
+    state: Callable[[], dict[str, set[str]]],
     expected: list[Neighbour],
     wait_s: float,
     poll_s: float = 0.5,
@@ -98,8 +81,8 @@ def missing_neighbours(
         time.sleep(settle_s)
     start = time.monotonic()
     while True:
-        up = up_addresses(show)
-        missing = [n for n in expected if n.address not in up[n.protocol] and not excused(n)]
+        up = state()
+        missing = [n for n in expected if not is_up(n, up) and not excused(n)]
         waited = time.monotonic() - start
         if not missing or waited >= 2 * wait_s or (waited >= wait_s and not any(map(pending, missing))):
             return missing

@@ -102,6 +102,12 @@ class Driver(ABC):
     @abstractmethod
     def show(self, command: str) -> str: ...
 
+    def neighbours_up(self) -> dict[str, set[str]]:
+        """OSPF (Full) and BGP (Established) neighbours: addresses, and OSPF interfaces."""
+        from infra.drivers import neighbours
+
+        return neighbours.frr(self.show)
+
     @abstractmethod
     def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:
         """Send configuration lines; arm the device's own revert timer when it has one."""

@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from netmiko.cisco.cisco_ios import CiscoIosSSH
 
+from infra.drivers import neighbours
 from infra.drivers.base import register
 from infra.drivers.configtree import Change
 from infra.drivers.netmiko_session import NetmikoDriver
@@ -40,6 +41,9 @@ class CiscoIosDriver(NetmikoDriver):
             self._armed = True
         else:
             self._send_config(list(lines))
+
+    def neighbours_up(self) -> dict[str, set[str]]:
+        return neighbours.cisco_ios(self.show)
 
     def _confirm_native(self) -> None:
         if self._armed:

@@ -20,6 +20,7 @@ from typing import ClassVar
 from netmiko.cisco_base_connection import CiscoBaseConnection
 from netmiko.huawei.huawei import HuaweiVrpv8SSH
 
+from infra.drivers import neighbours
 from infra.drivers.base import register
 from infra.drivers.configtree import Change
 from infra.drivers.netmiko_session import NetmikoDriver
@@ -48,6 +49,9 @@ class HuaweiVrpDriver(NetmikoDriver):
         out = self._send_config([*lines, commit], exit_config_mode=True)
         self._check_rejected(out)
         self._armed = revert_in is not None
+
+    def neighbours_up(self) -> dict[str, set[str]]:
+        return neighbours.huawei_vrp(self.show)
 
     def _system_view(self, command: str) -> None:
         out = self._send_config([command], exit_config_mode=True)

@@ -159,3 +159,15 @@ def test_wrong_password_is_a_clear_connection_error(server: ReplayServer) -> Non
     )
     with pytest.raises(ConnectionFailed, match="r1: login refused"):
         driver_for(platform)(target).open()
+
+
+def test_neighbours_up_from_the_devices_own_show_commands(server: ReplayServer) -> None:
+    platform = server.platform  # type: ignore[attr-defined]
+    with make(server) as drv:
+        up = drv.neighbours_up()
+    if platform == "cisco_ios":
+        assert up["ospf"] == {"10.124.0.2", "GigabitEthernet0/0/1", "10.122.0.1", "Tunnel1"}  # not INIT
+        assert up["bgp"] == {"10.124.0.23"}  # not the Active one
+    else:
+        assert up["ospf"] == {"Tunnel0/0/0"}  # not ExStart
+        assert up["bgp"] == {"10.124.0.27"}
