@@ -139,7 +139,6 @@ def ansible_setup(work: Path, hosts: list[Host], password: str) -> None:
                 "ansible_network_os": "cisco.ios.ios",
                 "ansible_user": "admin",
                 "ansible_password": password,
-                "ansible_terminal_stderr_re": [{"pattern": "% Unknown command"}, {"pattern": "% Invalid"}],
             }
         )
     )
