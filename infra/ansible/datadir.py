@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,22 @@ class RunSettings:
     forks: int = 5
     extravars: dict[str, object] = field(default_factory=dict)
     ssh_key: Path | None = None
+
+
+def require_lab_up(inv: Inventory) -> None:
+    """A lab province's addresses are only safe while `infra lab up` blackholes them on this
+    machine: without that route, SSH to a server would leave the machine."""
+    if not inv.province.lab:
+        return
+    space = str(inv.pools.lab_space)
+    p = subprocess.run(
+        ["ip", "-o", "route", "show", "exact", space], capture_output=True, text=True, timeout=10, check=False
+    )
+    if not p.stdout.split()[:1] or p.stdout.split()[0] not in ("unreachable", "blackhole", "prohibit"):
+        raise BridgeError(
+            f"the lab is not up: {space} is not blackholed on this machine, so the servers of this lab "
+            "province cannot be reached safely (run `infra lab up` first)"
+        )
 
 
 def vault_password_file() -> Path | None:

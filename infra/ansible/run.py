@@ -17,6 +17,7 @@ from infra.ansible.datadir import (
     cmdline,
     envvars,
     private_data_dir,
+    require_lab_up,
     ssh_key_file,
     vault_password_file,
 )
@@ -89,6 +90,7 @@ def run_playbook(inv: Inventory, settings: RunSettings) -> tuple[RunResult, Play
         return RunResult(), PlaybookRun("skipped", 0, 0.0)
     if not settings.playbook.is_file():
         raise BridgeError(f"playbook {settings.playbook} does not exist")
+    require_lab_up(inv)
     vault_file = vault_password_file()
     key = ssh_key_file(settings.ssh_key)
     _, collector = _masker(inv, vault_file)

@@ -21,6 +21,7 @@ from infra.audit.compliance import (
 )
 from infra.audit.drift import audit_drift
 from infra.audit.report import Check, render
+from infra.audit.servers import audit_server_drift
 from infra.cli.common import Context, UsageFailure, handle_errors, pass_ctx
 from infra.state import StatePaths
 
@@ -87,8 +88,10 @@ def audit_cmd(
     inv = ctx.inventory()
     hosts = ctx.selected(limit)
     checks = audit_drift(inv, hosts, StatePaths.from_env(state_dir), offline=offline is not None, forks=forks)
+    if offline is None:  # servers: the playbooks in Ansible's check mode (no offline source)
+        checks += audit_server_drift(inv, hosts, forks=forks)
     if not checks:
-        raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no network device")
+        raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no network device or server")
     text = render(checks, fmt, {"mode": "offline" if offline else "online"})
     if output:
         output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")

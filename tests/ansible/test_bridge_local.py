@@ -40,6 +40,8 @@ def spy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
             return super().__call__(event)
 
     monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    # Every connection here is local or to 127.0.0.1: the lab need not be up (see test_lab_guard).
+    monkeypatch.setattr(bridge, "require_lab_up", lambda inv: None)
     monkeypatch.setattr(bridge, "EventCollector", Snapshot)
     return seen
 
