@@ -112,23 +112,23 @@ def inhibit_rules(inv: Inventory) -> list[Config]:
         },
     ]
     behind = sites_behind(inv)
-    for host, sites in sorted(behind.hosts.items()):
-        rules.append(
-            {
-                "source_matchers": ['alertname="InfraDeviceUnreachable"', f'host="{host}"'],
-                "target_matchers": [f'site=~"{_any_of(sites)}"'],
-            }
-        )
-    for link_id, sites in sorted(behind.links.items()):
-        rules.append(
-            {
-                "source_matchers": [
-                    'alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"',
-                    f'link_id="{link_id}"',
-                ],
-                "target_matchers": [f'site=~"{_any_of(sites)}"'],
-            }
-        )
+    # Upstream devices (and links) that cut off exactly the same sites share one rule: a spoke
+    # site's CPE and its links become two rules, not one per element.
+    for label, sources, alertnames in (
+        ("host", behind.hosts, 'alertname="InfraDeviceUnreachable"'),
+        ("link_id", behind.links, 'alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"'),
+    ):
+        by_sites: dict[frozenset[str], list[str]] = {}
+        for name, sites in sources.items():
+            by_sites.setdefault(frozenset(sites), []).append(name)
+        for sites, names in sorted(by_sites.items(), key=lambda kv: sorted(kv[1])):
+            op = "=" if len(names) == 1 else "=~"
+            rules.append(
+                {
+                    "source_matchers": [alertnames, f'{label}{op}"{_any_of(names)}"'],
+                    "target_matchers": [f'site=~"{_any_of(sites)}"'],
+                }
+            )
     return rules
 
 

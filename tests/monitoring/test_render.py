@@ -116,15 +116,18 @@ def test_shards_split_by_host_and_global_federates_them(example_inventory: Inven
 def test_inhibition_is_derived_from_the_topology(rendered: Rendered) -> None:
     rules = yaml.safe_load(rendered.files["alertmanager.yml"])["inhibit_rules"]
     by_source = {tuple(r["source_matchers"]): r for r in rules}
-    tunnel = by_source[('alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"', 'link_id="vpn-so-y-te"')]
-    assert tunnel["target_matchers"] == ['site=~"so-y-te"']
-    hub = by_source[('alertname="InfraDeviceUnreachable"', 'host="wan-hub-1"')]
-    sites = hub["target_matchers"][0].removeprefix('site=~"').removesuffix('"').split("|")
+    wan = 'alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"'
+    # the spoke's tunnel and its CPE's carrier link cut off exactly that site: one rule
+    spoke = by_source[(wan, 'link_id=~"cpe-so-y-te--tslcd-pe-1|vpn-so-y-te"')]
+    assert spoke["target_matchers"] == ['site=~"so-y-te"']
+    cpe = by_source[('alertname="InfraDeviceUnreachable"', 'host="cpe-so-y-te"')]
+    assert cpe["target_matchers"] == ['site=~"so-y-te"']
+    # the hub and the carrier PE carry every spoke site
+    upstream = by_source[('alertname="InfraDeviceUnreachable"', 'host=~"tslcd-pe-1|wan-hub-1"')]
+    sites = upstream["target_matchers"][0].removeprefix('site=~"').removesuffix('"').split("|")
     assert len(sites) == 20 and "xa-lam-ha" in sites and "dc" not in sites
-    pe_link = by_source[
-        ('alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"', 'link_id="wan-hub-1--tslcd-pe-1"')
-    ]
-    assert len(pe_link["target_matchers"][0].split("|")) == 20  # the hub's carrier link carries every tunnel
+    hub_link = by_source[(wan, 'link_id="wan-hub-1--tslcd-pe-1"')]
+    assert len(hub_link["target_matchers"][0].split("|")) == 20
 
 
 def test_no_secret_in_any_rendered_file(rendered: Rendered, example_inventory: Inventory) -> None:
