@@ -54,3 +54,21 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
             for secret in LAB_SECRETS:
                 assert secret not in path.read_text(errors="replace"), path
     assert os.listdir(tmp_path / "run") == []
+
+
+def test_cli_up_with_a_busy_port_is_a_usage_error_and_starts_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from infra.cli import cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = CliRunner().invoke(
+            cli, ["monitoring", "up", "--out", str(tmp_path), "--prometheus-port", str(port)]
+        )
+    assert r.exit_code == 2 and "ports already in use" in r.output
+    assert not (tmp_path / "run").exists()
+    r = CliRunner().invoke(cli, ["monitoring", "down", "--out", str(tmp_path)])
+    assert r.exit_code == 0 and "nothing was running" in r.output
