@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -42,6 +43,15 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
         assert {"infra-inventory", "infra-recording", "infra-wan", "infra-facilities"} <= names
         with urllib.request.urlopen(f"{stack.urls['alertmanager']}/api/v2/status", timeout=10) as r:
             assert "oncall-wan" in json.load(r)["config"]["original"]
+        # every dashboard query is valid PromQL for this Prometheus ($host filled in)
+        for board in (tmp_path / "dashboards").glob("*.json"):
+            for panel in json.loads(board.read_text())["panels"]:
+                for target in panel.get("targets", []):
+                    q = urllib.parse.quote(target["expr"].replace("$host", "wan-hub-1"))
+                    with urllib.request.urlopen(
+                        f"{stack.urls['prometheus']}/api/v1/query?query={q}", timeout=10
+                    ) as r:
+                        assert json.load(r)["status"] == "success", (board.name, panel["title"])
         with pytest.raises(StackError, match="ports already in use"):
             start_stack(example_inventory, tmp_path / "again", ports, lab_stand_ins=False, with_targets=False)
     finally:
