@@ -121,7 +121,11 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
                 settle_time(inv, host.name, change.remediation) if opts.settle_s is None else opts.settle_s
             )
             settle -= time.monotonic() - pushed
-            _verify(job, drv, target, intended, pre_up, settle)
+            # verification must end before the revert timer: keep a tenth of it (>= 5 s) to confirm
+            budget = (
+                opts.confirm_timeout_s - max(5.0, opts.confirm_timeout_s / 10) - (time.monotonic() - pushed)
+            )
+            _verify(job, drv, target, intended, pre_up, settle, budget)
             _step(job, result, "confirm")
             drv.confirm()
         except Exception as exc:
@@ -149,6 +153,7 @@ def _verify(
     intended: str,
     pre_up: dict[str, set[str]],
     settle_s: float = 0.0,
+    budget_s: float = float("inf"),
 ) -> None:
     inv, host = job.inv, job.host.name
     problems: list[str] = []
@@ -169,6 +174,7 @@ def _verify(
             settle_s=settle_s,
             excused=lambda n: n.peer_host in job.failed,  # the far end failed: not this device's fault
             pending=lambda n: n.peer_host in job.batch and n.peer_host not in job.deployed_ok,
+            deadline=time.monotonic() + budget_s,
         )
         if missing:
             problems.append(

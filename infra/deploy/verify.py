@@ -71,11 +71,13 @@ def missing_neighbours(
     settle_s: float = 0.0,
     excused: Callable[[Neighbour], bool] = _never,
     pending: Callable[[Neighbour], bool] = _never,
+    deadline: float = float("inf"),
 ) -> list[Neighbour]:
     """The expected neighbours not up once `settle_s` has passed, after waiting up to `wait_s`.
 
     A neighbour whose far end failed in this run is `excused` (not this device's fault); while
-    the far end is still being deployed (`pending`), waiting goes on up to twice `wait_s`.
+    the far end is still being deployed (`pending`), waiting goes on up to twice `wait_s`. Never
+    past `deadline` (the revert timer must not fire during verification).
     """
     if settle_s > 0:
         time.sleep(settle_s)
@@ -84,6 +86,7 @@ def missing_neighbours(
         up = state()
         missing = [n for n in expected if not is_up(n, up) and not excused(n)]
         waited = time.monotonic() - start
-        if not missing or waited >= 2 * wait_s or (waited >= wait_s and not any(map(pending, missing))):
+        late = waited >= 2 * wait_s or time.monotonic() >= deadline
+        if not missing or late or (waited >= wait_s and not any(map(pending, missing))):
             return missing
         time.sleep(poll_s)
