@@ -125,7 +125,7 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
             budget = (
                 opts.confirm_timeout_s - max(5.0, opts.confirm_timeout_s / 10) - (time.monotonic() - pushed)
             )
-            _verify(job, drv, target, intended, pre_up, settle, budget)
+            verified = _verify(job, drv, target, intended, pre_up, settle, budget)
             _step(job, result, "confirm")
             drv.confirm()
         except Exception as exc:
@@ -139,7 +139,7 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
             return
         _step(job, result, "save")
         drv.save()
-        out.after = mask(drv.get_running_config())
+        out.after = mask(verified)  # read back by verification; saving does not change it
         result.message = f"{len(change.remediation)} lines applied and verified"
         job.deployed_ok.add(host.name)
     finally:
@@ -154,10 +154,12 @@ def _verify(
     pre_up: dict[str, set[str]],
     settle_s: float = 0.0,
     budget_s: float = float("inf"),
-) -> None:
+) -> str:
+    """The running config read back, if every check passed; else VerificationFailed."""
     inv, host = job.inv, job.host.name
     problems: list[str] = []
-    left: Change = compare(drv.platform, drv.get_running_config(), intended)
+    running = drv.get_running_config()
+    left: Change = compare(drv.platform, running, intended)
     if not left.empty:
         shown = "; ".join(inv.secrets.mask(line.strip()) for line in left.remediation[:5])
         problems.append(f"drift left after the push ({len(left.remediation)} lines: {shown})")
@@ -189,6 +191,7 @@ def _verify(
         probe.close()
     if problems:
         raise VerificationFailed("verification failed: " + "; ".join(problems))
+    return running
 
 
 def _restore(job: DeviceJob, drv: Driver, out: DeviceOutcome, reason: str) -> None:
