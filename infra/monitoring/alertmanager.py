@@ -23,7 +23,7 @@ WAN_EXPLAINS = "InfraWanEndpointUnreachable|InfraWanLinkFlapping|InfraOspfNeighb
 SLUG = re.compile(r"^[\w-]+$")
 
 
-def _any_of(values: set[str] | list[str]) -> str:
+def _any_of(values: set[str] | frozenset[str] | list[str]) -> str:
     """An RE2 alternation; inventory names are slugs, anything else is escaped."""
     return "|".join(v if SLUG.match(v) else re.escape(v) for v in sorted(values))
 
@@ -119,8 +119,8 @@ def inhibit_rules(inv: Inventory) -> list[Config]:
         ("link_id", behind.links, 'alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"'),
     ):
         by_sites: dict[frozenset[str], list[str]] = {}
-        for name, sites in sources.items():
-            by_sites.setdefault(frozenset(sites), []).append(name)
+        for name, behind_it in sources.items():
+            by_sites.setdefault(frozenset(behind_it), []).append(name)
         for sites, names in sorted(by_sites.items(), key=lambda kv: sorted(kv[1])):
             op = "=" if len(names) == 1 else "=~"
             rules.append(
