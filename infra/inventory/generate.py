@@ -402,6 +402,7 @@ def _write_files(
             "site": "dc",
             "ansible_user": "root",
             "ansible_python_interpreter": "/usr/bin/python3",
+            "ansible_ssh_private_key_file": "/var/lib/infra-lab/ssh/id_ed25519",  # the lab's login key
         },
         "vc_endpoints": {"role": "vc_endpoint", "platform": "cisco_tp"},
         "ups": {"role": "ups", "platform": "snmp", "site": "dc"},
