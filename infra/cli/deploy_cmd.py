@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
@@ -73,6 +74,7 @@ def print_report(report: DeployReport, show_diff: bool) -> None:
 )
 @click.option("--comment", default="", help="why: stored in the journal and the backup commit")
 @click.option("--only", type=click.Choice(["all", "network", "servers"]), default="all", show_default=True)
+@click.option("--tags", default=None, help="servers: only the Ansible tasks with these tags (a,b)")
 @click.option(
     "--state-dir",
     type=click.Path(path_type=Path),
@@ -99,6 +101,7 @@ def deploy_cmd(
     confirm_timeout: str,
     comment: str,
     only: str,
+    tags: str | None,
     state_dir: Path | None,
     session_log_dir: Path | None,
     fmt: str | None,
@@ -139,7 +142,7 @@ def deploy_cmd(
         options,
         StatePaths.from_env(state_dir),
         progress=progress_printer(fmt != "json" and sys.stderr.isatty()),
-        servers=converge_servers,
+        servers=partial(converge_servers, tags=tags.split(",") if tags else None, forks=forks),
     )
     if fmt == "json":
         emit_json(report.as_dict())
