@@ -145,15 +145,16 @@ def prom(url: str, query: str) -> list[dict]:  # type: ignore[type-arg]
         return json.load(r)["data"]["result"]  # type: ignore[no-any-return]
 
 
-def prom_rss(url: str) -> float:
+def prom_self(url: str, metric: str) -> float:
+    """A value of Prometheus' own /metrics (it does not scrape itself here)."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
         for line in r.read().decode().splitlines():
-            if line.startswith("process_resident_memory_bytes "):
-                return float(line.split()[1]) / 2**20
+            if line.startswith(metric + " "):
+                return float(line.split()[1])
     return float("nan")
 
 
-def lab(seconds: int) -> None:
+def lab(seconds: int, lock: bool = True) -> None:
     from infra.inventory import load_inventory
     from infra.lab.netns import lab_namespaces
     from infra.lab.paths import TEST_LOCK_FILE
@@ -165,10 +166,15 @@ def lab(seconds: int) -> None:
     os.environ.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(ROOT / "lab" / "vault-password"))
     inv = load_inventory(ROOT / "inventory")
     fd = os.open(TEST_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    if lock:
+        fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            stack = start_stack(inv, Path(tmp), Ports(29090, 29093, 29115, 29116), scrape_interval="15s")
+            # Without the lock: read-only polling, no stand-ins in the lab's namespaces (so WAN and
+            # node targets are down), for measuring while another session holds the lab.
+            stack = start_stack(
+                inv, Path(tmp), Ports(29090, 29093, 29115, 29116), scrape_interval="15s", lab_stand_ins=lock
+            )
             try:
                 time.sleep(seconds)
                 url = stack.urls["prometheus"]
@@ -186,7 +192,7 @@ def lab(seconds: int) -> None:
                     r["metric"]["job"]: r["value"][1]
                     for r in prom(url, "sum by (job) (scrape_samples_scraped)")
                 }
-                series = prom(url, "prometheus_tsdb_head_series") or []
+                slow = prom(url, 'topk(3, max_over_time(scrape_duration_seconds{job="snmp"}[5m]))')
                 upd = {r["metric"]["job"]: r["value"][1] for r in up}
                 print(
                     f"\nlab: example province ({len(inv.hosts)} hosts), scrape every 15 s, after {seconds} s"
@@ -202,8 +208,12 @@ def lab(seconds: int) -> None:
                         f"{float(mx.get(j, 'nan')):>12.3f} {samples.get(j, '?'):>8}"
                     )
                 print(
-                    f"Prometheus RSS {prom_rss(url):.0f} MB, "
-                    f"head series {series[0]['value'][1] if series else '?'}"
+                    f"Prometheus RSS {prom_self(url, 'process_resident_memory_bytes') / 2**20:.0f} MB, "
+                    f"head series {prom_self(url, 'prometheus_tsdb_head_series'):.0f}"
+                )
+                print(
+                    "slowest SNMP targets:",
+                    ", ".join(f"{r['metric']['host']} {float(r['value'][1]):.2f} s" for r in slow),
                 )
             finally:
                 stop_stack(Path(tmp))
@@ -217,12 +227,19 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--lab-seconds", type=int, default=60)
     ap.add_argument("--no-lab", action="store_true")
+    ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="measure the lab read-only without its test lock (no stand-ins)",
+    )
     args = ap.parse_args()
     if not Path("/usr/bin/time").exists():
         raise SystemExit("needs GNU time (Debian package 'time')")
-    scale(args.rounds)
+    if not args.no_scale:
+        scale(args.rounds)
     if not args.no_lab:
-        lab(args.lab_seconds)
+        lab(args.lab_seconds, lock=not args.no_lock)
 
 
 if __name__ == "__main__":
