@@ -4,11 +4,17 @@ and everything written disappears with `down`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from infra.lab.files import write
 from infra.lab.paths import AUTHORIZED_KEYS, HOST_KEY, node_dir
 from infra.lab.plan import Node
 
 OVERLAY_SIZE = "1g"
+# The checkout this lab runs from. A server sees the host's `/` except /tmp and /run (its own
+# tmpfs): a checkout there is bound in read-only, so the project's tools (its venv's
+# infra-snmp-exporter for the monitoring role) are on the servers as on the host.
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def sshd_config(node: Node) -> str:
@@ -53,7 +59,7 @@ mount -t proc proc {r}/proc
 mount -t sysfs sysfs {r}/sys
 mount -t tmpfs -o mode=0755 tmpfs {r}/run
 mount -t tmpfs -o mode=1777 tmpfs {r}/tmp
-mkdir -p {r}/run/sshd {r}/root/.ssh
+{_bind_project(r)}mkdir -p {r}/run/sshd {r}/root/.ssh
 chmod 0700 {r}/root/.ssh
 cp {AUTHORIZED_KEYS} {r}/root/.ssh/authorized_keys
 cp {HOST_KEY} {r}/etc/ssh/lab_host_key
@@ -61,6 +67,12 @@ chmod 0600 {r}/etc/ssh/lab_host_key
 cp {d}/files/sshd_config {r}/etc/ssh/sshd_config.lab
 echo {node.name} > {r}/etc/hostname
 """
+
+
+def _bind_project(r: Path) -> str:
+    if not str(PROJECT).startswith(("/tmp/", "/run/")):
+        return ""
+    return f"mkdir -p {r}{PROJECT}\nmount --bind -o ro {PROJECT} {r}{PROJECT}\n"
 
 
 def ensure_script(node: Node) -> str:

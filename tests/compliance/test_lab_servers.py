@@ -22,9 +22,11 @@ def _sh(script: str) -> str:
 
 
 def _set_root_login(value: str) -> None:
+    """One global PermitRootLogin on the first line: appended at the end it could land inside a
+    Match block that the baseline role writes."""
     _sh(
         "sed -i '/^[#[:space:]]*PermitRootLogin/d' /etc/ssh/sshd_config && "
-        f"printf 'PermitRootLogin {value}\\n' >> /etc/ssh/sshd_config"
+        f"sed -i '1i PermitRootLogin {value}' /etc/ssh/sshd_config"
     )
 
 
@@ -49,7 +51,7 @@ def test_hand_edit_of_sshd_config_is_found(lab, monkeypatch: pytest.MonkeyPatch)
         assert finding.status is Status.FAIL
         (evidence,) = finding.evidence
         assert evidence.text == "PermitRootLogin yes" and evidence.source == "/etc/ssh/sshd_config"
-        assert evidence.line == len(_sh("cat /etc/ssh/sshd_config").splitlines())
+        assert evidence.line == 1
     finally:
         subprocess.run(
             exec_argv(SERVER, ["sh", "-c", "cat > /etc/ssh/sshd_config"]),
