@@ -40,7 +40,10 @@ $INFRA monitoring up --out /run/infra-monitoring --fast-alerts
 
 cat <<TXT
 
-The province is up, deployed and watched. Look at:
+The province is up, deployed and watched. The servers are not deployed yet, so their service
+probes and clock alerts fire: converge them with Ansible (a few minutes) and watch them resolve:
+  .venv/bin/infra deploy --only servers
+Look at:
   Prometheus      http://127.0.0.1:19090/alerts   (targets: /targets)
   Alertmanager    http://127.0.0.1:19093
   compliance      $REPORT
