@@ -1,4 +1,4 @@
-"""Lab bring-up and teardown: the example province and a synthetic one (50 routers, 9 servers).
+"""Lab bring-up and teardown: the example province and a synthetic one (50 routers, 10 servers).
 
 Prints seconds until every node answers SSH/SNMP on its management address, seconds to `down`,
 and memory (PSS) per router, for alternating rounds (A B A B), with medians.
@@ -75,7 +75,9 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         synth_dir = Path(tmp) / "synthetic"
-        shape = Shape(departments=19, communes=19, vc_endpoints=0, ups=0, pdus=0, env_sensors=0)
+        shape = Shape(
+            departments=19, communes=19, vc_endpoints=0, ups=0, pdus=0, env_sensors=0, app_servers=1
+        )
         generate(synth_dir, shape, name="Synthetic 50-router province", lab=True)
         vault = ROOT / "inventory" / "group_vars" / "all" / "vault.yml"  # the lab's secrets, vaulted
         (synth_dir / "group_vars" / "all" / "vault.yml").write_text(vault.read_text())

@@ -94,6 +94,13 @@ def graph_cmd(ctx: Context, graph_format: str, output: Path | None) -> None:
 @click.option("--access-switches", default=4, show_default=True, type=click.IntRange(0, 2000))
 @click.option("--campus-units", default=8, show_default=True, type=click.IntRange(0, 2000))
 @click.option("--vc-endpoints", default=6, show_default=True, type=click.IntRange(0, 5000))
+@click.option(
+    "--app-servers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 200),
+    help="application servers beyond the nine every province has",
+)
 @click.option("--name", default="Synthetic province", show_default=True)
 def generate_cmd(
     out: Path,
@@ -102,12 +109,16 @@ def generate_cmd(
     access_switches: int,
     campus_units: int,
     vc_endpoints: int,
+    app_servers: int,
     name: str,
 ) -> None:
     """Write a valid synthetic province of any size (for scale tests)."""
     if out.exists() and any(out.iterdir()):
         raise UsageFailure(f"{out} exists and is not empty; choose a new directory")
     n = generate(
-        out, Shape(departments, communes, access_switches, campus_units, vc_endpoints), name, lab=False
+        out,
+        Shape(departments, communes, access_switches, campus_units, vc_endpoints, app_servers=app_servers),
+        name,
+        lab=False,
     )
     click.echo(f"wrote a province of {n} hosts to {out}")

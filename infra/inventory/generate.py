@@ -85,6 +85,7 @@ class Shape:
     ups: int = 2
     pdus: int = 2
     env_sensors: int = 2
+    app_servers: int = 0  # application servers beyond the nine every province has (VLAN 10)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -256,7 +257,11 @@ def generate(out: Path, shape: Shape = Shape(), name: str = "Tỉnh Lâm Viên (
     )
 
     svc_ip = {10: 11, 20: 11}
-    for sname, vlan, services in SERVERS:
+    apps = [
+        (f"srv-app-{i}", 10, [{"name": f"app-{i}", "protocol": "https", "port": 443, "path": "/healthz"}])
+        for i in range(1, shape.app_servers + 1)
+    ]
+    for sname, vlan, services in [*SERVERS, *apps]:
         host(
             "servers_" + ("web" if "portal" in sname or "onestop" in sname else sname.split("-")[1]),
             sname,

@@ -78,11 +78,14 @@ def test_generate_writes_a_valid_province(tmp_path: Path) -> None:
         "30",
         "--vc-endpoints",
         "50",
+        "--app-servers",
+        "3",
     )
     assert result.exit_code == 0, result.output
     inv = load_inventory(out)
     cpes = [h for h in inv.hosts.values() if h.role.value == "cpe"]
     assert len(cpes) == 170 and inv.wan_vpn and len(inv.wan_vpn.tunnels) == 170
+    assert len([h for h in inv.hosts.values() if h.role.value == "server"]) == 12
     again = run("inventory", "generate", "--out", str(out))
     assert again.exit_code == 2 and "not empty" in again.output
 
