@@ -91,12 +91,12 @@ def test_a_commune_reaches_the_data_centre(inv: Inventory) -> None:
                 "exec",
                 cpe.netns,
                 "ping",
+                # one reply within 15 s: the return path (the DC switch learning the commune's
+                # LAN over OSPF) may converge a moment after the CPE's own routes
                 "-c",
-                "3",
-                "-i",
-                "0.2",
-                "-W",
-                "2",
+                "1",
+                "-w",
+                "15",
                 "-I",
                 lan_ip,
                 "10.94.10.1",
