@@ -9,7 +9,7 @@ SHARED=${INFRA_SHARED:-$ROOT/../shared}
 APT_PACKAGES=(
   # the lab: routers, SSH, SNMP, switches, tunnels
   frr frr-snmp openssh-server openssh-client snmpd snmp libsnmp-dev gcc make
-  wireguard-tools wireguard-go openvswitch-switch iproute2 iputils-ping procps psmisc ethtool
+  wireguard-tools wireguard-go openvswitch-switch iproute2 iputils-ping procps psmisc ethtool curl time
   # monitoring: the real tools the generated configuration is checked with and runs on
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
   prometheus-node-exporter
