@@ -8,7 +8,7 @@ with the same shape and address plan.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -425,8 +425,4 @@ def _write_files(
         _write(out / "host_vars" / f"{h}.yml", v, f"{h}")
 
 
-def count_addresses(out: Path) -> int:  # pragma: no cover - helper for the bench
-    return sum(1 for _ in out.rglob("*.yml"))
-
-
-__all__ = ["IPv4Address", "Shape", "generate"]
+__all__ = ["Shape", "generate"]
