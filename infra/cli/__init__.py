@@ -1,25 +1,53 @@
-"""The `infra` command line: thin click commands over library functions."""
+"""The `infra` command line: thin click commands over library functions.
+
+Commands are imported only when run: `infra inventory validate` should not pay for importing
+the compliance catalogue, the lab and the monitoring generators (a third of a second).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
 import click
 
 from infra import __version__
-from infra.cli.audit_cmd import audit_cmd
 from infra.cli.common import Context
-from infra.cli.deploy_cmd import deploy_cmd
-from infra.cli.exporter_cmd import exporter_group
-from infra.cli.history_cmd import history_cmd
-from infra.cli.inventory_cmd import inventory_group
-from infra.cli.lab_cmd import lab_group
-from infra.cli.monitoring_cmd import monitoring_group
-from infra.cli.render_cmd import render_cmd
+
+# command name -> "module:attribute"
+COMMANDS = {
+    "inventory": "infra.cli.inventory_cmd:inventory_group",
+    "lab": "infra.cli.lab_cmd:lab_group",
+    "monitoring": "infra.cli.monitoring_cmd:monitoring_group",
+    "deploy": "infra.cli.deploy_cmd:deploy_cmd",
+    "audit": "infra.cli.audit_cmd:audit_cmd",
+    "history": "infra.cli.history_cmd:history_cmd",
+    "render": "infra.cli.render_cmd:render_cmd",
+    "exporter": "infra.cli.exporter_cmd:exporter_group",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported the first time they are asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "-i",
     "--inventory",
@@ -37,18 +65,9 @@ from infra.cli.render_cmd import render_cmd
 @click.pass_context
 def cli(ctx: click.Context, inventory_path: Path, limit: str | None, fmt: str) -> None:
     """Deploy, audit and watch a provincial e-government's infrastructure from one inventory."""
-    ctx.obj = Context(inventory_path, limit, fmt)
-
-
-cli.add_command(inventory_group)
-cli.add_command(lab_group)
-cli.add_command(monitoring_group)
-cli.add_command(deploy_cmd)
-cli.add_command(audit_cmd)
-cli.add_command(history_cmd)
-cli.add_command(render_cmd)
-cli.add_command(exporter_group)
+    own_process = isinstance(ctx.obj, dict) and bool(ctx.obj.get("own_process"))
+    ctx.obj = Context(inventory_path, limit, fmt, own_process=own_process)
 
 
 def main() -> None:
-    cli(prog_name="infra")
+    cli(prog_name="infra", obj={"own_process": True})

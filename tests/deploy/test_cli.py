@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import json
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ from tests.deploy.fakes import FakeNetwork, fake_intent
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, inv: Inventory, tmp_path: Path) -> FakeNetwork:
-    deploy_cmd = sys.modules["infra.cli.deploy_cmd"]  # the package re-exports the command objects
-    audit_cmd = sys.modules["infra.cli.audit_cmd"]
+    deploy_cmd = importlib.import_module("infra.cli.deploy_cmd")  # commands are imported lazily
+    audit_cmd = importlib.import_module("infra.cli.audit_cmd")
     net = FakeNetwork(inv)
 
     def fast(inv: Inventory, hosts: Any, options: Any, paths: Any, **kw: Any) -> Any:
@@ -119,7 +119,7 @@ def test_servers_join_the_same_run(fake: FakeNetwork, monkeypatch: pytest.Monkey
             out.add(Result(h.name, changed=True, diff="+ PermitRootLogin no"))
         return out
 
-    deploy_cmd = sys.modules["infra.cli.deploy_cmd"]
+    deploy_cmd = importlib.import_module("infra.cli.deploy_cmd")
     real = deploy_cmd.deploy
     monkeypatch.setattr(deploy_cmd, "deploy", lambda *a, **k: real(*a, **{**k, "servers": servers}))
     r = invoke("deploy", "-l", "dc-core-1,srv-portal-1", "--format", "json")

@@ -13,8 +13,12 @@ from tests.inventory.helpers import run
 
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path, as `infra --help` lists them (subcommands are imported lazily)."""
     out = [prefix]
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, name
         if isinstance(cmd, click.Group):
             out += _all_commands(cmd, (*prefix, name))
         else:
