@@ -7,11 +7,13 @@ parameters that neighbours disagree on. Each problem names the host and the fiel
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from collections.abc import Iterator
+from dataclasses import dataclass
+from ipaddress import IPv4Network
 
 from infra.inventory.errors import Problem
 from infra.inventory.inventory import Inventory
-from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform
+from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform, Vlan
 from infra.inventory.topology import EXAMPLE_INTERFACE, INTERFACE_PATTERNS, end_addresses
 
 RESERVED_VLANS = range(1002, 1006)  # Cisco's legacy FDDI/Token Ring VLANs
@@ -46,48 +48,50 @@ def check(inv: Inventory) -> list[Problem]:
         if h.role in FACILITY_ROLES and not h.snmp_recording and inv.province.lab:
             add("a facility device of a lab province needs snmp_recording", name, "snmp_recording")
 
-    # addresses: every address used once
-    owners: dict[IPv4Address, str] = {}
+    # addresses: every address used once (compared as integers: 40,000 of them at 5,000 hosts)
+    owners: dict[int, str] = {}
+    management = inv.pools.management
     for name, ifaces in inv.interfaces.items():
         for i in ifaces:
             if i.address is None or i.kind == "lan":
                 continue
-            ip = i.address.ip
-            if ip in owners and owners[ip] != f"{name} {i.name}":
+            ip, owner = int(i.address), f"{name} {i.name}"
+            seen = owners.setdefault(ip, owner)
+            if seen != owner:
                 add(
-                    f"address {ip} ({i.kind} {i.name}) is already used by {owners[ip]}",
+                    f"address {i.address.ip} ({i.kind} {i.name}) is already used by {seen}",
                     name,
                     "ansible_host" if i.kind == "mgmt" else i.kind,
                 )
-            owners.setdefault(ip, f"{name} {i.name}")
         mgmt = inv.hosts[name].mgmt_address
-        if mgmt not in inv.pools.management:
+        if mgmt not in management:
             add(
-                f"management address {mgmt} is outside the management pool {inv.pools.management}",
-                name,
-                "ansible_host",
+                f"management address {mgmt} is outside the management pool {management}", name, "ansible_host"
             )
 
     # subnets: no overlaps between links, tunnels, VLANs and LANs
-    subnets: list[tuple[IPv4Network, str, str | None, str]] = []
+    subnets: list[_Subnet] = []
     for link in inv.links:
-        subnets.append((link.subnet, f"link {link.id}", None, "links"))
+        subnets.append(_Subnet.of(link.subnet, f"link {link.id}", None, "links"))
     for t in inv.wan_vpn.tunnels if inv.wan_vpn else ():
-        subnets.append((t.subnet, f"tunnel {t.id}", None, "wan_vpn"))
+        subnets.append(_Subnet.of(t.subnet, f"tunnel {t.id}", None, "wan_vpn"))
     for v in inv.vlans:
-        subnets.append((v.subnet, f"VLAN {v.id} at {v.site}", None, "vlans"))
+        subnets.append(_Subnet.of(v.subnet, f"VLAN {v.id} at {v.site}", None, "vlans"))
     for name, h in inv.hosts.items():
         if h.lan:
-            subnets.append((h.lan, f"LAN of {name}", name, "lan"))
+            subnets.append(_Subnet.of(h.lan, f"LAN of {name}", name, "lan"))
         if h.loopback:
-            subnets.append((h.loopback.network, f"loopback of {name}", name, "loopback"))
-    subnets.append((inv.pools.management, "management pool", None, "address_pools"))
-    subnets.sort(key=lambda s: (int(s[0].network_address), -s[0].prefixlen))
-    for (net, what, host, key), (other, owhat, _, _) in _overlaps(subnets):
-        add(f"{what} {net} overlaps {owhat} {other}", host, key)
-    for net, what, host, key in subnets:
-        if not net.subnet_of(inv.pools.lab_space):
-            add(f"{what} {net} is outside the province's address space {inv.pools.lab_space}", host, key)
+            subnets.append(_Subnet.of(h.loopback.network, f"loopback of {name}", name, "loopback"))
+    subnets.append(_Subnet.of(inv.pools.management, "management pool", None, "address_pools"))
+    subnets.sort(key=lambda s: (s.first, -s.net.prefixlen))
+    for one, other in _overlaps(subnets):
+        add(f"{one.what} {one.net} overlaps {other.what} {other.net}", one.host, one.key)
+    space = _Subnet.of(inv.pools.lab_space, "", None, "")
+    for sub in subnets:
+        if not (space.first <= sub.first and sub.last <= space.last):
+            add(
+                f"{sub.what} {sub.net} is outside the province's address space {space.net}", sub.host, sub.key
+            )
 
     # links and tunnels: known hosts, valid interface names, each interface once
     used: dict[tuple[str, str], str] = {}
@@ -183,15 +187,17 @@ def check(inv: Inventory) -> list[Problem]:
         for member in (v.gateway, *v.access_switches):
             if member not in inv.hosts:
                 add(f"VLAN {v.id} names unknown host {member!r}", None, fld, "vlans")
+    vlan_at: dict[tuple[str, int | None], Vlan] = {}
+    for v in inv.vlans:
+        vlan_at.setdefault((v.site, v.id), v)
     for name, h in inv.hosts.items():
         if h.service_address is not None:
-            match = [v for v in inv.vlans if v.site == h.site and v.id == h.service_vlan]
-            if not match:
+            vlan = vlan_at.get((h.site, h.service_vlan))
+            if vlan is None:
                 add(f"service_vlan {h.service_vlan} is not a VLAN of site {h.site}", name, "service_vlan")
-            elif h.service_address.ip not in match[0].subnet:
+            elif h.service_address.ip not in vlan.subnet:
                 add(
-                    f"service address {h.service_address} is outside VLAN {h.service_vlan} "
-                    f"({match[0].subnet})",
+                    f"service address {h.service_address} is outside VLAN {h.service_vlan} ({vlan.subnet})",
                     name,
                     "service_address",
                 )
@@ -226,12 +232,26 @@ def _check_routing(inv: Inventory, ident: str, a: str, b: str, area: int | None,
             )
 
 
-def _overlaps(items: list[tuple[IPv4Network, str, str | None, str]]):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True, slots=True)
+class _Subnet:
+    net: IPv4Network
+    first: int
+    last: int
+    what: str
+    host: str | None
+    key: str
+
+    @classmethod
+    def of(cls, net: IPv4Network, what: str, host: str | None, key: str) -> _Subnet:
+        first = int(net.network_address)
+        return cls(net, first, first + net.num_addresses - 1, what, host, key)
+
+
+def _overlaps(items: list[_Subnet]) -> Iterator[tuple[_Subnet, _Subnet]]:
     """Pairs of overlapping subnets, in one pass over the list sorted by start address."""
-    open_nets: list[tuple[IPv4Network, str, str | None, str]] = []
+    open_nets: list[_Subnet] = []
     for item in items:
-        net = item[0]
-        open_nets = [o for o in open_nets if int(o[0].broadcast_address) >= int(net.network_address)]
+        open_nets = [o for o in open_nets if o.last >= item.first]
         for o in open_nets:
             yield item, o
         open_nets.append(item)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from infra.inventory.models import Platform
@@ -49,6 +50,7 @@ EXAMPLE_INTERFACE = {
 }
 
 
+@cache  # the same few dozen names repeat on thousands of devices
 def lab_ifname(name: str) -> str:
     """The Linux interface name (<= 15 chars) that stands for a device interface in the lab."""
     if _KERNEL_NAME.match(name):
