@@ -169,6 +169,7 @@ def _verify(
         if n.peer_host in job.batch or n.peer_host in job.deployed_ok or is_up(n, pre_up)
     ]
     if expected:
+        started = time.monotonic()
         missing = missing_neighbours(
             drv.neighbours_up,
             expected,
@@ -180,7 +181,8 @@ def _verify(
         )
         if missing:
             problems.append(
-                f"not up {job.options.converge_wait_s:g}s after the push: " + ", ".join(map(str, missing))
+                f"not up {time.monotonic() - started + max(settle_s, 0.0):.0f}s after the push: "
+                + ", ".join(map(str, missing))
             )
     probe = job.factory(target)
     try:
