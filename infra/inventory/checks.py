@@ -7,6 +7,7 @@ parameters that neighbours disagree on. Each problem names the host and the fiel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Network
@@ -14,20 +15,29 @@ from ipaddress import IPv4Network
 from infra.inventory.errors import Problem
 from infra.inventory.inventory import Inventory
 from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform, Vlan
+from infra.inventory.source import Origin
 from infra.inventory.topology import EXAMPLE_INTERFACE, INTERFACE_PATTERNS, end_addresses
 
-RESERVED_VLANS = range(1002, 1006)  # Cisco's legacy FDDI/Token Ring VLANs
+RESERVED_VLANS = range(1002, 1006)
+_ENTRY = re.compile(r"^(?:links|wan_vpn\.tunnels)\[([^\]]+)\]")  # Cisco's legacy FDDI/Token Ring VLANs
 
 
 def check(inv: Inventory) -> list[Problem]:
     problems: list[Problem] = []
 
-    def where(host: str | None, key: str) -> tuple[str | None, int | None]:
+    def where(host: str | None, key: str, fld: str) -> tuple[str | None, int | None]:
         o = (inv.host_origins.get(host, {}) if host else inv.all_origins).get(key)
-        return (o.file, o.line) if o else (None, None)
+        if o is None:
+            return None, None
+        entry = _ENTRY.match(fld)  # a link or tunnel: point at its `id:` line, not at `links:`
+        if entry:
+            ident = re.escape(entry.group(1))
+            line = Origin(o.file, o.key, o.path, pattern=rf"^\s*(-\s*)?id:\s*['\"]?{ident}['\"]?\s*$").line
+            return o.file, line or o.line
+        return o.file, o.line
 
     def add(msg: str, host: str | None, fld: str, key: str | None = None) -> None:
-        f, line = where(host, key or fld.split(".")[0].split("[")[0])
+        f, line = where(host, key or fld.split(".")[0].split("[")[0], fld)
         problems.append(Problem(msg, f, line, host, fld))
 
     # hostnames that differ only by case collide in DNS, backups and lab namespaces

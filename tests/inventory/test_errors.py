@@ -95,6 +95,19 @@ def test_link_names_unknown_host(tmp_path: Path) -> None:
     assert code == 2 and "unknown host 'dc-core-9'" in out and "links[dc-core-1--dc-core-2].b" in out
 
 
+def test_tunnel_number_reused_points_at_the_tunnel(tmp_path: Path) -> None:
+    def edit(d: dict[str, Any]) -> None:
+        tunnels = d["wan_vpn"]["tunnels"]
+        tunnels[5]["number"] = tunnels[2]["number"]
+
+    code, out = broken(tmp_path, edit_topology(edit))
+    lines = (tmp_path / "inventory" / "group_vars" / "all" / "topology.yml").read_text().splitlines()
+    ids = [n for n, text in enumerate(lines, 1) if text.lstrip().startswith("- id: vpn-")]
+    tunnel = lines[ids[5] - 1].split("id:")[1].strip()
+    assert code == 2 and f"tunnel {tunnel} reuses number" in out
+    assert f"topology.yml:{ids[5]}, field wan_vpn.tunnels[{tunnel}]" in out  # its own line, not wan_vpn:
+
+
 def test_link_names_an_interface_the_platform_does_not_have(tmp_path: Path) -> None:
     code, out = broken(tmp_path, edit_topology(lambda d: d["links"][0].__setitem__("a", "dc-core-1:Gi0/1")))
     assert (
