@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,12 @@ def test_deploy_converges_from_bare_routers(lab: Any, state: StatePaths, routers
     assert report.exit_code == EXIT_OK, bad
     assert sorted(report.results.changed_hosts) == sorted(h.name for h in routers)
     # the DC server subnet is reached through the province (CPE -> carrier/WAN-VPN -> DC); the
-    # server itself may run a host firewall left by other tests' playbooks, so its SVI is pinged
-    result = ping(CPE, lan_gw, DC_SUBNET_GW)
+    # server itself may run a host firewall left by other tests' playbooks, so its SVI is pinged.
+    # Verification proved the adjacencies; routes still take a few SPF/BGP rounds to cross the
+    # province (the CPE's spoke tunnel may be the last adjacency of the run), so up to 30 s.
+    deadline = time.monotonic() + 30
+    while (result := ping(CPE, lan_gw, DC_SUBNET_GW)).returncode != 0 and time.monotonic() < deadline:
+        time.sleep(1)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
