@@ -28,7 +28,7 @@ from infra.inventory.models import Host
 from infra.lab.netns import pids_in
 from infra.lab.paths import netns_name
 from infra.lab.router import management_config
-from infra.lab.sh import ns_argv
+from infra.lab.sh import ns_argv, run_in
 from infra.lab.up import start_daemons
 from infra.state import StatePaths
 from tests.conftest import LAB_SECRETS
@@ -113,13 +113,24 @@ def test_frr_driver_contract(lab: Any) -> None:
     run_contract(lambda: driver(inv, host), default_intent(inv, host), "ip ospf bogus-command 7")
 
 
+def routing_state(nodes: list[str]) -> str:
+    """OSPF neighbours and WireGuard handshakes of `nodes`, for a failure message."""
+    out = []
+    for node in nodes:
+        for argv in (["vtysh", "-c", "show ip ospf neighbor"], ["wg", "show", "all", "latest-handshakes"]):
+            r = run_in(node, argv, timeout=30, check=False)
+            out.append(f"--- {node}: {' '.join(argv)}\n{r.stdout}{r.stderr}")
+    return "\n".join(out)
+
+
 def test_deploy_converges_from_bare_routers(lab: Any, state: StatePaths, routers: list[Host]) -> None:
     make_bare(lab, routers)
     lan_gw = str(next(i.address.ip for i in lab.inv.interfaces[CPE] if i.kind == "lan" and i.address))
     assert ping(CPE, lan_gw, DC_SUBNET_GW).returncode != 0  # nothing routes yet
     report = run(lab, state, comment="converge from bare")
     bad = {h: r.message for h, r in report.results.results.items() if not r.ok}
-    assert report.exit_code == EXIT_OK, bad
+    hub = lab.inv.wan_vpn.hub
+    assert report.exit_code == EXIT_OK, (bad, routing_state([hub, *(s for s in bad if s != hub)]))
     assert sorted(report.results.changed_hosts) == sorted(h.name for h in routers)
     # the DC server subnet is reached through the province (CPE -> carrier/WAN-VPN -> DC); the
     # server itself may run a host firewall left by other tests' playbooks, so its SVI is pinged.
