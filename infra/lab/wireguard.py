@@ -1,6 +1,13 @@
 """WAN-VPN tunnels as WireGuard (wireguard-go, userspace): the lab owns the tunnel, the cable
 between hub and spoke. Routing over it (OSPF on the wg interface, the BGP underlay through the
-carrier PE that carries the outer packets) is what `infra deploy` pushes."""
+carrier PE that carries the outer packets) is what `infra deploy` pushes.
+
+Only the spoke initiates (it knows the hub's endpoint and keeps the tunnel alive); the hub
+answers and learns the spoke's endpoint from its packets, as a hub does for branches behind NAT.
+When both ends had endpoints, OSPF hellos made both initiate at once: each consumed the other's
+initiation, rejected the answer to its own, and the retry timers kept them in step - seen as a
+tunnel with no handshake for minutes (2 of 20 tunnels in some deploys) while routing was fine.
+"""
 
 from __future__ import annotations
 
@@ -36,17 +43,25 @@ def scripts(plan: LabPlan) -> dict[str, str]:
     for t in plan.tunnels:
         hub_pub = _key_pair(node_dir(t.hub) / "run/lab/wg" / f"{t.hub_if}.key")
         spoke_pub = _key_pair(node_dir(t.spoke) / "run/lab/wg" / f"{t.spoke_if}.key")
-        for node, ifname, addr, port, peer_pub, peer_ep, peer_port in (
-            (t.hub, t.hub_if, t.hub_addr, t.hub_port, spoke_pub, t.spoke_endpoint, t.spoke_port),
-            (t.spoke, t.spoke_if, t.spoke_addr, t.spoke_port, hub_pub, t.hub_endpoint, t.hub_port),
+        for node, ifname, addr, port, peer_pub, initiate in (
+            (t.hub, t.hub_if, t.hub_addr, t.hub_port, spoke_pub, ""),
+            (
+                t.spoke,
+                t.spoke_if,
+                t.spoke_addr,
+                t.spoke_port,
+                hub_pub,
+                f" endpoint {t.hub_endpoint}:{t.hub_port} persistent-keepalive {KEEPALIVE}"
+                if t.hub_endpoint
+                else "",
+            ),
         ):
-            endpoint = f" endpoint {peer_ep}:{peer_port}" if peer_ep else ""
             create[node].append(
                 f"ip link show {ifname} >/dev/null 2>&1 || wireguard-go {ifname} >/dev/null &\n"
             )
             out[node].append(
                 f"wg set {ifname} listen-port {port} private-key /run/lab/wg/{ifname}.key "
-                f"peer {peer_pub} allowed-ips 0.0.0.0/0{endpoint} persistent-keepalive {KEEPALIVE}\n"
+                f"peer {peer_pub} allowed-ips 0.0.0.0/0{initiate}\n"
                 f"ip addr replace {addr} dev {ifname}\n"
                 f"ip link set {ifname} up\n"
             )

@@ -119,8 +119,8 @@ def test_a_wan_vpn_tunnel_carries_traffic(lab: LabHandle) -> None:
             routes.append((node, route))
     try:
         ok = False
-        for _ in range(30):
-            ping = in_node(t.hub, "ping", "-c", "1", "-W", "1", "-I", t.hub_if, str(t.spoke_addr.ip))
+        for _ in range(30):  # the spoke initiates (the hub only answers), as a branch office does
+            ping = in_node(t.spoke, "ping", "-c", "1", "-W", "1", "-I", t.spoke_if, str(t.hub_addr.ip))
             if ping.returncode == 0:
                 ok = True
                 break

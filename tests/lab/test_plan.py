@@ -109,7 +109,8 @@ def test_wireguard_keys_are_kept_and_scripts_configure_both_ends(
     first = wireguard.scripts(plan)
     assert set(first) == {"wan-hub-1", "cpe-so-noi-vu", "cpe-xa-ta-nung"}
     assert "wg set wg20 listen-port 51840" in first["wan-hub-1"]
-    assert "endpoint 10.124.0.22:51821" in first["cpe-so-noi-vu"]
+    assert "endpoint 10.124.0.22:51821 persistent-keepalive 5" in first["cpe-so-noi-vu"]
+    assert "endpoint" not in first["wan-hub-1"]  # only spokes initiate: no handshake collisions
     assert "allowed-ips 0.0.0.0/0" in first["cpe-so-noi-vu"]
     assert wireguard.scripts(plan) == first  # keys are generated once, then reused
 
