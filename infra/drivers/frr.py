@@ -13,11 +13,12 @@ fails and the deploy reports the host as needing attention.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from netmiko.cisco.cisco_ios import CiscoIosBase
 
-from infra.drivers.base import register
+from infra.drivers.base import ConnectionFailed, register
 from infra.drivers.netmiko_session import NetmikoDriver
 
 
@@ -44,7 +45,28 @@ class FrrDriver(NetmikoDriver):
     def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:
         self._send_config(list(lines))
 
+    def get_running_config(self) -> str:
+        return _whole(super().get_running_config(), "show running-config")
+
+    def show(self, command: str) -> str:
+        return _whole(super().show(command), command)
+
     def save(self) -> None:
         with self._lock:
             out: str = self._call("write memory", self.conn.save_config)
             self._check_rejected(out)
+
+
+# vtysh prints this instead of a daemon's part of the answer when it cannot reach the daemon
+# (restarted by watchfrr, or too busy to accept): the output is then incomplete, not a config.
+_DAEMON_LOST = re.compile(r"^Warning: connecting to (\S+)\.\.\.failed!", re.M)
+
+
+def _whole(out: str, command: str) -> str:
+    lost = _DAEMON_LOST.findall(out)
+    if lost:
+        raise ConnectionFailed(
+            f"vtysh could not reach {', '.join(lost)} for `{command}` (daemon restarted or not "
+            "answering): the answer is incomplete"
+        )
+    return out
