@@ -89,8 +89,8 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
 
     The libyaml parser calls back into Python to resolve every scalar's tag by regex, and
     PyYAML's constructor walks every node through generic machinery. A 5,000-host province has
-    ~200,000 scalars but only ~35,000 distinct ones, so tags are memoised, and plain maps,
-    lists, strings and integers are built directly (`build`); every other tag (timestamps,
+    ~200,000 scalars but only ~35,000 distinct ones, so tags are memoised, and plain maps, lists,
+    strings, integers, booleans and nulls are built directly (`build`); every other tag (timestamps,
     `!vault`, merge keys, sets...) still goes through PyYAML's SafeConstructor, so values are
     exactly what Ansible's loader makes of them.
     """
