@@ -15,11 +15,10 @@ from ipaddress import IPv4Network
 from infra.inventory.errors import Problem
 from infra.inventory.inventory import Inventory
 from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform, Vlan
-from infra.inventory.source import Origin
 from infra.inventory.topology import EXAMPLE_INTERFACE, INTERFACE_PATTERNS, end_addresses
 
-RESERVED_VLANS = range(1002, 1006)
-_ENTRY = re.compile(r"^(?:links|wan_vpn\.tunnels)\[([^\]]+)\]")  # Cisco's legacy FDDI/Token Ring VLANs
+RESERVED_VLANS = range(1002, 1006)  # Cisco's legacy FDDI/Token Ring VLANs
+_ENTRY = re.compile(r"^(?:links|wan_vpn\.tunnels)\[([^\]]+)\]")  # a link's or tunnel's field
 
 
 def check(inv: Inventory) -> list[Problem]:
@@ -30,11 +29,8 @@ def check(inv: Inventory) -> list[Problem]:
         if o is None:
             return None, None
         entry = _ENTRY.match(fld)  # a link or tunnel: point at its `id:` line, not at `links:`
-        if entry:
-            ident = re.escape(entry.group(1))
-            line = Origin(o.file, o.key, o.path, pattern=rf"^\s*(-\s*)?id:\s*['\"]?{ident}['\"]?\s*$").line
-            return o.file, line or o.line
-        return o.file, o.line
+        line = o.entry(entry.group(1)).line if entry else 0
+        return o.file, line or o.line
 
     def add(msg: str, host: str | None, fld: str, key: str | None = None) -> None:
         f, line = where(host, key or fld.split(".")[0].split("[")[0], fld)

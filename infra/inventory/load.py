@@ -8,7 +8,6 @@ semantic checks. All problems are gathered and raised together as one `Inventory
 from __future__ import annotations
 
 import gc
-import re
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +177,7 @@ def _typed_list(
     for i, item in enumerate(items):
         ident = item.get("id", i) if isinstance(item, dict) else i
         o = origins.get(key)
-        rx = rf"^\s*(-\s*)?id:\s*['\"]?{re.escape(str(ident))}['\"]?\s*$"
-        local = {f"{key}[{ident}]": Origin(o.file, key, o.path, pattern=rx) if o else Origin("")}
+        local = {f"{key}[{ident}]": o.entry(str(ident)) if o else Origin("")}
         value = _typed(model, item, f"{key}[{ident}]", local, problems)
         if value is not None:
             out.append(value)

@@ -45,6 +45,11 @@ class Origin:
     known_line: int = 0
     pattern: str = ""  # a regex for the line, when the key alone does not find it
 
+    def entry(self, ident: str) -> Origin:
+        """Where the list entry with `id: ident` under this key was written (a link, a tunnel)."""
+        rx = rf"^\s*(-\s*)?id:\s*['\"]?{re.escape(ident)}['\"]?\s*$"
+        return Origin(self.file, self.key, self.path, pattern=rx)
+
     @property
     def line(self) -> int:
         if self.known_line or self.path is None or not (self.key or self.pattern):

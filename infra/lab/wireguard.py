@@ -43,25 +43,18 @@ def scripts(plan: LabPlan) -> dict[str, str]:
     for t in plan.tunnels:
         hub_pub = _key_pair(node_dir(t.hub) / "run/lab/wg" / f"{t.hub_if}.key")
         spoke_pub = _key_pair(node_dir(t.spoke) / "run/lab/wg" / f"{t.spoke_if}.key")
-        for node, ifname, addr, port, peer_pub, initiate in (
+        # only the spoke initiates: it has the hub's endpoint and keeps the tunnel alive
+        initiate = f" endpoint {t.hub_endpoint}:{t.hub_port} persistent-keepalive {KEEPALIVE}"
+        for node, ifname, addr, port, peer_pub, peer_opts in (
             (t.hub, t.hub_if, t.hub_addr, t.hub_port, spoke_pub, ""),
-            (
-                t.spoke,
-                t.spoke_if,
-                t.spoke_addr,
-                t.spoke_port,
-                hub_pub,
-                f" endpoint {t.hub_endpoint}:{t.hub_port} persistent-keepalive {KEEPALIVE}"
-                if t.hub_endpoint
-                else "",
-            ),
+            (t.spoke, t.spoke_if, t.spoke_addr, t.spoke_port, hub_pub, initiate if t.hub_endpoint else ""),
         ):
             create[node].append(
                 f"ip link show {ifname} >/dev/null 2>&1 || wireguard-go {ifname} >/dev/null &\n"
             )
             out[node].append(
                 f"wg set {ifname} listen-port {port} private-key /run/lab/wg/{ifname}.key "
-                f"peer {peer_pub} allowed-ips 0.0.0.0/0{initiate}\n"
+                f"peer {peer_pub} allowed-ips 0.0.0.0/0{peer_opts}\n"
                 f"ip addr replace {addr} dev {ifname}\n"
                 f"ip link set {ifname} up\n"
             )
