@@ -41,6 +41,7 @@ class HuaweiVrpDriver(NetmikoDriver):
     native_revert_timer: ClassVar[bool] = True
     error_pattern = r"Error: |Unrecognized command|Incomplete command|Wrong parameter"
     show_running = "display current-configuration"
+    show_startup = "display saved-configuration"
     discard_candidate = "abort"
     _armed = False
 
@@ -50,7 +51,7 @@ class HuaweiVrpDriver(NetmikoDriver):
         self._check_rejected(out)
         self._armed = revert_in is not None
 
-    def neighbours_up(self) -> dict[str, set[str]]:
+    def neighbours_up(self) -> neighbours.Adjacencies:
         return neighbours.huawei_vrp(self.show)
 
     def _system_view(self, command: str) -> None:
