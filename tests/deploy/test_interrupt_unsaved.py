@@ -142,3 +142,20 @@ def test_a_device_whose_restore_failed_is_listed_first_for_attention(
     entries = Journal(paths.journal).attention()
     assert [(e.host, e.attention) for e in entries] == [("dc-core-1", True), ("dc-sw-1", False)]
     assert entries[0].message.startswith("NEEDS ATTENTION")
+
+
+def test_drift_audit_reports_unsaved_changes(inv: Inventory, paths: StatePaths, net: FakeNetwork) -> None:
+    from infra.audit.drift import audit_drift
+
+    _deploy(inv, paths, net, "dc-core-1,dc-core-2")
+    net.startup["dc-core-1"] = BARE  # running matches intent, but a reboot would lose it
+    checks = {
+        c.host: c
+        for c in audit_drift(
+            inv, inv.select("dc-core-1,dc-core-2"), paths, intent=fake_intent, factory=net.factory
+        )
+    }
+    assert checks["dc-core-1"].status == "fail"
+    assert checks["dc-core-1"].summary.startswith("unsaved changes: the startup config lacks")
+    assert "+ hostname dc-core-1" in checks["dc-core-1"].detail
+    assert checks["dc-core-2"].status == "pass" and "saved" in checks["dc-core-2"].summary
