@@ -218,6 +218,23 @@ auths:
     community: broken
   fuzz_v2:
     community: fuzz
+  elsewhere_v3:
+    version: 3
+    username: benchuser
+    security_level: authPriv
+    auth_protocol: SHA
+    password: ${TEST_SNMP_AUTH_PASSWORD}
+    priv_protocol: AES
+    priv_password: ${TEST_SNMP_PRIV_PASSWORD}
+  unlisted_v2:
+    community: unlisted-secret
+allowed_targets:
+  bench_v3: {cidrs: [127.0.0.0/8, "::1"]}
+  wrong_v3: {cidrs: [127.0.0.0/8]}
+  private_v2: {cidrs: [127.0.0.0/8]}
+  broken_v2: {cidrs: [127.0.0.0/8]}
+  fuzz_v2: {cidrs: [127.0.0.0/8]}
+  elsewhere_v3: {cidrs: [192.0.2.0/24, 127.0.0.2]}
 """
 
 
