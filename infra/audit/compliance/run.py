@@ -87,8 +87,8 @@ def _host_job(job: Job, host: Host | None, inv: Inventory | None) -> Job:
     return job
 
 
-def _device_name(path: Path) -> str:
-    name = path.as_posix() if not path.is_absolute() else path.name
+def _device_name(relative: Path) -> str:
+    name = relative.as_posix()
     for suffix in _SUFFIXES:
         name = name.removesuffix(suffix)
     return name
@@ -97,16 +97,19 @@ def _device_name(path: Path) -> str:
 def offline_jobs(
     directory: Path, inv: Inventory | None, limit: str | None, platform: str | None
 ) -> list[Job]:
+    """One job per file (or server tree) under `directory`. A device is named by its file name
+    without the folder it was found in, however the folder is spelled (`configs`, `./configs/`,
+    an absolute path), so inventory host names, waivers and `--limit` match; the same name in
+    two folders is named by its path below `directory` so neither hides the other."""
     if not directory.is_dir():
         raise ComplianceInputError(f"--offline {directory}: not a directory")
     wanted = {h.name for h in inv.select(limit)} if inv is not None and limit else None
     jobs: list[Job] = []
     paths = list(_walk(directory))
-    stems = [_device_name(p) for p in paths]
+    stems = [_device_name(Path(p.name)) for p in paths]
     for path, name in zip(paths, stems, strict=True):
         if wanted is not None and name not in wanted:
             continue
-        # the same device name in two folders: name each by its path so neither hides the other
         shown = name if stems.count(name) == 1 else _device_name(path.relative_to(directory))
         job = Job(shown, str(path), path=path, platform="linux" if path.is_dir() else platform)
         jobs.append(_host_job(job, inv.hosts.get(name) if inv else None, inv))
