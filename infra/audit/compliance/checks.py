@@ -6,6 +6,7 @@ lines (with their line numbers) or a description of what is missing and where.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,15 @@ class Evidence:
 class Outcome:
     passed: bool
     evidence: list[Evidence] = field(default_factory=list)
+    # False when the check found nothing to examine (no OSPF interface, no BGP neighbour, no
+    # interface of a kind the inventory would tell): `reason` says what was missing. A rule whose
+    # checks all found nothing is "not applicable", not "pass".
+    applicable: bool = True
+    reason: str = ""
+
+
+def nothing_to_check(reason: str) -> Outcome:
+    return Outcome(True, applicable=False, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,37 @@ def _where(under: list[str]) -> str:
     return " > ".join(p.strip("^$") for p in under) if under else "the configuration"
 
 
+_READABLE = (
+    (re.compile(r"\(\?P<(\w+)>[^()]*\)"), r"<\1>"),
+    (re.compile(r"\\S\+"), "X"),
+    (re.compile(r"\\d\+"), "N"),
+)
+
+
+def describe_path(path: list[str]) -> str:
+    """A path of patterns as an operator reads it: `router bgp > neighbor <key> remote-as`."""
+    parts = []
+    for pattern in path:
+        for regex, repl in _READABLE:
+            pattern = regex.sub(repl, pattern)
+        parts.append(human(pattern).strip())
+    return " > ".join(parts)
+
+
+def _no_sections(check: ChildMustHave | ChildMustNotHave | ChildValue, facts: Facts) -> Outcome:
+    what = describe_path(check.section)
+    if check.interface_kinds and not facts.interface_kinds:
+        return nothing_to_check(
+            f"which interfaces are {'/'.join(check.interface_kinds)} is known only from an inventory"
+        )
+    filters = [f"with {human(w)}" for w in check.where]
+    if check.covered_by:
+        filters.append(f"covered by {describe_path(check.covered_by)}")
+    if check.interface_kinds:
+        filters.append(f"of kind {'/'.join(check.interface_kinds)}")
+    return nothing_to_check(" ".join([f"no {what}", *filters]))
+
+
 def must_have(device: DeviceConfig, check: MustHave, facts: Facts) -> Outcome:
     pattern = rx(check.pattern)
     found = [n for nodes in _scope(device, check.under) for n in pattern.nodes(nodes)]
@@ -198,8 +239,13 @@ def _sections(
             m = last.search(n.text)
             if m and "name" in m.groupdict():
                 skipped.add(m["name"])
+    networks = _networks(device, check.covered_by) if check.covered_by else None
+    if networks == []:
+        return []
     for node in _walk(device, check.section):
         if skipped and node.text.split(None, 1)[-1] in skipped:
+            continue
+        if networks is not None and not _covered(node, networks):
             continue
         children = [c.text for c in node.children]
         if any(not w.any_text(children) for w in where):
@@ -214,6 +260,49 @@ def _sections(
     return out
 
 
+Network = tuple[int, int]  # (address, wildcard bits) as integers
+
+
+def _networks(device: DeviceConfig, path: list[str]) -> list[Network]:
+    """The IPv4 networks named by the last pattern of `path` (OSPF `network` statements: IOS and
+    VRP write an address and a wildcard, FRR a prefix)."""
+    last = rx(path[-1])
+    out: list[Network] = []
+    for node in _walk(device, path):
+        m = last.search(node.text)
+        if not m:
+            continue
+        groups = m.groupdict()
+        try:
+            if "/" in groups["network"]:
+                net = ipaddress.IPv4Network(groups["network"], strict=False)
+                out.append((int(net.network_address), int(net.hostmask)))
+            else:
+                wildcard = groups.get("wildcard") or "0.0.0.0"
+                out.append(
+                    (int(ipaddress.IPv4Address(groups["network"])), int(ipaddress.IPv4Address(wildcard)))
+                )
+        except ValueError:
+            continue
+    return out
+
+
+_IP_ADDRESS = re.compile(r"^ip address (\d+\.\d+\.\d+\.\d+)")
+
+
+def _covered(section: Node, networks: list[Network]) -> bool:
+    for child in section.children:
+        m = _IP_ADDRESS.match(child.text)
+        if m:
+            try:
+                address = int(ipaddress.IPv4Address(m[1]))
+            except ValueError:
+                continue
+            if any(address & ~wild == net & ~wild for net, wild in networks):
+                return True
+    return False
+
+
 def _unless(device: DeviceConfig, unless: list[str]) -> list[Node]:
     return _walk(device, unless) if unless else []
 
@@ -222,7 +311,10 @@ def child_must_have(device: DeviceConfig, check: ChildMustHave, facts: Facts) ->
     if satisfied := _unless(device, check.unless):
         return Outcome(True, [_ev(n) for n in satisfied])
     evidence: list[Evidence] = []
-    for section in _sections(device, check, facts):
+    sections = _sections(device, check, facts)
+    if not sections:
+        return _no_sections(check, facts)
+    for section in sections:
         for want in check.children:
             if not rx(want).nodes(section.children):
                 evidence.append(
@@ -238,9 +330,12 @@ def child_must_have(device: DeviceConfig, check: ChildMustHave, facts: Facts) ->
 def child_must_not_have(device: DeviceConfig, check: ChildMustNotHave, facts: Facts) -> Outcome:
     if _unless(device, check.unless):
         return Outcome(True)
+    sections = _sections(device, check, facts)
+    if not sections:
+        return _no_sections(check, facts)
     evidence = [
         Evidence(f"{section.text}: {c.text}", c.line, section=section.text)
-        for section in _sections(device, check, facts)
+        for section in sections
         for c in section.children
         if any(rx(bad).search(c.text) for bad in check.children)
     ]
@@ -250,7 +345,10 @@ def child_must_not_have(device: DeviceConfig, check: ChildMustNotHave, facts: Fa
 def child_value(device: DeviceConfig, check: ChildValue, facts: Facts) -> Outcome:
     evidence: list[Evidence] = []
     pattern = rx(check.child)
-    for section in _sections(device, check, facts):
+    sections = _sections(device, check, facts)
+    if not sections:
+        return _no_sections(check, facts)
+    for section in sections:
         matches = [(c, pattern.search(c.text)) for c in section.children]
         hits = [(c, m) for c, m in matches if m]
         if not hits:
@@ -271,14 +369,18 @@ def child_value(device: DeviceConfig, check: ChildValue, facts: Facts) -> Outcom
 def each_match_has(device: DeviceConfig, check: EachMatchHas, facts: Facts) -> Outcome:
     evidence: list[Evidence] = []
     pattern = rx(check.pattern)
+    matched = False
     for nodes in _scope(device, check.under):
         texts = [n.text for n in nodes]
         for n in nodes:
             m = pattern.search(n.text)
             if m:
+                matched = True
                 need = rx(check.require.replace("{key}", re.escape(m["key"])))
                 if not any(need.search(t) for t in texts):
                     evidence.append(Evidence(f"{n.text}: no {human(need.pattern)}", n.line, missing=True))
+    if not matched:
+        return nothing_to_check(f"no {describe_path([*check.under, check.pattern])}")
     return Outcome(not evidence, evidence)
 
 

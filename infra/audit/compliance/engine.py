@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from infra.audit.compliance.catalogue import References, Rule
-from infra.audit.compliance.checks import Evidence, Facts, applies, run_check
+from infra.audit.compliance.checks import Evidence, Facts, applies, describe_path, run_check
 from infra.audit.compliance.parse import DeviceConfig
 from infra.audit.compliance.redact import redact
 from infra.audit.compliance.report import AppliedWaiver, DeviceReport, RuleResult, Status
@@ -67,6 +67,11 @@ def unparseable(device: DeviceReport, reason: str, group: str = "network") -> De
     return device
 
 
+def not_applicable(rule: Rule, reason: str) -> RuleResult:
+    """A rule with nothing to check on this device: left out of the score, shown with its reason."""
+    return RuleResult(rule, Status.NOT_APPLICABLE, [Evidence(reason)])
+
+
 def find_waiver(rule_id: str, waivers: Sequence[Waiver], today: date) -> AppliedWaiver | None:
     """The waiver for a rule: a live one wins over an expired one (which does not apply)."""
     best: AppliedWaiver | None = None
@@ -93,18 +98,25 @@ def audit_device(
         if device.platform not in rule.platforms:
             continue
         if rule.roles and report.role not in rule.roles:
-            report.results.append(RuleResult(rule, Status.NOT_APPLICABLE))
+            why = f"only for role {', '.join(rule.roles)} (this device: {report.role or 'role unknown'})"
+            report.results.append(not_applicable(rule, why))
             continue
         if not applies(device, rule.applies_if):
-            report.results.append(RuleResult(rule, Status.NOT_APPLICABLE))
+            report.results.append(not_applicable(rule, f"not configured: {describe_path(rule.applies_if)}"))
             continue
         evidence: list[Evidence] = []
         passed = True
+        vacant: list[str] = []  # why each check had nothing to examine
         for check in rule.checks:
             outcome = run_check(device, check, facts)
-            if not outcome.passed:
+            if not outcome.applicable:
+                vacant.append(outcome.reason)
+            elif not outcome.passed:
                 passed = False
                 evidence += [e if e.missing else replace(e, text=redact(e.text)) for e in outcome.evidence]
+        if len(vacant) == len(rule.checks):
+            report.results.append(not_applicable(rule, "; ".join(dict.fromkeys(vacant))))
+            continue
         if passed:
             report.results.append(RuleResult(rule, Status.PASS))
             continue
