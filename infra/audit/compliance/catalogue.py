@@ -103,7 +103,13 @@ class _SectionCheck(_Strict):
     # "A.B.C.D/len") and an optional (?P<wildcard>) group: only sections with an `ip address` in
     # one of them, e.g. ['^router ospf ', '^network (?P<network>\S+) (?P<wildcard>\S+) area ']
     covered_by: Path_
-    _re = field_validator("section", "where", "where_not", "unless", "skip_listed", "covered_by")(_compiles)
+    # when `skip_all_if` exists (e.g. `passive-interface default`), only the sections named by
+    # `keep_listed` (a path whose last pattern has a (?P<name>) group) are checked
+    skip_all_if: Path_
+    keep_listed: Path_
+    _re = field_validator(
+        "section", "where", "where_not", "unless", "skip_listed", "covered_by", "skip_all_if", "keep_listed"
+    )(_compiles)
 
     @field_validator("covered_by")
     @classmethod

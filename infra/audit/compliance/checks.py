@@ -226,24 +226,35 @@ def must_not_have(device: DeviceConfig, check: MustNotHave, facts: Facts) -> Out
     return Outcome(not offending, offending)
 
 
+def _listed(device: DeviceConfig, path: list[str]) -> set[str]:
+    """The names a path's last pattern lists with its (?P<name>) group (passive interfaces)."""
+    if not path:
+        return set()
+    last = rx(path[-1])
+    names = set()
+    for n in _walk(device, path):
+        m = last.search(n.text)
+        if m and "name" in m.groupdict():
+            names.add(m["name"])
+    return names
+
+
 def _sections(
     device: DeviceConfig, check: ChildMustHave | ChildMustNotHave | ChildValue, facts: Facts
 ) -> list[Node]:
     out = []
     where = [rx(w) for w in check.where]
     where_not = [rx(w) for w in check.where_not]
-    skipped: set[str] = set()
-    if check.skip_listed:
-        last = rx(check.skip_listed[-1])
-        for n in _walk(device, check.skip_listed):
-            m = last.search(n.text)
-            if m and "name" in m.groupdict():
-                skipped.add(m["name"])
+    skipped = _listed(device, check.skip_listed)
+    kept = (
+        _listed(device, check.keep_listed) if check.skip_all_if and _walk(device, check.skip_all_if) else None
+    )
     networks = _networks(device, check.covered_by) if check.covered_by else None
     if networks == []:
         return []
     for node in _walk(device, check.section):
-        if skipped and node.text.split(None, 1)[-1] in skipped:
+        name = node.text.split(None, 1)[-1]
+        if (skipped and name in skipped) or (kept is not None and name not in kept):
             continue
         if networks is not None and not _covered(node, networks):
             continue

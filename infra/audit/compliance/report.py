@@ -82,6 +82,7 @@ class DeviceReport:
     site: str = "(unknown)"
     role: str | None = None
     results: list[RuleResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. --platform given for a file unlike it
 
     @property
     def findings(self) -> list[RuleResult]:
@@ -115,6 +116,7 @@ class DeviceReport:
             "role": self.role,
             "platform": self.platform,
             "origin": self.origin,
+            "warnings": self.warnings,
             "score": self.score,
             "counts": {s.value: sum(1 for r in self.results if r.status is s) for s in Status},
             "results": [r.as_dict() for r in self.results if r.status is not Status.PASS],
@@ -135,6 +137,10 @@ class ComplianceReport:
             for r in d.findings
             if at_least is None or r.rule.severity.rank >= at_least.rank
         ]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for d in self.devices for w in d.warnings]
 
     def fails_at(self, severity: Severity) -> bool:
         return bool(self.findings(severity))
