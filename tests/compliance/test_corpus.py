@@ -156,7 +156,7 @@ def test_hier_config_parser_gives_the_same_findings(platform: str) -> None:
     texts = [GOLDEN_FILES[platform].read_text(), (CORPUS / platform / "bad-baseline.cfg").read_text()]
     texts += [
         p.read_text(errors="replace")
-        for p in (CORPUS / "robust").glob("*.cfg")
+        for p in [*(CORPUS / "robust").glob("*.cfg"), *(CORPUS / "real_world").iterdir()]
         if detect_platform(p.read_text(errors="replace")) == platform
     ]
     for text in texts:

@@ -210,7 +210,8 @@ def test_unsupported_platform_is_named_not_sent_to_platform_option(devices: dict
         (finding,) = devices[host].findings
         reason = finding.evidence[0].text
         assert reason.startswith(f"unsupported platform: {name}"), reason
-        assert "--platform" not in reason
+        assert "--platform" not in reason and "--platform" not in finding.remediation
+        assert devices[host].platform == name
 
 
 def test_platform_option_on_a_file_unlike_it_warns_on_stderr(tmp_path: Path) -> None:

@@ -57,13 +57,14 @@ def render_remediation(rule: Rule, context: dict[str, Any], sections: Sequence[s
     return _template(rule.remediation).render(**context, sections=list(sections)).strip()
 
 
-def unparseable(device: DeviceReport, reason: str, group: str = "network") -> DeviceReport:
+def unparseable(
+    device: DeviceReport, reason: str, group: str = "network", remediation: str | None = None
+) -> DeviceReport:
     rule = UNPARSEABLE
     if group != "network":
         rule = rule.model_copy(update={"references": References(circular_12_2022=group)})  # type: ignore[arg-type]
-    device.results = [
-        RuleResult(rule, Status.FAIL, [Evidence(reason, missing=True)], rule.remediation.strip())
-    ]
+    fix = remediation or rule.remediation.strip()
+    device.results = [RuleResult(rule, Status.FAIL, [Evidence(reason, missing=True)], fix)]
     return device
 
 

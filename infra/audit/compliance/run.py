@@ -36,6 +36,10 @@ _SKIP = {".git", ".svn", "__pycache__"}
 _SUFFIXES = (".cfg", ".conf", ".config", ".txt", ".running", ".log")
 
 
+class UnsupportedPlatform(UnparseableConfig):
+    """A configuration of a platform the catalogue has no rules for (Junos, FortiOS, ...)."""
+
+
 class ComplianceInputError(Exception):
     """Bad input to the audit (a directory that does not exist, an unknown platform)."""
 
@@ -223,7 +227,7 @@ def _platform(job: Job, text: str) -> str:
     if guess.platform is not None:
         job.platform = guess.platform
         supported = ", ".join(CATALOGUE_PLATFORMS)
-        raise UnparseableConfig(
+        raise UnsupportedPlatform(
             f"unsupported platform: {guess.describe()}; the audit has rules for {supported}"
         )
     if job.hint is not None:
@@ -235,6 +239,13 @@ def audit_job(job: Job, today: date, context: dict[str, Any], rules_dir: Path = 
     report = DeviceReport(job.name, job.platform, job.origin, job.site, job.role, warnings=job.warnings)
     try:
         device = _parse(job)
+    except UnsupportedPlatform as exc:
+        report.platform = job.platform
+        fix = (
+            f"Audit {job.platform} devices with that platform's own benchmark; `infra audit --compliance` "
+            "has no rules for it (docs/compliance.md lists the platforms it has)."
+        )
+        return unparseable(report, str(exc), remediation=fix)
     except UnparseableConfig as exc:
         report.platform = job.platform
         return unparseable(report, str(exc), "server" if job.platform == "linux" else "network")
