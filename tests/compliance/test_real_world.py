@@ -198,6 +198,16 @@ def test_frr_without_frr_version_is_recognised(text: str) -> None:
             "interface GigabitEthernet0/0\n nameif outside\n",
             "cisco_asa",
         ),
+        (
+            "!! IOS XR Configuration 7.3.2\n!\nhostname pe1\ninterface GigabitEthernet0/0/0/0\n"
+            " ipv4 address 10.0.0.1 255.255.255.252\n!\nrouter ospf 1\n area 0\n",
+            "cisco_xr",
+        ),
+        (
+            "! device: leaf1 (DCS-7050SX3-48YC8, EOS-4.28.3M)\n!\nhostname leaf1\n!\n"
+            "interface Ethernet1\n ip address 10.0.0.1/31\n!\nmanagement api http-commands\n",
+            "arista_eos",
+        ),
         ("interface uplink\n description to the core\n", None),
     ],
 )

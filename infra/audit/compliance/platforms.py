@@ -6,9 +6,10 @@ strong, 10), lines it writes in its own way (FRR's `ip address A/len` and `ip os
 counts once, however often it occurs. The platform with the highest score wins when it reaches
 `MIN_SCORE` and no other platform has as much; otherwise the content does not tell.
 
-Platforms the audit has no rules for (Junos in `set` or curly-brace syntax, FortiOS, NX-OS, ASA,
-RouterOS) are recognised too, so a file of theirs is reported as "unsupported platform: junos"
-rather than mistaken for one that is supported, or reported as unknown.
+Platforms the audit has no rules for (Junos in `set` or curly-brace syntax, FortiOS, NX-OS,
+IOS-XR, ASA, Arista EOS, RouterOS) are recognised too, so a file of theirs is reported as
+"unsupported platform: junos" rather than mistaken for one that is supported, or reported as
+unknown.
 """
 
 from __future__ import annotations
@@ -127,6 +128,10 @@ _MARKERS: tuple[tuple[str, int, str, str], ...] = (
     ("cisco_nxos", 8, "feature ...", r"^feature \S+"),
     ("cisco_nxos", 6, "version N.N(N)", r"^version \d+\.\d+\(\d+\)"),
     ("cisco_nxos", 4, "ip router ospf N area", r"^\s+ip router ospf \S+ area "),
+    ("cisco_xr", 10, "!! IOS XR Configuration", r"^!! IOS XR Configuration"),
+    ("cisco_xr", 5, "ipv4 address", r"^\s+ipv4 address \d+\.\d+\.\d+\.\d+ "),
+    ("arista_eos", 10, "! device: ... EOS-", r"^! device: .*EOS-\d"),
+    ("arista_eos", 6, "management api http-commands", r"^management api http-commands$"),
     ("cisco_asa", 10, "ASA Version", r"^(: )?ASA Version \d"),
     ("cisco_asa", 6, "nameif", r"^\s+nameif \S+"),
     ("cisco_asa", 4, "security-level", r"^\s+security-level \d+"),
