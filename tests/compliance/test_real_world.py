@@ -105,6 +105,19 @@ def test_frr_and_vrp_ospf_by_network_statements_need_authentication(
     assert next(r.status for r in area_auth.results if r.rule.id == "FRR-OSPF-AUTH") is Status.PASS
 
 
+def test_frr_passive_default_checks_interfaces_made_active_either_way() -> None:
+    text = (REAL_WORLD / "frr-network-area-auth.conf").read_text()
+    assert failed_ids(audit_text(text)) == set()
+    # eth1 made active in the interface (FRR 8+) instead of under router ospf, without a key
+    active = text.replace(" description LAN UBND xa\n", " description LAN UBND xa\n no ip ospf passive\n")
+    assert "interface eth1: missing" in _evidence(audit_text(active), "FRR-OSPF-AUTH")
+    # the older spelling under router ospf
+    listed = text.replace(
+        " no passive-interface eth0\n", " no passive-interface eth0\n no passive-interface eth1\n"
+    )
+    assert "interface eth1: missing" in _evidence(audit_text(listed), "FRR-OSPF-AUTH")
+
+
 def test_ospf_network_that_covers_no_interface_is_not_applicable() -> None:
     text = (REAL_WORLD / "ios-ospf-network-noauth.cfg").read_text()
     text = text.replace(" network 10.124.7.0 0.0.0.7 area 0\n", " network 192.0.2.0 0.0.0.255 area 0\n")

@@ -104,11 +104,21 @@ class _SectionCheck(_Strict):
     # one of them, e.g. ['^router ospf ', '^network (?P<network>\S+) (?P<wildcard>\S+) area ']
     covered_by: Path_
     # when `skip_all_if` exists (e.g. `passive-interface default`), only the sections named by
-    # `keep_listed` (a path whose last pattern has a (?P<name>) group) are checked
+    # `keep_listed` (a path whose last pattern has a (?P<name>) group), or those with a child
+    # matching one of `keep_where` (FRR's `no ip ospf passive`), are checked
     skip_all_if: Path_
     keep_listed: Path_
+    keep_where: Path_
     _re = field_validator(
-        "section", "where", "where_not", "unless", "skip_listed", "covered_by", "skip_all_if", "keep_listed"
+        "section",
+        "where",
+        "where_not",
+        "unless",
+        "skip_listed",
+        "covered_by",
+        "skip_all_if",
+        "keep_listed",
+        "keep_where",
     )(_compiles)
 
     @field_validator("covered_by")

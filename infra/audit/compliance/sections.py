@@ -39,6 +39,7 @@ def select_sections(
     out = []
     where = [rx(w) for w in check.where]
     where_not = [rx(w) for w in check.where_not]
+    keep_where = [rx(w) for w in check.keep_where]
     skipped = _listed(device, check.skip_listed)
     kept = (
         _listed(device, check.keep_listed) if check.skip_all_if and walk(device, check.skip_all_if) else None
@@ -48,11 +49,13 @@ def select_sections(
         return []
     for node in walk(device, check.section):
         name = node.text.split(None, 1)[-1]
-        if (skipped and name in skipped) or (kept is not None and name not in kept):
+        if skipped and name in skipped:
             continue
         if networks is not None and not _covered(node, networks):
             continue
         children = [c.text for c in node.children]
+        if kept is not None and name not in kept and not any(w.any_text(children) for w in keep_where):
+            continue
         if any(not w.any_text(children) for w in where):
             continue
         if any(w.any_text(children) for w in where_not):
