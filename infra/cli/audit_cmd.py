@@ -79,6 +79,8 @@ def audit_cmd(
             report = run_compliance_cli(ctx.inventory_path, offline, limit or ctx.limit, platform, state_dir)
         except (ComplianceInputError, CatalogueError) as exc:
             raise UsageFailure(str(exc)) from None
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
         write_report(render_compliance(report, fmt), output)
         sys.exit(EXIT_FOUND if report.fails_at(Severity(fail_on)) else EXIT_OK)
     if fmt in ("html", "sarif"):

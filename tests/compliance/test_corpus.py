@@ -143,7 +143,7 @@ def test_platform_is_told_from_content(text: str, platform: str | None) -> None:
 
 
 def test_platform_option_overrides_detection(tmp_path: Path) -> None:
-    (tmp_path / "r1.cfg").write_text("interface eth0\n ip address 10.0.0.1/24\n")  # tells nothing
+    (tmp_path / "r1.cfg").write_text("interface uplink\n description to the core\n")  # tells nothing
     undetected = run_compliance(None, offline=tmp_path, today=TODAY).devices[0]
     assert failed_ids(undetected) == {"AUDIT-UNPARSEABLE"}
     named = run_compliance(None, offline=tmp_path, platform="frr", today=TODAY).devices[0]
@@ -156,7 +156,7 @@ def test_hier_config_parser_gives_the_same_findings(platform: str) -> None:
     texts = [GOLDEN_FILES[platform].read_text(), (CORPUS / platform / "bad-baseline.cfg").read_text()]
     texts += [
         p.read_text(errors="replace")
-        for p in (CORPUS / "robust").glob("*.cfg")
+        for p in [*(CORPUS / "robust").glob("*.cfg"), *(CORPUS / "real_world").iterdir()]
         if detect_platform(p.read_text(errors="replace")) == platform
     ]
     for text in texts:

@@ -62,3 +62,20 @@ def test_rendered_configs_pass_every_rule(example_inventory: Inventory, platform
         "FRR-PASSWORD-ENCRYPTION",
         "FRR-IDLE-TIMEOUT",
     }, never
+
+
+@pytest.mark.parametrize("platform", [Platform.CISCO_IOS, Platform.HUAWEI_VRP, Platform.FRR])
+def test_rendered_configs_are_told_from_their_content(
+    example_inventory: Inventory, platform: Platform
+) -> None:
+    """The platform guesser, on every network device of the example province as `infra render`
+    writes it for each platform: the content alone tells the platform."""
+    from infra.audit.compliance.parse import detect_platform
+
+    inv = example_inventory
+    wrong = {
+        host.name: detect_platform(render_host(inv, host.name, platform, mask_secrets=True))
+        for host in inv.hosts.values()
+        if host.is_network_device
+    }
+    assert {h: p for h, p in wrong.items() if p != platform.value} == {}

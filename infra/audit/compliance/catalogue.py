@@ -99,7 +99,34 @@ class _SectionCheck(_Strict):
     # a path whose last pattern names sections to leave out with a (?P<name>) group, e.g.
     # ['^router ospf ', '^passive-interface (?P<name>\S+)$']: passive interfaces need no auth
     skip_listed: Path_
-    _re = field_validator("section", "where", "where_not", "unless", "skip_listed")(_compiles)
+    # a path whose last pattern names IPv4 networks with a (?P<network>) group ("A.B.C.D" or
+    # "A.B.C.D/len") and an optional (?P<wildcard>) group: only sections with an `ip address` in
+    # one of them, e.g. ['^router ospf ', '^network (?P<network>\S+) (?P<wildcard>\S+) area ']
+    covered_by: Path_
+    # when `skip_all_if` exists (e.g. `passive-interface default`), only the sections named by
+    # `keep_listed` (a path whose last pattern has a (?P<name>) group), or those with a child
+    # matching one of `keep_where` (FRR's `no ip ospf passive`), are checked
+    skip_all_if: Path_
+    keep_listed: Path_
+    keep_where: Path_
+    _re = field_validator(
+        "section",
+        "where",
+        "where_not",
+        "unless",
+        "skip_listed",
+        "covered_by",
+        "skip_all_if",
+        "keep_listed",
+        "keep_where",
+    )(_compiles)
+
+    @field_validator("covered_by")
+    @classmethod
+    def _has_network_group(cls, v: list[str]) -> list[str]:
+        if v and "(?P<network>" not in v[-1]:
+            raise ValueError("the last pattern of covered_by needs a (?P<network>...) group")
+        return v
 
 
 class ChildMustHave(_SectionCheck):

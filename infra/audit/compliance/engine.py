@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from infra.audit.compliance.catalogue import References, Rule
-from infra.audit.compliance.checks import Evidence, Facts, applies, run_check
+from infra.audit.compliance.checks import Evidence, Facts, applies, describe_path, run_check
 from infra.audit.compliance.parse import DeviceConfig
 from infra.audit.compliance.redact import redact
 from infra.audit.compliance.report import AppliedWaiver, DeviceReport, RuleResult, Status
@@ -57,14 +57,20 @@ def render_remediation(rule: Rule, context: dict[str, Any], sections: Sequence[s
     return _template(rule.remediation).render(**context, sections=list(sections)).strip()
 
 
-def unparseable(device: DeviceReport, reason: str, group: str = "network") -> DeviceReport:
+def unparseable(
+    device: DeviceReport, reason: str, group: str = "network", remediation: str | None = None
+) -> DeviceReport:
     rule = UNPARSEABLE
     if group != "network":
         rule = rule.model_copy(update={"references": References(circular_12_2022=group)})  # type: ignore[arg-type]
-    device.results = [
-        RuleResult(rule, Status.FAIL, [Evidence(reason, missing=True)], rule.remediation.strip())
-    ]
+    fix = remediation or rule.remediation.strip()
+    device.results = [RuleResult(rule, Status.FAIL, [Evidence(reason, missing=True)], fix)]
     return device
+
+
+def not_applicable(rule: Rule, reason: str) -> RuleResult:
+    """A rule with nothing to check on this device: left out of the score, shown with its reason."""
+    return RuleResult(rule, Status.NOT_APPLICABLE, [Evidence(reason)])
 
 
 def find_waiver(rule_id: str, waivers: Sequence[Waiver], today: date) -> AppliedWaiver | None:
@@ -93,18 +99,25 @@ def audit_device(
         if device.platform not in rule.platforms:
             continue
         if rule.roles and report.role not in rule.roles:
-            report.results.append(RuleResult(rule, Status.NOT_APPLICABLE))
+            why = f"only for role {', '.join(rule.roles)} (this device: {report.role or 'role unknown'})"
+            report.results.append(not_applicable(rule, why))
             continue
         if not applies(device, rule.applies_if):
-            report.results.append(RuleResult(rule, Status.NOT_APPLICABLE))
+            report.results.append(not_applicable(rule, f"not configured: {describe_path(rule.applies_if)}"))
             continue
         evidence: list[Evidence] = []
         passed = True
+        vacant: list[str] = []  # why each check had nothing to examine
         for check in rule.checks:
             outcome = run_check(device, check, facts)
-            if not outcome.passed:
+            if not outcome.applicable:
+                vacant.append(outcome.reason)
+            elif not outcome.passed:
                 passed = False
                 evidence += [e if e.missing else replace(e, text=redact(e.text)) for e in outcome.evidence]
+        if len(vacant) == len(rule.checks):
+            report.results.append(not_applicable(rule, "; ".join(dict.fromkeys(vacant))))
+            continue
         if passed:
             report.results.append(RuleResult(rule, Status.PASS))
             continue

@@ -14,7 +14,9 @@ from infra.audit.compliance.report import ComplianceReport
 _TEMPLATE = Path(__file__).with_name("report.html.j2")
 
 
-def _bar(score: float) -> Markup:
+def _bar(score: float | None) -> Markup:
+    if score is None:
+        return Markup('<span class="bar"></span>')
     colour = "#1e7d32" if score >= 90 else "#c26a00" if score >= 70 else "#b3261e"
     return Markup('<span class="bar"><span style="width:{:.0f}%;background:{}"></span></span>').format(
         max(0.0, min(100.0, score)), colour
@@ -44,8 +46,9 @@ def as_html(report: ComplianceReport) -> str:
         severity=report.severity_counts(),
         waived=sum(len(d.waived) for d in report.devices),
         clean=sum(1 for d in report.devices if not d.findings),
-        overall=round(100.0 * passed / assessed, 1) if assessed else 100.0,
+        overall=round(100.0 * passed / assessed, 1) if assessed else None,
         top_rules=[(rules[i], n) for i, n in failed.most_common(15)],
         bar=_bar,
+        pct=lambda score: "n/a" if score is None else f"{score}%",
         refs=_refs,
     )

@@ -20,24 +20,33 @@ def _evidence_lines(r: RuleResult) -> list[str]:
     return out
 
 
+def score_text(score: float | None) -> str:
+    """A score as shown: "n/a" when no rule applied (nothing was assessed)."""
+    return "n/a" if score is None else str(score)
+
+
 def as_table(report: ComplianceReport, verbose: bool = True) -> str:
     lines = [f"compliance audit ({report.mode}), {report.generated}", ""]
     sites = report.site_scores()
     lines.append(f"{'SITE':<24} {'SCORE':>6} {'DEVICES':>8} {'FINDINGS':>9}")
-    lines += [f"{s:<24} {v['score']:>6} {v['devices']:>8} {v['findings']:>9}" for s, v in sites.items()]
-    lines += ["", f"{'GROUP (Circular 12/2022)':<24} {'PASS':>6} {'FAIL':>6} {'WAIVED':>7}"]
+    lines += [
+        f"{s:<24} {score_text(v['score']):>6} {v['devices']:>8} {v['findings']:>9}" for s, v in sites.items()
+    ]
+    lines += ["", f"{'GROUP (Circular 12/2022)':<24} {'PASS':>6} {'FAIL':>6} {'WAIVED':>7} {'N/A':>6}"]
     for g, c in report.group_summary().items():
-        lines.append(f"{g:<24} {c['pass']:>6} {c['fail']:>6} {c['waived']:>7}")
+        lines.append(f"{g:<24} {c['pass']:>6} {c['fail']:>6} {c['waived']:>7} {c['not_applicable']:>6}")
     lines += [
         "",
-        f"{'DEVICE':<28} {'PLATFORM':<11} {'SCORE':>6} {'HIGH':>5} {'MED':>4} {'LOW':>4} {'WAIVED':>7}",
+        f"{'DEVICE':<28} {'PLATFORM':<11} {'SCORE':>6} {'HIGH':>5} {'MED':>4} {'LOW':>4} {'WAIVED':>7} "
+        f"{'N/A':>4}",
     ]
     for d in report.devices:
         sev = {s: sum(1 for r in d.findings if r.rule.severity.value == s) for s in ("high", "medium", "low")}
         lines.append(
-            f"{d.host:<28} {d.platform or '?':<11} {d.score:>6} {sev['high']:>5} {sev['medium']:>4} "
-            f"{sev['low']:>4} {len(d.waived):>7}"
+            f"{d.host:<28} {d.platform or '?':<11} {score_text(d.score):>6} {sev['high']:>5} "
+            f"{sev['medium']:>4} {sev['low']:>4} {len(d.waived):>7} {len(d.not_applicable):>4}"
         )
+    lines += ["", "N/A: rules with nothing to check on the device (left out of the score)"]
     if verbose:
         for d in report.devices:
             shown = [r for r in d.results if r.status in (Status.FAIL, Status.WAIVED)]
@@ -52,6 +61,8 @@ def as_table(report: ComplianceReport, verbose: bool = True) -> str:
                     state = "EXPIRED" if r.waiver.expired else "until"
                     lines.append(f"      waiver {state} {r.waiver.expires}: {r.waiver.reason}")
                 lines += [f"      {ln}" for ln in _evidence_lines(r)[:8]]
+            if d.not_applicable:
+                lines.append(f"  not applicable: {', '.join(r.rule.id for r in d.not_applicable)}")
     return "\n".join(lines)
 
 
@@ -60,21 +71,22 @@ def as_json(report: ComplianceReport) -> str:
 
 
 def as_junit(report: ComplianceReport) -> str:
-    """One <testsuite> per device, one <testcase> per rule that applies; a finding is a <failure>,
-    a waived rule is <skipped> with its reason, an unreadable configuration is an <error>."""
+    """One <testsuite> per device, one <testcase> per rule of its platform; a finding is a
+    <failure>, a waived rule is <skipped> with the waiver, a rule with nothing to check is
+    <skipped> with "not applicable: <reason>", an unreadable configuration is an <error>."""
     root = ET.Element("testsuites", name="infra audit --compliance")
     for d in report.devices:
-        applied = [r for r in d.results if r.status is not Status.NOT_APPLICABLE]
+        results = d.results
         suite = ET.SubElement(
             root,
             "testsuite",
             name=d.host,
-            tests=str(len(applied)),
-            failures=str(sum(r.status is Status.FAIL and r.rule.id != "AUDIT-UNPARSEABLE" for r in applied)),
-            errors=str(sum(r.rule.id == "AUDIT-UNPARSEABLE" for r in applied)),
-            skipped=str(sum(r.status is Status.WAIVED for r in applied)),
+            tests=str(len(results)),
+            failures=str(sum(r.status is Status.FAIL and r.rule.id != "AUDIT-UNPARSEABLE" for r in results)),
+            errors=str(sum(r.rule.id == "AUDIT-UNPARSEABLE" for r in results)),
+            skipped=str(sum(r.status in (Status.WAIVED, Status.NOT_APPLICABLE) for r in results)),
         )
-        for r in applied:
+        for r in results:
             case = ET.SubElement(
                 suite, "testcase", classname=f"compliance.{d.host}", name=f"{r.rule.id} {r.rule.title}"
             )
@@ -85,6 +97,8 @@ def as_junit(report: ComplianceReport) -> str:
                 el.text = body
             elif r.status is Status.WAIVED and r.waiver is not None:
                 ET.SubElement(case, "skipped", message=f"waived until {r.waiver.expires}: {r.waiver.reason}")
+            elif r.status is Status.NOT_APPLICABLE:
+                ET.SubElement(case, "skipped", message=f"not applicable: {r.reason}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from hier_config import HConfig, Platform, get_hconfig
 from hier_config.child import HConfigChild
 
+from infra.audit.compliance.platforms import guess_platform
+
 NETWORK = ("cisco_ios", "huawei_vrp", "frr")
 _SECTION_ENDS = frozenset({"exit", "end", "return", "quit", "exit-address-family", "exit-vrf"})
 
@@ -53,33 +55,10 @@ class DeviceConfig:
 
 
 # ---- platform detection ----------------------------------------------------------------------
-_DETECT: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "frr",
-        re.compile(
-            r"^(frr (version|defaults) |service integrated-vtysh-config$|log timestamp precision |exit$)",
-            re.M,
-        ),
-    ),
-    ("cisco_tp", re.compile(r"^\*?c? ?xConfiguration ", re.M)),
-    (
-        "huawei_vrp",
-        re.compile(r"^ ?sysname \S+|^return\s*$|^ ?user-interface (vty|con)|^ ?info-center ", re.M),
-    ),
-    (
-        "cisco_ios",
-        re.compile(r"^version \d+\.\d+|^hostname \S+|^line vty |^service password-encryption", re.M),
-    ),
-    ("linux", re.compile(r"^\s*(PermitRootLogin|PasswordAuthentication|Subsystem|PASS_MAX_DAYS)\b", re.M)),
-)
-
-
 def detect_platform(text: str) -> str | None:
-    """The platform a configuration text comes from, or None when nothing tells."""
-    for platform, pattern in _DETECT:
-        if pattern.search(text):
-            return platform
-    return None
+    """The platform a configuration text looks like (platforms.guess_platform; it may be one the
+    audit has no rules for, e.g. "junos"), or None when nothing tells."""
+    return guess_platform(text).platform
 
 
 _CONTROL = frozenset(range(32)) - {9, 10, 12, 13}

@@ -35,9 +35,16 @@ class RuleResult:
     remediation: str = ""
     waiver: AppliedWaiver | None = None
 
+    @property
+    def reason(self) -> str:
+        """Why a rule is not applicable (what the device does not have), else ""."""
+        if self.status is Status.NOT_APPLICABLE and self.evidence:
+            return self.evidence[0].text
+        return ""
+
     def as_dict(self) -> dict[str, Any]:
         r = self.rule
-        return {
+        out = {
             "rule": r.id,
             "title": r.title,
             "severity": r.severity.value,
@@ -62,6 +69,9 @@ class RuleResult:
                 "rule_pattern": self.waiver.source,
             },
         }
+        if self.status is Status.NOT_APPLICABLE:
+            out["reason"] = self.reason
+        return out
 
 
 @dataclass
@@ -72,6 +82,7 @@ class DeviceReport:
     site: str = "(unknown)"
     role: str | None = None
     results: list[RuleResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. --platform given for a file unlike it
 
     @property
     def findings(self) -> list[RuleResult]:
@@ -81,6 +92,10 @@ class DeviceReport:
     def waived(self) -> list[RuleResult]:
         return [r for r in self.results if r.status is Status.WAIVED]
 
+    @property
+    def not_applicable(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status is Status.NOT_APPLICABLE]
+
     def weights(self) -> tuple[int, int]:
         """(passed, assessed) severity-weighted; waived and not-applicable rules are left out."""
         passed = sum(r.rule.severity.weight for r in self.results if r.status is Status.PASS)
@@ -88,9 +103,11 @@ class DeviceReport:
         return passed, passed + failed
 
     @property
-    def score(self) -> float:
+    def score(self) -> float | None:
+        """Weighted share of the applicable, unwaived rules passed; None when no rule applied
+        (nothing was assessed, so there is nothing to score)."""
         passed, assessed = self.weights()
-        return round(100.0 * passed / assessed, 1) if assessed else 100.0
+        return round(100.0 * passed / assessed, 1) if assessed else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +116,7 @@ class DeviceReport:
             "role": self.role,
             "platform": self.platform,
             "origin": self.origin,
+            "warnings": self.warnings,
             "score": self.score,
             "counts": {s.value: sum(1 for r in self.results if r.status is s) for s in Status},
             "results": [r.as_dict() for r in self.results if r.status is not Status.PASS],
@@ -120,6 +138,10 @@ class ComplianceReport:
             if at_least is None or r.rule.severity.rank >= at_least.rank
         ]
 
+    @property
+    def warnings(self) -> list[str]:
+        return [w for d in self.devices for w in d.warnings]
+
     def fails_at(self, severity: Severity) -> bool:
         return bool(self.findings(severity))
 
@@ -134,7 +156,7 @@ class ComplianceReport:
             a[3] += len(d.findings)
         return {
             site: {
-                "score": round(100.0 * p / t, 1) if t else 100.0,
+                "score": round(100.0 * p / t, 1) if t else None,
                 "devices": n,
                 "findings": f,
             }
@@ -142,12 +164,14 @@ class ComplianceReport:
         }
 
     def group_summary(self) -> dict[str, dict[str, int]]:
-        """Per Circular 12/2022 group: rules passed, failed and waived over all devices."""
-        out: dict[str, dict[str, int]] = defaultdict(lambda: {"pass": 0, "fail": 0, "waived": 0})
+        """Per Circular 12/2022 group: rules passed, failed, waived and not applicable over all
+        devices."""
+        out: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"pass": 0, "fail": 0, "waived": 0, "not_applicable": 0}
+        )
         for d in self.devices:
             for r in d.results:
-                if r.status is not Status.NOT_APPLICABLE:
-                    out[r.rule.references.circular_12_2022.value][r.status.value] += 1
+                out[r.rule.references.circular_12_2022.value][r.status.value] += 1
         return dict(sorted(out.items()))
 
     def severity_counts(self) -> dict[str, int]:

@@ -22,11 +22,11 @@ from infra.audit.compliance.parse import (
     DeviceConfig,
     UnparseableConfig,
     decode,
-    detect_platform,
     looks_binary,
     parse_cisco_tp,
     parse_network,
 )
+from infra.audit.compliance.platforms import guess_platform
 from infra.audit.compliance.report import AppliedWaiver, ComplianceReport, DeviceReport, RuleResult, Status
 from infra.inventory import Inventory
 from infra.inventory.models import Host, Waiver
@@ -34,6 +34,10 @@ from infra.inventory.models import Host, Waiver
 MAX_CONFIG_BYTES = 20_000_000
 _SKIP = {".git", ".svn", "__pycache__"}
 _SUFFIXES = (".cfg", ".conf", ".config", ".txt", ".running", ".log")
+
+
+class UnsupportedPlatform(UnparseableConfig):
+    """A configuration of a platform the catalogue has no rules for (Junos, FortiOS, ...)."""
 
 
 class ComplianceInputError(Exception):
@@ -57,6 +61,8 @@ class Job:
     waivers: tuple[Waiver, ...] = ()
     error: str | None = None
     parser: str = "indent"  # or "hier_config" (see parse.parse_network)
+    platform_option: bool = False  # `platform` is the operator's --platform: warn if the file is unlike it
+    warnings: list[str] = field(default_factory=list)
 
 
 def baseline_context(inv: Inventory | None) -> dict[str, Any]:
@@ -87,8 +93,8 @@ def _host_job(job: Job, host: Host | None, inv: Inventory | None) -> Job:
     return job
 
 
-def _device_name(path: Path) -> str:
-    name = path.as_posix() if not path.is_absolute() else path.name
+def _device_name(relative: Path) -> str:
+    name = relative.as_posix()
     for suffix in _SUFFIXES:
         name = name.removesuffix(suffix)
     return name
@@ -97,18 +103,22 @@ def _device_name(path: Path) -> str:
 def offline_jobs(
     directory: Path, inv: Inventory | None, limit: str | None, platform: str | None
 ) -> list[Job]:
+    """One job per file (or server tree) under `directory`. A device is named by its file name
+    without the folder it was found in, however the folder is spelled (`configs`, `./configs/`,
+    an absolute path), so inventory host names, waivers and `--limit` match; the same name in
+    two folders is named by its path below `directory` so neither hides the other."""
     if not directory.is_dir():
         raise ComplianceInputError(f"--offline {directory}: not a directory")
     wanted = {h.name for h in inv.select(limit)} if inv is not None and limit else None
     jobs: list[Job] = []
     paths = list(_walk(directory))
-    stems = [_device_name(p) for p in paths]
+    stems = [_device_name(Path(p.name)) for p in paths]
     for path, name in zip(paths, stems, strict=True):
         if wanted is not None and name not in wanted:
             continue
-        # the same device name in two folders: name each by its path so neither hides the other
         shown = name if stems.count(name) == 1 else _device_name(path.relative_to(directory))
         job = Job(shown, str(path), path=path, platform="linux" if path.is_dir() else platform)
+        job.platform_option = platform is not None and not path.is_dir()
         jobs.append(_host_job(job, inv.hosts.get(name) if inv else None, inv))
     return jobs
 
@@ -192,10 +202,7 @@ def _parse(job: Job) -> DeviceConfig:
         raise UnparseableConfig("the file is empty")
     if not any(ln.strip() and ln.strip()[0] not in "!#" for ln in text.splitlines()):
         raise UnparseableConfig("no configuration commands found (only comments)")
-    platform = job.platform or detect_platform(text) or job.hint
-    if platform is None:
-        raise UnparseableConfig("its platform cannot be told from the content (name it with --platform)")
-    job.platform = platform
+    job.platform = platform = _platform(job, text)
     if platform in NETWORK:
         return parse_network(job.name, platform, text, job.origin, parser=job.parser)
     if platform == "cisco_tp":
@@ -205,11 +212,42 @@ def _parse(job: Job) -> DeviceConfig:
     raise UnparseableConfig(f"no compliance rules for platform {platform}")
 
 
+def _platform(job: Job, text: str) -> str:
+    """The platform to audit a text as: the operator's --platform (with a warning when the content
+    looks like another platform), else what the content looks like, else the inventory's."""
+    guess = guess_platform(text)
+    if job.platform is not None:
+        if job.platform_option and guess.platform not in (None, job.platform):
+            job.warnings.append(
+                f"{job.origin}: --platform {job.platform}, but it looks like {guess.describe()}"
+            )
+        return job.platform
+    if guess.platform in CATALOGUE_PLATFORMS:
+        return guess.platform
+    if guess.platform is not None:
+        job.platform = guess.platform
+        supported = ", ".join(CATALOGUE_PLATFORMS)
+        raise UnsupportedPlatform(
+            f"unsupported platform: {guess.describe()}; the audit has rules for {supported}"
+        )
+    if job.hint is not None:
+        return job.hint
+    raise UnparseableConfig("its platform cannot be told from the content (name it with --platform)")
+
+
 def audit_job(job: Job, today: date, context: dict[str, Any], rules_dir: Path = RULES_DIR) -> DeviceReport:
-    report = DeviceReport(job.name, job.platform, job.origin, job.site, job.role)
+    report = DeviceReport(job.name, job.platform, job.origin, job.site, job.role, warnings=job.warnings)
     try:
         device = _parse(job)
+    except UnsupportedPlatform as exc:
+        report.platform = job.platform
+        fix = (
+            f"Audit {job.platform} devices with that platform's own benchmark; `infra audit --compliance` "
+            "has no rules for it (docs/compliance.md lists the platforms it has)."
+        )
+        return unparseable(report, str(exc), remediation=fix)
     except UnparseableConfig as exc:
+        report.platform = job.platform
         return unparseable(report, str(exc), "server" if job.platform == "linux" else "network")
     except (OSError, RecursionError, ValueError) as exc:
         return unparseable(report, f"{type(exc).__name__}: {exc}")
@@ -226,7 +264,13 @@ def audit_job(job: Job, today: date, context: dict[str, Any], rules_dir: Path = 
 
 
 Packed = tuple[
-    str, str | None, str, str, str | None, list[tuple[str, str, list[Evidence], str, AppliedWaiver | None]]
+    str,
+    str | None,
+    str,
+    str,
+    str | None,
+    list[tuple[str, str, list[Evidence], str, AppliedWaiver | None]],
+    list[str],
 ]
 
 
@@ -238,13 +282,13 @@ def _audit_many(args: tuple[list[Job], date, dict[str, Any], Path]) -> list[Pack
     for job in jobs:
         d = audit_job(job, today, context, rules_dir)
         results = [(r.rule.id, r.status.value, r.evidence, r.remediation, r.waiver) for r in d.results]
-        out.append((d.host, d.platform, d.origin, d.site, d.role, results))
+        out.append((d.host, d.platform, d.origin, d.site, d.role, results, d.warnings))
     return out
 
 
 def _unpack(packed: Packed, rules: dict[str, Rule]) -> DeviceReport:
-    host, platform, origin, site, role, results = packed
-    report = DeviceReport(host, platform, origin, site or "(unknown)", role)
+    host, platform, origin, site, role, results, warnings = packed
+    report = DeviceReport(host, platform, origin, site or "(unknown)", role, warnings=warnings)
     report.results = [
         RuleResult(rules.get(rule_id, UNPARSEABLE), Status(status), evidence, remediation, waiver)
         for rule_id, status, evidence, remediation, waiver in results

@@ -1,5 +1,9 @@
 """SARIF 2.1.0 for code-scanning dashboards: one rule per catalogue rule, one result per finding,
-located at the configuration file (and line, when the evidence is a line of it)."""
+located at the configuration file (and line, when the evidence is a line of it).
+
+Only findings are results (`kind: fail`; a waived one carries a suppression). Passed and
+not-applicable rules are omitted, both the same way, because dashboards list every result as
+an alert; the run's properties count them (`counts`) and say so (`omitted`)."""
 
 from __future__ import annotations
 
@@ -65,6 +69,7 @@ def as_sarif(report: ComplianceReport) -> str:
             location["logicalLocations"] = [{"name": d.host, "kind": "device"}]
             result: dict[str, Any] = {
                 "ruleId": rule.id,
+                "kind": "fail",
                 "ruleIndex": list(rules).index(rule.id),
                 "level": _LEVEL[rule.severity.value],
                 "message": {"text": f"{d.host}: {rule.title}. " + "; ".join(e.text for e in r.evidence[:5])},
@@ -93,7 +98,15 @@ def as_sarif(report: ComplianceReport) -> str:
                     }
                 },
                 "results": results,
-                "properties": {"mode": report.mode, "generated": report.generated},
+                "properties": {
+                    "mode": report.mode,
+                    "generated": report.generated,
+                    "counts": {
+                        status.value: sum(r.status is status for d in report.devices for r in d.results)
+                        for status in Status
+                    },
+                    "omitted": "results of rules that passed or were not applicable (nothing to check)",
+                },
             }
         ],
     }
