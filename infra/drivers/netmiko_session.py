@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from ipaddress import IPv4Network
 from typing import Any
 
 from netmiko import BaseConnection
@@ -19,6 +20,7 @@ from infra.drivers.base import (
     kwargs_of,
 )
 from infra.drivers.connect_errors import command_failure, open_failure, quiet_paramiko
+from infra.safety import LabNotUp, require_blackholed
 
 quiet_paramiko()
 
@@ -37,6 +39,11 @@ class NetmikoDriver(Driver):
     def open(self) -> None:
         t = self.target
         where = f"{t.host} ({t.address}{'' if t.port == 22 else f':{t.port}'})"
+        if t.lab_space:  # a lab device: only while the lab's unreachable route keeps it on this machine
+            try:
+                require_blackholed(IPv4Network(t.lab_space))
+            except LabNotUp as exc:
+                raise ConnectionFailed(f"{where}: not contacted: {exc}") from None
         kwargs = kwargs_of(t)
         if t.session_log is not None:
             no_log = {f"s{i}": v for i, v in enumerate(t.hidden) if v}
