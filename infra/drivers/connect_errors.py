@@ -104,10 +104,10 @@ def open_failure(exc: BaseException, username: str, timeout: float) -> str:
     if "TCP connection to device failed" in texts or (isinstance(exc, OSError) and _timed_out(exc)):
         return f"{wait} the TCP connection" if _timed_out(exc) else "TCP connection failed"
     if "No existing session" in texts:  # negotiation did not finish within the timeout
-        return f"{wait} the SSH banner (the port accepted the connection; no SSH server answered)"
+        return f"{wait} the SSH banner (the TCP connection was accepted)"
     if "Error reading SSH protocol banner" in texts or isinstance(exc, EOFError):
         if _timed_out(exc):
-            return f"{wait} the SSH banner (the port accepted the connection; no SSH server answered)"
+            return f"{wait} the SSH banner (the TCP connection was accepted)"
         return "the device closed (or reset) the connection before the SSH banner"
     if isinstance(exc, SSHException):
         return f"SSH negotiation failed: {_first_line(exc)}"
