@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.inventory import Inventory
+from infra.safety import LabNotUp, require_lab_route
 
 
 class BridgeError(Exception):
@@ -38,18 +38,11 @@ class RunSettings:
 
 def require_lab_up(inv: Inventory) -> None:
     """A lab province's addresses are only safe while `infra lab up` blackholes them on this
-    machine: without that route, SSH to a server would leave the machine."""
-    if not inv.province.lab:
-        return
-    space = str(inv.pools.lab_space)
-    p = subprocess.run(
-        ["ip", "-o", "route", "show", "exact", space], capture_output=True, text=True, timeout=10, check=False
-    )
-    if not p.stdout.split()[:1] or p.stdout.split()[0] not in ("unreachable", "blackhole", "prohibit"):
-        raise BridgeError(
-            f"the lab is not up: {space} is not blackholed on this machine, so the servers of this lab "
-            "province cannot be reached safely (run `infra lab up` first)"
-        )
+    machine: without that route, SSH to a server would leave the machine (infra.safety)."""
+    try:
+        require_lab_route(inv)
+    except LabNotUp as exc:
+        raise BridgeError(str(exc)) from None
 
 
 def vault_password_file() -> Path | None:

@@ -22,8 +22,7 @@ from infra.ansible.datadir import (
     vault_password_file,
 )
 from infra.ansible.events import EventCollector
-from infra.inventory import Host, Inventory
-from infra.inventory.models import SECRET_FIELDS
+from infra.inventory import Host, Inventory, InventoryError
 from infra.results import Result, RunResult
 
 PLAYBOOK_DIR = Path(__file__).resolve().parents[2] / "playbooks"
@@ -43,13 +42,11 @@ class PlaybookRun:
 
 
 def _reveal_all_secrets(inv: Inventory) -> None:
-    """Resolve every credential so `inv.secrets.mask` knows each value (best effort: a secret
-    that cannot be resolved here cannot be printed by us either)."""
-    for name in SECRET_FIELDS:
-        try:
-            inv.secret(getattr(inv.credentials, name))
-        except Exception:  # no vault password, env var unset: nothing to mask
-            continue
+    """Resolve every credential so `inv.secrets.mask` knows each value before Ansible prints."""
+    try:
+        inv.secrets.resolve_all()
+    except InventoryError as exc:  # SecretUnavailable: an unset environment variable, no vault password
+        raise BridgeError(str(exc)) from None
 
 
 def _masker(inv: Inventory, vault_file: Path | None) -> tuple[set[str], EventCollector]:

@@ -22,7 +22,7 @@ from infra.audit.compliance import (
 from infra.audit.drift import audit_drift
 from infra.audit.report import Check, render
 from infra.audit.servers import audit_server_drift
-from infra.cli.common import Context, UsageFailure, handle_errors, pass_ctx
+from infra.cli.common import Context, UsageFailure, contacts_devices, handle_errors, pass_ctx
 from infra.state import StatePaths
 
 EXIT_OK, EXIT_ERROR, EXIT_FOUND = 0, 1, 3
@@ -59,6 +59,7 @@ def exit_code(checks: list[Check]) -> int:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="write the report here")
 @pass_ctx
 @handle_errors
+@contacts_devices(when=lambda p: p["offline"] is None and not p["compliance"])  # compliance: online_jobs
 def audit_cmd(
     ctx: Context,
     limit: str | None,

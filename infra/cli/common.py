@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from infra.inventory import Inventory, InventoryError, PatternError, load_inventory
+from infra.safety import LabNotUp, ready_to_contact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,19 +35,32 @@ class Context:
     limit: str | None
     fmt: str
     own_process: bool = False  # run as the `infra` command, not inside another program (tests)
+    contacts_devices: bool = False  # set by @contacts_devices: inventory() checks before use
     _inventory: Inventory | None = None
 
     def inventory(self) -> Inventory:
         if self._inventory is None:
             try:
-                self._inventory = load_inventory(self.inventory_path)
+                inv = load_inventory(self.inventory_path)
             except InventoryError as exc:
                 raise UsageFailure(str(exc)) from None
+            if self.contacts_devices:
+                self.ready_to_contact(inv)
             if self.own_process:
                 # The inventory lives as long as the command; keep the garbage collector from
                 # walking its million objects again on every later collection (gc.freeze).
                 gc.freeze()
+            self._inventory = inv
         return self._inventory
+
+    @staticmethod
+    def ready_to_contact(inv: Inventory) -> tuple[str, ...]:
+        """The inventory is safe to contact (a lab province only while its lab is up) and every
+        secret resolves; otherwise exit 2 before any device is touched (infra.safety)."""
+        try:
+            return ready_to_contact(inv)
+        except (InventoryError, LabNotUp) as exc:
+            raise UsageFailure(str(exc)) from None
 
     def selected(self, limit: str | None = None) -> list[Any]:
         try:
@@ -65,10 +79,31 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (InventoryError, PatternError) as exc:
+        except (InventoryError, PatternError, LabNotUp) as exc:
             raise UsageFailure(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def contacts_devices(when: Callable[[dict[str, Any]], bool] | None = None) -> Callable[[F], F]:
+    """Mark a command that contacts devices: the first `ctx.inventory()` of its body (after
+    the command checked its own options, before anything is contacted) runs
+    `Context.ready_to_contact`, which refuses a lab province whose lab is down and resolves
+    every secret (exit 2 otherwise). `when(params)` narrows it to the invocations that do
+    contact devices (not `--offline`). Put it below `@pass_ctx`;
+    tests/safety/test_commands.py lists every command and checks each one that contacts devices.
+    """
+
+    def decorate(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+            ctx.contacts_devices = when is None or when(kwargs)
+            return fn(ctx, *args, **kwargs)
+
+        wrapper.contacts_devices = True  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def emit_json(data: Any) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx
+from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
 from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse_duration
 from infra.deploy.interrupt import interruptible
 from infra.deploy.options import Progress, batches
@@ -101,6 +101,7 @@ def print_report(report: DeployReport, show_diff: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
 @pass_ctx
 @handle_errors
+@contacts_devices()
 def deploy_cmd(
     ctx: Context,
     limit: str | None,

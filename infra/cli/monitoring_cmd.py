@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
+from infra.cli.common import (
+    Context,
+    UsageFailure,
+    contacts_devices,
+    emit_json,
+    handle_errors,
+    pass_ctx,
+    table,
+)
 from infra.monitoring import RenderOptions, render_monitoring, write_monitoring
 from infra.monitoring.journal_metrics import journal_metrics, write_textfile
 from infra.monitoring.stack import Ports, StackError, start_stack, stop_stack
@@ -123,6 +131,7 @@ def render_cmd(
 @click.option("--fast-alerts", is_flag=True, help="every for: is 5s (demos and lab tests)")
 @pass_ctx
 @handle_errors
+@contacts_devices()
 def up_cmd(
     ctx: Context,
     out: Path,

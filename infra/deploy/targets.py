@@ -6,18 +6,13 @@ from pathlib import Path
 
 from infra.drivers.base import DeviceTarget
 from infra.inventory import Inventory
-from infra.inventory.models import SECRET_FIELDS, Host
+from infra.inventory.models import Host
 
 
 def prime_secrets(inv: Inventory) -> tuple[str, ...]:
-    """Resolve every credential so `inv.secrets.mask` knows all of them; their values."""
-    values: list[str] = []
-    for name in SECRET_FIELDS:
-        try:
-            values.append(inv.secret(getattr(inv.credentials, name)).reveal())
-        except KeyError:  # a secret this run does not need (e.g. env var unset): cannot leak either
-            continue
-    return tuple(v for v in values if v)
+    """Every secret's value, resolved so `inv.secrets.mask` knows all of them (the inventory's
+    `secrets.resolve_all()`: raises SecretUnavailable naming a secret that cannot be had)."""
+    return inv.secrets.resolve_all()
 
 
 def target_for(
@@ -35,4 +30,5 @@ def target_for(
         mask=inv.secrets.mask,
         session_log=session_log,
         hidden=prime_secrets(inv),
+        lab_space=str(inv.pools.lab_space) if inv.province.lab else None,
     )

@@ -69,6 +69,7 @@ class DeviceTarget:
     mask: Callable[[str], str] = field(default=_identity, repr=False)
     session_log: Path | None = None  # written with every value of `hidden` replaced
     hidden: tuple[str, ...] = field(default=(), repr=False)  # secret values to keep out of logs
+    lab_space: str | None = None  # a lab province's addresses: contacted only while blackholed
 
 
 class Driver(ABC):

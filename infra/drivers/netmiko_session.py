@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+from ipaddress import IPv4Network
 from typing import Any
 
 from netmiko import BaseConnection
-from netmiko.exceptions import (
-    ConfigInvalidException,
-    NetmikoAuthenticationException,
-    NetmikoTimeoutException,
-)
+from netmiko.exceptions import ConfigInvalidException
 from netmiko.session_log import SessionLog
 
 from infra.drivers.base import (
@@ -22,6 +19,10 @@ from infra.drivers.base import (
     DriverError,
     kwargs_of,
 )
+from infra.drivers.connect_errors import command_failure, open_failure, quiet_paramiko
+from infra.safety import LabNotUp, require_blackholed
+
+quiet_paramiko()
 
 
 class NetmikoDriver(Driver):
@@ -36,23 +37,25 @@ class NetmikoDriver(Driver):
         self.conn: Any = None
 
     def open(self) -> None:
-        kwargs = kwargs_of(self.target)
-        if self.target.session_log is not None:
-            no_log = {f"s{i}": v for i, v in enumerate(self.target.hidden) if v}
+        t = self.target
+        where = f"{t.host} ({t.address}{'' if t.port == 22 else f':{t.port}'})"
+        if t.lab_space:  # a lab device: only while the lab's unreachable route keeps it on this machine
+            try:
+                require_blackholed(IPv4Network(t.lab_space))
+            except LabNotUp as exc:
+                raise ConnectionFailed(f"{where}: not contacted: {exc}") from None
+        kwargs = kwargs_of(t)
+        if t.session_log is not None:
+            no_log = {f"s{i}": v for i, v in enumerate(t.hidden) if v}
             no_log["password"] = kwargs["password"]
-            log = SessionLog(file_name=str(self.target.session_log), file_mode="append", no_log=no_log)
+            log = SessionLog(file_name=str(t.session_log), file_mode="append", no_log=no_log)
             log.open()
             kwargs["session_log"] = log
         try:
             self.conn = self.connection_class(**kwargs)
-        except NetmikoAuthenticationException as exc:
-            raise ConnectionFailed(self._masked(f"{self.target.host}: login refused: {exc}")) from None
-        except (NetmikoTimeoutException, OSError, EOFError) as exc:
-            raise ConnectionFailed(self._masked(f"{self.target.host}: unreachable: {exc}")) from None
-        except Exception as exc:  # paramiko's SSHException and friends
-            raise ConnectionFailed(
-                self._masked(f"{self.target.host}: cannot open a session: {type(exc).__name__}: {exc}")
-            ) from None
+        except Exception as exc:  # Netmiko's and paramiko's errors, socket errors: one line each
+            cause = open_failure(exc, t.username, t.timeout)
+            raise ConnectionFailed(self._masked(f"{where}: {cause}")) from None
 
     def close(self) -> None:
         if self.conn is not None:
@@ -85,9 +88,11 @@ class NetmikoDriver(Driver):
             msg = f"{self.target.host}: the device rejected a line: {exc}"
             raise CommandRejected(self._masked(msg)) from None
         except (OSError, EOFError) as exc:
-            msg = f"{self.target.host}: session lost during {what}: {exc}"
-            raise ConnectionFailed(self._masked(msg)) from None
+            lost = command_failure(exc, what) or f"session lost during {what}: {exc}"
+            raise ConnectionFailed(self._masked(f"{self.target.host}: {lost}")) from None
         except Exception as exc:
+            if (timeout := command_failure(exc, what)) is not None:  # a command's answer timed out
+                raise DriverError(self._masked(f"{self.target.host}: {timeout}")) from None
             raise DriverError(
                 self._masked(f"{self.target.host}: {what} failed: {type(exc).__name__}: {exc}")
             ) from None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.inventory.models import (
+    SECRET_FIELDS,
     AddressPools,
     Baseline,
     Carrier,
@@ -61,7 +62,17 @@ class Inventory:
     # ---- secrets -------------------------------------------------------------------------
     @cached_property
     def secrets(self) -> SecretStore:
-        return SecretStore(self.all_vars.get)
+        """Every credential, resolved on demand; `inv.secrets.resolve_all()` before contacting
+        devices (it names the field and line of a secret that cannot be resolved)."""
+        written = self.all_origins.get("credentials")
+        named = {
+            f"credentials.{name}": (
+                getattr(self.credentials, name),
+                Origin(written.file, name, written.path) if written else None,
+            )
+            for name in SECRET_FIELDS
+        }
+        return SecretStore(self.all_vars.get, named)
 
     def secret(self, ref: SecretRef) -> Secret:
         return self.secrets.resolve(ref)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from infra.inventory import Inventory
+from infra.inventory.secrets import SecretUnavailable
 from infra.lab import ovs, router, server, snmpnode, wireguard
 from infra.lab.lock import exclusive, require_root
 from infra.lab.netns import (
@@ -95,8 +96,8 @@ def admin_password_hash(inv: Inventory) -> str:
         for ref in (inv.credentials.snmpv3_auth_password, inv.credentials.snmpv3_priv_password):
             inv.secret(ref)
         return router._hash_password(inv.secret(inv.credentials.device_password).reveal())
-    except KeyError as exc:
-        raise LabError(f"the lab needs the device and SNMPv3 secrets: {exc.args[0]}") from None
+    except SecretUnavailable as exc:
+        raise LabError(f"the lab needs the device and SNMPv3 secrets: {exc}") from None
 
 
 def write_node_files(inv: Inventory, plan: LabPlan, password_hash: str) -> dict[str, dict[str, str]]:

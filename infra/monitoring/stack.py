@@ -27,6 +27,7 @@ from infra.inventory import Inventory, Role
 from infra.monitoring.exporter_config import snmp_exporter_environment
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.render import render_monitoring, write_monitoring
+from infra.safety import LabNotUp, require_lab_route
 
 WAN_PROBER_PORT = 9115
 NODE_EXPORTER_PORT = 9100
@@ -130,12 +131,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _lab_is_up() -> bool:
-    from infra.lab.netns import lab_namespaces
-
-    return bool(lab_namespaces())
-
-
 def _lab_stand_ins(inv: Inventory, stack: Stack) -> str | None:
     """WAN prober in the hub's namespace and node exporters in server namespaces (lab only).
     Returns the WAN prober's HOST:PORT, or None when the lab is not up."""
@@ -202,11 +197,11 @@ def start_stack(
         raise StackError(
             f"ports already in use on 127.0.0.1: {busy} (is a stack running? `infra monitoring down`)"
         )
-    if with_targets and inv.province.lab and not _lab_is_up():
-        raise StackError(
-            "the lab is not up: its addresses are only safe to scrape while `infra lab up` blackholes "
-            "the lab space (run `sudo infra lab up --converged` first)"
-        )
+    if with_targets:
+        try:
+            require_lab_route(inv)  # a lab province's addresses are only safe while blackholed
+        except LabNotUp as exc:
+            raise StackError(str(exc)) from None
     stack = Stack(out, ports)
     out.mkdir(parents=True, exist_ok=True)
     (out / "textfile").mkdir(exist_ok=True)

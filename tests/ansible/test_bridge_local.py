@@ -26,8 +26,10 @@ def spy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     seen: dict[str, Any] = {"dirs": [], "files": {}}
     real_mkdtemp = tempfile.mkdtemp
 
-    def mkdtemp(prefix: str = "") -> str:
-        path: str = real_mkdtemp(prefix=prefix, dir=tmp_path)
+    def mkdtemp(suffix: str | None = None, prefix: str | None = None, dir: str | None = None) -> str:
+        if dir is not None:  # not the bridge's (e.g. Ansible's own, when the vault is first opened)
+            return real_mkdtemp(suffix, prefix, dir)
+        path: str = real_mkdtemp(suffix, prefix, dir=tmp_path)
         seen["dirs"].append(Path(path))
         return path
 

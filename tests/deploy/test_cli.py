@@ -19,6 +19,7 @@ from infra.deploy import deploy
 from infra.inventory import Inventory
 from tests.conftest import INVENTORY, LAB_SECRETS
 from tests.deploy.fakes import FakeNetwork, fake_intent
+from tests.safety.routes import LAB_UP, fake_routes
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, inv: Inventory, tmp_path: Path) -> Fak
     deploy_cmd = importlib.import_module("infra.cli.deploy_cmd")  # commands are imported lazily
     audit_cmd = importlib.import_module("infra.cli.audit_cmd")
     net = FakeNetwork(inv)
+    fake_routes(monkeypatch, *LAB_UP)  # the fake network stands in for an up lab
 
     def fast(inv: Inventory, hosts: Any, options: Any, paths: Any, **kw: Any) -> Any:
         options = dataclasses.replace(options, settle_s=0.0, converge_wait_s=0.2, restore_window_s=0.0)

@@ -158,7 +158,8 @@ def test_wrong_password_is_a_clear_connection_error(server: ReplayServer) -> Non
         platform=platform,
         timeout=5,
     )
-    with pytest.raises(ConnectionFailed, match="r1: login refused"):
+    wrong = r"^r1 \(127\.0\.0\.1:\d+\): authentication failed for user admin$"
+    with pytest.raises(ConnectionFailed, match=wrong):
         driver_for(platform)(target).open()
 
 

@@ -61,10 +61,15 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
     assert os.listdir(tmp_path / "run") == []
 
 
-def test_cli_up_with_a_busy_port_is_a_usage_error_and_starts_nothing(tmp_path: Path) -> None:
+def test_cli_up_with_a_busy_port_is_a_usage_error_and_starts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from infra.cli import cli
+    from tests.safety.routes import LAB_UP, fake_routes
+
+    fake_routes(monkeypatch, *LAB_UP)  # the lab may be down: the port check comes first anyway
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

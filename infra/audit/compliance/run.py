@@ -4,7 +4,6 @@ read or parsed becomes an AUDIT-UNPARSEABLE finding."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -30,6 +29,7 @@ from infra.audit.compliance.platforms import guess_platform
 from infra.audit.compliance.report import AppliedWaiver, ComplianceReport, DeviceReport, RuleResult, Status
 from infra.inventory import Inventory
 from infra.inventory.models import Host, Waiver
+from infra.safety import ready_to_contact
 
 MAX_CONFIG_BYTES = 20_000_000
 _SKIP = {".git", ".svn", "__pycache__"}
@@ -151,9 +151,7 @@ def online_jobs(
     """Gather from the live devices: servers over SSH; network devices through `fetch_network`
     (the deploy drivers) when given. Hosts the audit has no rules for are left out."""
     hosts = [h for h in inv.select(limit) if h.platform.value in CATALOGUE_PLATFORMS]
-    for ref in (inv.credentials.device_password, inv.credentials.enable_secret):
-        with contextlib.suppress(KeyError):  # so inv.secrets.mask knows them before any error text
-            inv.secret(ref).reveal()
+    ready_to_contact(inv)  # a lab province only while its lab is up; every secret known to mask
 
     def gather(host: Host) -> Job:
         job = _host_job(Job(host.name, "online"), host, inv)
