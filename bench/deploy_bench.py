@@ -11,12 +11,16 @@ province built by the lab. Side by side in one run, alternating (A B C D, A B C 
   prompt after `write memory`, 25 threads.
 
 Prints medians of wall time, client CPU (user+sys of this process or of the ansible-playbook
-children) and per-device time, with ratios to the raw push and to Ansible. Needs root and a lab
-that is down (it builds its own and takes it down after, `--take-down` first takes an up lab
-down); holds the lab's test lock. The Ansible venv: `python3 -m venv build/bench-ansible &&
+children) and per-device time, with ratios to the raw push and to Ansible. `--profile` also
+prints where infra's time goes per device (median seconds per driver operation; the second
+login is verification's management probe). Needs root and a lab that is down (it builds its own
+and takes it down after); `--take-down` first takes an up lab down and brings the example
+province's lab back up at the end (management config only, as the lab tests start it). It holds
+the lab's test lock for the whole run. The Ansible venv: `python3 -m venv build/bench-ansible &&
 build/bench-ansible/bin/pip install ansible` (the PyPI package bundles the collections).
 
-    sudo .venv/bin/python bench/deploy_bench.py [--rounds 2] [--ansible build/bench-ansible]
+    sudo .venv/bin/python bench/deploy_bench.py [--rounds 2] [--sizes 20,50] [--profile]
+        [--tools infra,raw,cli_config,ios_config] [--ansible build/bench-ansible] [--take-down]
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,7 +50,9 @@ os.environ.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(ROOT / "lab" / "vault-p
 import paramiko  # noqa: E402
 
 from infra.deploy import DeployOptions, deploy  # noqa: E402
+from infra.deploy.device import default_factory  # noqa: E402
 from infra.deploy.run import default_intent  # noqa: E402
+from infra.drivers.base import DeviceTarget, Driver  # noqa: E402
 from infra.inventory import Inventory, load_inventory  # noqa: E402
 from infra.inventory.generate import Shape, generate  # noqa: E402
 from infra.inventory.models import Host  # noqa: E402
@@ -101,8 +109,57 @@ def with_change(inv: Inventory, host: Host) -> str:
     return default_intent(inv, host).replace("\nline vty", "\n" + "\n".join(CHANGE) + "\n!\nline vty", 1)
 
 
-def infra_deploy(inv: Inventory, hosts: list[Host], state: StatePaths) -> list[float]:
-    report = deploy(inv, hosts, DeployOptions(forks=FORKS, comment="bench"), state, intent=with_change)
+class Profile:
+    """Times every driver operation of every device (outermost calls only: `compare` includes its
+    read of the running config; `probe` is verification's fresh login, on its own driver)."""
+
+    OPS = (
+        "open", "compare", "get_startup_config", "neighbours_up", "commit", "get_running_config",
+        "probe", "confirm", "save", "close",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._depth = threading.local()
+
+    def factory(self, target: DeviceTarget) -> Driver:
+        drv = default_factory(target)
+        for op in self.OPS:
+            setattr(drv, op, self._timed(op, getattr(drv, op)))
+        return drv
+
+    def _timed(self, label: str, fn: Callable[..., object]) -> Callable[..., object]:
+        def timed(*args: object, **kwargs: object) -> object:
+            depth = getattr(self._depth, "n", 0)
+            self._depth.n = depth + 1
+            t0 = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._depth.n = depth
+                if depth == 0:
+                    with self._lock:
+                        self.times[label].append(time.monotonic() - t0)
+
+        return timed
+
+    def table(self, devices: int) -> str:
+        rows = ["operation | calls per device | median s | total s per device", "---|---|---|---"]
+        for label, ts in self.times.items():
+            rows.append(
+                f"{label} | {len(ts) / devices:.1f} | {statistics.median(ts):.3f} | {sum(ts) / devices:.3f}"
+            )
+        return "\n".join(rows)
+
+
+def infra_deploy(
+    inv: Inventory, hosts: list[Host], state: StatePaths, profile: Profile | None = None
+) -> list[float]:
+    factory = profile.factory if profile else default_factory
+    report = deploy(
+        inv, hosts, DeployOptions(forks=FORKS, comment="bench"), state, intent=with_change, factory=factory
+    )
     bad = {h: r.message for h, r in report.results.results.items() if not r.ok or not r.changed}
     if bad:
         raise RuntimeError(f"infra deploy did not apply the change everywhere: {bad}")
@@ -194,8 +251,12 @@ def main() -> int:
         help="a venv with the PyPI `ansible` package (collections cisco.ios, ansible.netcommon)",
     )
     ap.add_argument(
-        "--take-down", action="store_true", help="take an up lab down first (under the test lock)"
+        "--take-down",
+        action="store_true",
+        help="take an up lab down first and bring the example province's lab back up at the end",
     )
+    ap.add_argument("--tools", default="infra,raw,cli_config,ios_config", help="which clients to run")
+    ap.add_argument("--profile", action="store_true", help="time infra's driver operations per device")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("deploy_bench: needs root (the lab)", file=sys.stderr)
@@ -205,7 +266,8 @@ def main() -> int:
         print(f"deploy_bench: no Ansible venv at {args.ansible}: Ansible columns skipped", file=sys.stderr)
     fd = os.open(TEST_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
-    if lab_namespaces() and args.take_down:
+    was_up = bool(lab_namespaces())
+    if was_up and args.take_down:
         lab_down()
     if lab_namespaces():
         print(
@@ -240,13 +302,21 @@ def main() -> int:
         work = tmp / "ansible"
         work.mkdir()
         results: dict[tuple[str, int], list[dict[str, float]]] = {}
-        tools: dict[str, Callable[[list[Host]], list[float] | None]] = {
-            "infra deploy": lambda hs: infra_deploy(inv, hs, state),
-            "raw paramiko push": lambda hs: raw_all(hs, password, CHANGE),
+        profiles: dict[int, Profile] = defaultdict(Profile)
+        every: dict[str, Callable[[list[Host]], list[float] | None]] = {
+            "infra": lambda hs: infra_deploy(inv, hs, state, profiles[len(hs)] if args.profile else None),
+            "raw": lambda hs: raw_all(hs, password, CHANGE),
         }
         if have_ansible:
-            tools["ansible ios_config"] = lambda hs: ansible_run(args.ansible, work, "ios_config", len(hs))
-            tools["ansible cli_config"] = lambda hs: ansible_run(args.ansible, work, "cli_config", len(hs))
+            every["ios_config"] = lambda hs: ansible_run(args.ansible, work, "ios_config", len(hs))
+            every["cli_config"] = lambda hs: ansible_run(args.ansible, work, "cli_config", len(hs))
+        label = {
+            "infra": "infra deploy",
+            "raw": "raw paramiko push",
+            "ios_config": "ansible ios_config",
+            "cli_config": "ansible cli_config",
+        }
+        tools = {label[t]: every[t] for t in args.tools.split(",") if t in every}
         for n in sizes:
             hosts = routers[:n]
             ansible_setup(work, hosts, password)
@@ -265,8 +335,11 @@ def main() -> int:
             f"\n{len(routers)} FRR routers in the lab, forks {FORKS}, {len(CHANGE)} lines + save, "
             f"medians of {args.rounds} rounds, {os.cpu_count()} cores\n"
         )
-        print("routers | client | wall s | client CPU s | per device s | ÷ raw | Ansible ios_config ÷ this")
-        print("---|---|---|---|---|---|---")
+        print(
+            "routers | client | wall s | client CPU s | per device s | ÷ raw"
+            " | Ansible cli_config ÷ this | Ansible ios_config ÷ this"
+        )
+        print("---|---|---|---|---|---|---|---")
         for n in sizes:
             med = {
                 name: {
@@ -275,21 +348,29 @@ def main() -> int:
                 }
                 for name in tools
             }
-            raw = med["raw paramiko push"]["wall"]
+            raw = med.get("raw paramiko push", {}).get("wall")
+            cli = med.get("ansible cli_config", {}).get("wall")
             ios = med.get("ansible ios_config", {}).get("wall")
             for name, m in med.items():
-                vs = f"{ios / m['wall']:.1f}" if ios else "-"
+                ratios = [f"{m['wall'] / raw:.2f}" if raw else "-"]
+                ratios += [f"{x / m['wall']:.1f}" if x else "-" for x in (cli, ios)]
                 print(
                     f"{n} | {name} | {m['wall']:.1f} | {m['cpu']:.1f} | {m['per_device']:.1f} | "
-                    f"{m['wall'] / raw:.2f} | {vs}"
+                    + " | ".join(ratios)
                 )
         print(
-            "\ngoals for infra deploy (backup, diff, verification included): >= 5x faster than Ansible,"
-            " <= 2x the raw push"
+            "\ngoals for infra deploy (backup, diff, verification included) at 50 routers: <= 1.5x the"
+            " raw push, >= 8x faster than Ansible cli_config"
         )
+        for n, prof in sorted(profiles.items()):
+            print(f"\ninfra deploy, {n} routers: where the time goes per device (all rounds)\n")
+            print(prof.table(n * args.rounds))
     finally:
         lab_down()
         shutil.rmtree(tmp, ignore_errors=True)
+        if was_up and args.take_down:  # leave the machine as it was: the example province's lab up
+            print("bringing the example province's lab back up ...", file=sys.stderr)
+            lab_up(load_inventory(ROOT / "inventory"), wait=180)
     return 0
 
 
