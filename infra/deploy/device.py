@@ -17,6 +17,7 @@ safe point first (verified and confirmed, or restored).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,7 +117,9 @@ def _run(dev: _Device, intended: str) -> None:
         change = drv.compare()
         running = drv.before or ""
         dev.out.before = mask(running)
-        unsaved = _unsaved(drv, running)
+        # unsaved changes only matter when nothing is pushed (save them) or in --check (report
+        # them): a push ends with a save that reconciles them anyway
+        unsaved = _unsaved(drv, running) if change.empty or opts.check else 0
         result.diff = mask(change.diff)
         result.details["remediation"] = [mask(line) for line in change.remediation]
         if unsaved:
@@ -205,19 +208,50 @@ def _verify(
     budget_s: float = float("inf"),
 ) -> str:
     """The running config read back, if every check passed; else VerificationFailed."""
-    run, mask = dev.run, dev.run.inv.secrets.mask
+    run = dev.run
     problems: list[str] = []
-    running = drv.get_running_config()
-    left: Change = compare(drv.platform, running, intended)
-    if not left.empty:
-        shown = "; ".join(mask(line.strip()) for line in left.remediation[:5])
-        problems.append(f"drift left after the push ({len(left.remediation)} lines: {shown})")
+    deadline = time.monotonic() + budget_s
     expected = required_after(
         before,
         dev.intended_neighbours,
         dev.names,
         lambda peer: peer in run.batch or run.deployed(peer),
     )
+    if expected and settle_s > 0:  # an OSPF change can take the dead interval to break an adjacency
+        time.sleep(settle_s)
+    # a fresh management login, on its own connection while this session reads the device back
+    probe_error: list[BaseException] = []
+    probe = threading.Thread(target=_probe, args=(run.factory(dev.target), probe_error), daemon=True)
+    probe.start()
+    try:
+        running = _read_back(dev, drv, intended, expected, settle_s, deadline, problems)
+    finally:
+        probe.join()
+    for exc in probe_error:
+        if not isinstance(exc, ConnectionFailed):
+            raise exc
+        problems.append(f"management address unreachable after the push: {exc}")
+    if problems:
+        raise VerificationFailed("verification failed: " + "; ".join(problems))
+    return running
+
+
+def _read_back(
+    dev: _Device,
+    drv: Driver,
+    intended: str,
+    expected: list[Requirement],
+    settle_s: float,
+    deadline: float,
+    problems: list[str],
+) -> str:
+    """Read the running config and the adjacencies back; add what is wrong to `problems`."""
+    run, mask = dev.run, dev.run.inv.secrets.mask
+    running = drv.get_running_config()
+    left: Change = compare(drv.platform, running, intended)
+    if not left.empty:
+        shown = "; ".join(mask(line.strip()) for line in left.remediation[:5])
+        problems.append(f"drift left after the push ({len(left.remediation)} lines: {shown})")
     if expected:
         started = time.monotonic()
 
@@ -234,26 +268,23 @@ def _verify(
             expected,
             run.options.converge_wait_s,
             who=dev.names,
-            settle_s=settle_s,
             excused=excused,
             pending=lambda n: peer_of(n) in run.batch and not run.deployed(peer_of(n)),
-            deadline=time.monotonic() + budget_s,
+            deadline=deadline,
         )
         if missing:
             problems.append(
                 f"not up {time.monotonic() - started + max(settle_s, 0.0):.0f}s after the push: "
                 + ", ".join(map(str, missing))
             )
-    probe = run.factory(dev.target)
-    try:
-        probe.open()
-    except ConnectionFailed as exc:
-        problems.append(f"management address unreachable after the push: {exc}")
-    finally:
-        probe.close()
-    if problems:
-        raise VerificationFailed("verification failed: " + "; ".join(problems))
     return running
+
+
+def _probe(probe: Driver, error: list[BaseException]) -> None:
+    try:
+        probe.probe()
+    except BaseException as exc:  # handed to the verifying thread
+        error.append(exc)
 
 
 def _restore(dev: _Device, drv: Driver, reason: str) -> None:

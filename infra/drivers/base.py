@@ -99,6 +99,13 @@ class Driver(ABC):
         self._cancel_timer()
         self.close()
 
+    def probe(self) -> None:
+        """Log in afresh and leave (ConnectionFailed if that fails): verification's proof that
+        the device still takes new management logins. A driver may skip what a working session
+        needs beyond the login (reading the prompt's name, disabling paging)."""
+        self.open()
+        self.close()
+
     # ---- configuration ---------------------------------------------------------------------
     @abstractmethod
     def get_running_config(self) -> str: ...

@@ -36,7 +36,27 @@ class NetmikoDriver(Driver):
         super().__init__(target)
         self.conn: Any = None
 
+    # what a fresh login shows once its shell is ready (IOS `R1#`/`R1>`, VRP `<R1>`, vtysh `r1#`)
+    login_prompt: str = r"[>#\]]"
+
     def open(self) -> None:
+        self._connect(self.connection_class)
+
+    def probe(self) -> None:
+        """A login that ends at the first prompt: the connection class's session preparation
+        (reading the prompt's name, disabling paging: a few round trips and Netmiko's fixed
+        pauses) is skipped, since the probe sends no command."""
+        prompt = self.login_prompt
+
+        def ready(conn: Any) -> None:
+            conn._test_channel_read(pattern=prompt)
+
+        try:
+            self._connect(type("Probe", (self.connection_class,), {"session_preparation": ready}))
+        finally:
+            self.close()
+
+    def _connect(self, connection_class: type[BaseConnection]) -> None:
         t = self.target
         where = f"{t.host} ({t.address}{'' if t.port == 22 else f':{t.port}'})"
         if t.lab_space:  # a lab device: only while the lab's unreachable route keeps it on this machine
@@ -52,7 +72,7 @@ class NetmikoDriver(Driver):
             log.open()
             kwargs["session_log"] = log
         try:
-            self.conn = self.connection_class(**kwargs)
+            self.conn = connection_class(**kwargs)
         except Exception as exc:  # Netmiko's and paramiko's errors, socket errors: one line each
             cause = open_failure(exc, t.username, t.timeout)
             raise ConnectionFailed(self._masked(f"{where}: {cause}")) from None

@@ -1,0 +1,161 @@
+"""What a deploy reads from a device, and when: the startup config only when it can matter, the
+management probe on its own login after the settle time, and vtysh's prompt without a round trip."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.deploy import DeployReport
+from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver
+from infra.drivers.configtree import same
+from infra.drivers.frr import FrrDriver, VtyshConnection
+from infra.inventory.secrets import Secret
+from tests.deploy.fakes import BARE, FakeDriver, FakeNetwork
+
+Run = Callable[..., DeployReport]
+
+
+def _counting(net: FakeNetwork, calls: list[tuple[str, str, float]], fail_probe: str = "") -> None:
+    """Record (host, operation, time) of startup reads, pushes and probes; a failing probe."""
+    make = net.factory
+
+    def factory(target: DeviceTarget) -> Driver:
+        drv = make(target)
+        assert isinstance(drv, FakeDriver)
+        startup, push, probe, adjacencies = drv.get_startup_config, drv._push, drv.probe, drv.neighbours_up
+
+        def neighbours() -> Any:
+            calls.append((target.host, "neighbours", time.monotonic()))
+            return adjacencies()
+
+        def read_startup() -> str | None:
+            calls.append((target.host, "startup", time.monotonic()))
+            return startup()
+
+        def pushed(lines: tuple[str, ...], revert_in: float | None) -> None:
+            push(lines, revert_in)
+            calls.append((target.host, "push", time.monotonic()))
+
+        def probed() -> None:
+            calls.append((target.host, "probe", time.monotonic()))
+            if target.host == fail_probe:
+                raise ConnectionFailed(f"{target.host} (10.0.0.1): connection refused")
+            probe()
+
+        drv.get_startup_config = read_startup  # type: ignore[method-assign]
+        drv._push = pushed  # type: ignore[method-assign]
+        drv.probe = probed  # type: ignore[method-assign]
+        drv.neighbours_up = neighbours  # type: ignore[method-assign]
+        return drv
+
+    net.factory = factory  # type: ignore[method-assign]
+
+
+def _ops(calls: list[tuple[str, str, float]], host: str) -> list[str]:
+    return [op for h, op, _ in calls if h == host]
+
+
+def test_a_push_saves_without_reading_the_startup_config(run: Run, net: FakeNetwork) -> None:
+    calls: list[tuple[str, str, float]] = []
+    _counting(net, calls)
+    net.startup["dc-core-1"] = BARE.replace("bare", "old")  # unsaved changes before the push
+    report = run("dc-core-1")
+    r = report.results.results["dc-core-1"]
+    assert r.ok and r.changed and "applied and verified" in r.message
+    assert "startup" not in _ops(calls, "dc-core-1")  # the save reconciles startup anyway
+    assert net.startup["dc-core-1"] == net.configs["dc-core-1"]
+
+
+def test_unsaved_changes_are_read_when_nothing_is_pushed_or_in_check(run: Run, net: FakeNetwork) -> None:
+    run("dc-core-1")
+    calls: list[tuple[str, str, float]] = []
+    _counting(net, calls)
+    net.startup["dc-core-1"] = BARE  # running = intent, never saved
+    check = run("dc-core-1", check=True)
+    assert check.results.results["dc-core-1"].details["unsaved"] > 0
+    report = run("dc-core-1")
+    assert "saved unsaved changes" in report.results.results["dc-core-1"].message
+    assert _ops(calls, "dc-core-1") == ["startup", "startup"]  # nothing pushed, nothing probed
+    # a pending change and unsaved lines are both reported by --check
+    net.configs["dc-core-1"] = BARE
+    net.startup["dc-core-1"] = BARE.replace("bare", "old")
+    pending = run("dc-core-1", check=True).results.results["dc-core-1"]
+    assert "would be sent" in pending.message and "unsaved changes" in pending.message
+
+
+def test_a_management_login_refused_after_the_push_rolls_back(run: Run, net: FakeNetwork) -> None:
+    calls: list[tuple[str, str, float]] = []
+    _counting(net, calls, fail_probe="dc-core-1")
+    report = run("dc-core-1")
+    r = report.results.results["dc-core-1"]
+    assert report.exit_code == 1 and r.rolled_back and not r.changed
+    assert "management address unreachable after the push" in r.message and "refused" in r.message
+    assert same("frr", net.configs["dc-core-1"], BARE) and "dc-core-1" not in net.saves
+
+
+def test_the_probe_logs_in_once_the_settle_time_has_passed(run: Run, net: FakeNetwork) -> None:
+    run("dc-core-1")  # adjacencies up before the next push: it must wait for them to settle
+    calls: list[tuple[str, str, float]] = []
+    _counting(net, calls)
+
+    def intent(inv: Any, host: Any) -> str:
+        return net.configs[host.name] + "\ninterface bench0\n description a change\n"
+
+    report = run("dc-core-1", intent=intent, settle_s=0.3)
+    assert report.results.results["dc-core-1"].ok
+    at = {op: t for h, op, t in calls if h == "dc-core-1"}
+    assert at["probe"] - at["push"] >= 0.3
+
+
+# ---- vtysh's prompt -------------------------------------------------------------------------
+class _Conn(VtyshConnection):
+    def __init__(self) -> None:  # no session: only what the prompt and a push need
+        self.base_prompt = "cpe-1"
+        self.prompts_read = 0
+
+    def set_base_prompt(self, *args: Any, **kwargs: Any) -> str:
+        self.prompts_read += 1
+        self.base_prompt = "cpe-renamed"
+        return self.base_prompt
+
+
+def _frr(conn: _Conn, reject: bool = False) -> FrrDriver:
+    """A driver whose first push fails when `reject`: the rename may be applied all the same."""
+    drv = FrrDriver(DeviceTarget("cpe-1", "10.0.0.1", "admin", Secret("pw"), "frr"))
+    drv.conn = conn
+    fail = [reject]
+
+    def send(lines: list[str], **extra: Any) -> str:
+        if fail.pop() if fail else False:
+            raise ConnectionFailed("cpe-1: session lost during configuration")
+        return ""
+
+    drv._send_config = send  # type: ignore[method-assign]
+    return drv
+
+
+def test_the_end_of_an_answer_is_vtyshs_prompt_alone_on_the_last_line() -> None:
+    import re
+
+    pattern = _Conn()._prompt_handler(auto_find_prompt=True)
+    assert re.search(pattern, "show running-config\r\nhostname cpe-1\r\nend\r\ncpe-1# ")
+    assert not re.search(pattern, "show running-config\r\nhostname cpe-1\r\n")  # not the hostname line
+    assert not re.search(pattern, "hostname cpe-1\r\ncpe-1# \r\n description x")  # not mid-answer
+
+
+@pytest.mark.parametrize("reject", [False, True])
+def test_a_push_that_renames_the_router_reads_the_new_prompt(reject: bool) -> None:
+    conn = _Conn()
+    drv = _frr(conn, reject)
+    if reject:
+        with pytest.raises(ConnectionFailed):
+            drv._push(("hostname cpe-renamed",), None)
+    else:
+        drv._push(("hostname cpe-renamed",), None)
+    assert conn.prompts_read == 1 and conn.base_prompt == "cpe-renamed"
+    drv._push(("access-list a seq 5 permit any",), None)
+    assert conn.prompts_read == 1  # other pushes keep the prompt they know
