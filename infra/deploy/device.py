@@ -33,6 +33,7 @@ from infra.deploy.verify import (
     missing_neighbours,
     required_after,
     settle_time,
+    touches_adjacencies,
 )
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver, driver_for
 from infra.drivers.configtree import Change, compare
@@ -145,7 +146,10 @@ def _run(dev: _Device, intended: str) -> None:
             run.mark_deployed(dev.name)
             return
         routing = bool(dev.intended_neighbours)
-        before: Adjacencies = drv.neighbours_up() if routing else frozenset()
+        # what was up before, for verification to demand it back: unless the change cannot
+        # touch an adjacency (only banners, NTP, SNMP, unused filter lists, ...: verify.py)
+        reads = routing and touches_adjacencies(change.remediation, (running, intended))
+        before: Adjacencies = drv.neighbours_up() if reads else frozenset()
         dev.step("push")
         try:
             drv.commit(change, revert_in=opts.confirm_timeout_s)

@@ -15,6 +15,7 @@ Two kinds of adjacency must be up once the change has settled:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -178,6 +179,43 @@ def _same_peer(n: Neighbour, k: Kept) -> bool:
     if not k.peer_host or n.protocol != k.protocol or n.peer_host != k.peer_host:
         return False
     return n.protocol == "bgp" or n.on(k.before.interface)
+
+
+# Top-level statements that cannot change a routing adjacency (with everything under them).
+_NEUTRAL = (
+    "banner ", "ntp ", "log ", "logging ", "snmp-server ", "service ", "line vty", "line con",
+    "clock ", "password ", "enable password ", "enable secret ", "username ",
+)  # fmt: skip
+# A filter list's definition: `access-list NAME ...`, `ip access-list [standard|extended] NAME`,
+# `ip prefix-list NAME ...` (FRR, IOS); its NAME is the group.
+_LIST = re.compile(r"(?:ip |ipv6 )?(?:access-list|prefix-list)\s+(?:(?:standard|extended)\s+)?(\S+)")
+
+
+def touches_adjacencies(remediation: Iterable[str], configs: Iterable[str]) -> bool:
+    """Whether pushing `remediation` can change a routing adjacency. False only when every
+    statement is known to be unrelated to routing (`_NEUTRAL`: banners, NTP, logging, SNMP,
+    `line vty`, ...), or defines a filter list that nothing in `configs` (the running and the
+    intended config) uses: a list nobody references filters nothing. Anything else (interfaces,
+    addresses, routing processes, route maps, a list an interface, a neighbour, a route map or
+    `access-class` names) counts as touching them, so a deploy reads the adjacencies before the
+    push and verification demands every one that was up."""
+    lists: set[str] = set()
+    for line in remediation:
+        if line[:1].isspace():
+            continue  # under a statement judged below
+        statement = line.removeprefix("no ").removeprefix("undo ")
+        if statement.startswith(_NEUTRAL):
+            continue
+        m = _LIST.match(statement)
+        if m is None:
+            return True
+        lists.add(m.group(1))
+    for config in configs:
+        for line in config.splitlines():
+            words = line.split()
+            if words and not _LIST.match(line.strip()) and lists.intersection(words):
+                return True  # a list in the change is used
+    return False
 
 
 def settle_time(inv: Inventory, host: str, remediation: tuple[str, ...], routing: bool) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from infra.deploy import DeployReport
+from infra.deploy.verify import touches_adjacencies
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver
 from infra.drivers.configtree import same
 from infra.drivers.frr import FrrDriver, VtyshConnection
@@ -109,6 +110,68 @@ def test_the_probe_logs_in_once_the_settle_time_has_passed(run: Run, net: FakeNe
     assert report.results.results["dc-core-1"].ok
     at = {op: t for h, op, t in calls if h == "dc-core-1"}
     assert at["probe"] - at["push"] >= 0.3
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        "ntp server 10.0.0.99",
+        "line vty\n exec-timeout 7 0",
+        "access-list unused seq 5 permit 10.200.0.0/24",
+    ],
+)
+def test_a_change_that_cannot_touch_an_adjacency_reads_none_before_the_push(
+    run: Run, net: FakeNetwork, added: str
+) -> None:
+    run("dc-core-1")
+    calls: list[tuple[str, str, float]] = []
+    _counting(net, calls)
+    report = run("dc-core-1", intent=lambda inv, host: net.configs[host.name] + "\n" + added + "\n")
+    assert report.results.results["dc-core-1"].ok
+    ops = _ops(calls, "dc-core-1")
+    # nothing was up to keep, and no far end of this device's links is in the run: none to read
+    assert ops == ["push", "probe"], ops
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        "interface bench0\n description a new interface",
+        "access-list vty seq 5 permit 10.200.0.0/24\nline vty\n access-class vty",
+        "ip route 10.99.0.0/24 Null0",
+    ],
+)
+def test_a_change_that_can_touch_an_adjacency_reads_them_before_the_push(
+    run: Run, net: FakeNetwork, added: str
+) -> None:
+    run("dc-core-1")
+    calls: list[tuple[str, str, float]] = []
+    _counting(net, calls)
+    report = run("dc-core-1", intent=lambda inv, host: net.configs[host.name] + "\n" + added + "\n")
+    assert report.results.results["dc-core-1"].ok
+    assert _ops(calls, "dc-core-1")[:2] == ["neighbours", "push"]
+
+
+@pytest.mark.parametrize(
+    ("remediation", "configs", "touches"),
+    [
+        (["no ntp server 10.0.0.1", "ntp server 10.0.0.2"], [], False),
+        (["line vty", "  exec-timeout 9 0", "  exit"], [], False),
+        (["access-list bench seq 5 permit 10.200.0.0/24"], ["hostname r1\naccess-list bench seq 5 x"], False),
+        (["no ip access-list extended MGMT"], ["hostname r1"], False),
+        (["access-list bench seq 5 permit any"], ["route-map rm permit 10\n match ip address bench"], True),
+        (["ip prefix-list pl seq 5 permit any"], ["router bgp 1\n neighbor 1.1.1.1 prefix-list pl in"], True),
+        (["access-list 10 permit any"], ["interface e0\n ip access-group 10 in"], True),
+        (["interface eth0", "  ip address 10.0.0.1/31"], [], True),
+        (["router ospf", "  passive-interface eth1"], [], True),
+        (["route-map rm permit 10"], [], True),
+        (["hostname r2"], [], True),
+    ],
+)
+def test_which_changes_can_touch_an_adjacency(
+    remediation: list[str], configs: list[str], touches: bool
+) -> None:
+    assert touches_adjacencies(remediation, configs) is touches
 
 
 # ---- vtysh's prompt -------------------------------------------------------------------------
