@@ -34,6 +34,7 @@ from infra.deploy.verify import (
     required_after,
     settle_time,
     touches_adjacencies,
+    touches_login,
 )
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver, driver_for
 from infra.drivers.configtree import Change, compare
@@ -165,7 +166,7 @@ def _run(dev: _Device, intended: str) -> None:
             budget = (
                 opts.confirm_timeout_s - max(5.0, opts.confirm_timeout_s / 10) - (time.monotonic() - pushed)
             )
-            verified = _verify(dev, drv, intended, before, settle, budget)
+            verified = _verify(dev, drv, intended, change.remediation, before, settle, budget)
             dev.step("confirm")
             drv.confirm()
         except Exception as exc:
@@ -207,6 +208,7 @@ def _verify(
     dev: _Device,
     drv: Driver,
     intended: str,
+    remediation: tuple[str, ...],
     before: Adjacencies,
     settle_s: float = 0.0,
     budget_s: float = float("inf"),
@@ -223,9 +225,11 @@ def _verify(
     )
     if expected and settle_s > 0:  # an OSPF change can take the dead interval to break an adjacency
         time.sleep(settle_s)
-    # a fresh management login, on its own connection while this session reads the device back
+    # a fresh management login (or, when the change cannot affect logins, the SSH server's
+    # banner), on its own connection while this session reads the device back
+    login = touches_login(remediation, (drv.before or "", intended))
     probe_error: list[BaseException] = []
-    probe = threading.Thread(target=_probe, args=(run.factory(dev.target), probe_error), daemon=True)
+    probe = threading.Thread(target=_probe, args=(run.factory(dev.target), login, probe_error), daemon=True)
     probe.start()
     try:
         running = _read_back(dev, drv, intended, expected, settle_s, deadline, problems)
@@ -284,9 +288,9 @@ def _read_back(
     return running
 
 
-def _probe(probe: Driver, error: list[BaseException]) -> None:
+def _probe(probe: Driver, login: bool, error: list[BaseException]) -> None:
     try:
-        probe.probe()
+        probe.probe(login)
     except BaseException as exc:  # handed to the verifying thread
         error.append(exc)
 

@@ -186,9 +186,31 @@ _NEUTRAL = (
     "banner ", "ntp ", "log ", "logging ", "snmp-server ", "service ", "line vty", "line con",
     "clock ", "password ", "enable password ", "enable secret ", "username ",
 )  # fmt: skip
+# Top-level statements that can change who may log in, and how (beyond reaching the address).
+_LOGIN = (
+    "line ", "aaa", "username ", "password ", "enable ", "ip ssh", "ssh ", "crypto ", "tacacs",
+    "radius", "service ", "hostname ", "ip domain", "user-interface", "local-user", "stelnet",
+    "hwtacacs", "rsa ", "dsa ", "ecc ",
+)  # fmt: skip
 # A filter list's definition: `access-list NAME ...`, `ip access-list [standard|extended] NAME`,
 # `ip prefix-list NAME ...` (FRR, IOS); its NAME is the group.
 _LIST = re.compile(r"(?:ip |ipv6 )?(?:access-list|prefix-list)\s+(?:(?:standard|extended)\s+)?(\S+)")
+
+
+def _statements(remediation: Iterable[str]) -> list[str]:
+    """The top-level statements of a remediation, without their `no`/`undo`."""
+    return [line.removeprefix("no ").removeprefix("undo ") for line in remediation if not line[:1].isspace()]
+
+
+def _used_lists(statements: list[str], configs: Iterable[str]) -> bool:
+    """Whether a filter list defined by one of `statements` is used by a line of `configs`."""
+    lists = {m.group(1) for m in map(_LIST.match, statements) if m}
+    for config in configs:
+        for line in config.splitlines():
+            words = line.split()
+            if words and not _LIST.match(line.strip()) and lists.intersection(words):
+                return True
+    return False
 
 
 def touches_adjacencies(remediation: Iterable[str], configs: Iterable[str]) -> bool:
@@ -199,23 +221,21 @@ def touches_adjacencies(remediation: Iterable[str], configs: Iterable[str]) -> b
     addresses, routing processes, route maps, a list an interface, a neighbour, a route map or
     `access-class` names) counts as touching them, so a deploy reads the adjacencies before the
     push and verification demands every one that was up."""
-    lists: set[str] = set()
-    for line in remediation:
-        if line[:1].isspace():
-            continue  # under a statement judged below
-        statement = line.removeprefix("no ").removeprefix("undo ")
-        if statement.startswith(_NEUTRAL):
-            continue
-        m = _LIST.match(statement)
-        if m is None:
-            return True
-        lists.add(m.group(1))
-    for config in configs:
-        for line in config.splitlines():
-            words = line.split()
-            if words and not _LIST.match(line.strip()) and lists.intersection(words):
-                return True  # a list in the change is used
-    return False
+    statements = _statements(remediation)
+    if any(not s.startswith(_NEUTRAL) and not _LIST.match(s) for s in statements):
+        return True
+    return _used_lists(statements, configs)
+
+
+def touches_login(remediation: Iterable[str], configs: Iterable[str]) -> bool:
+    """Whether pushing `remediation` can change who may log in and how: `line`/`user-interface`
+    (access-class, transport, login), AAA, users and passwords, SSH and its keys, the hostname
+    and domain (IOS keys), or a filter list that something uses (it may be a vty's
+    access-class). Verification then proves a full fresh login; otherwise reaching the
+    management address's SSH server (TCP and its identification line) is what the change can
+    affect: interfaces, addresses and routing decide the path, not the login."""
+    statements = _statements(remediation)
+    return any(s.startswith(_LOGIN) for s in statements) or _used_lists(statements, configs)
 
 
 def settle_time(inv: Inventory, host: str, remediation: tuple[str, ...], routing: bool) -> float:

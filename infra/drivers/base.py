@@ -99,10 +99,11 @@ class Driver(ABC):
         self._cancel_timer()
         self.close()
 
-    def probe(self) -> None:
+    def probe(self, login: bool = True) -> None:
         """Log in afresh and leave (ConnectionFailed if that fails): verification's proof that
         the device still takes new management logins. A driver may skip what a working session
-        needs beyond the login (reading the prompt's name, disabling paging)."""
+        needs beyond the login (reading the prompt's name, disabling paging), and without
+        `login` (the change cannot affect it) check only that the SSH server answers."""
         self.open()
         self.close()
 

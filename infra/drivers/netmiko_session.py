@@ -20,6 +20,7 @@ from infra.drivers.base import (
     kwargs_of,
 )
 from infra.drivers.connect_errors import command_failure, open_failure, quiet_paramiko
+from infra.drivers.reach import ssh_banner
 from infra.safety import LabNotUp, require_blackholed
 
 quiet_paramiko()
@@ -42,10 +43,19 @@ class NetmikoDriver(Driver):
     def open(self) -> None:
         self._connect(self.connection_class)
 
-    def probe(self) -> None:
+    def probe(self, login: bool = True) -> None:
         """A login that ends at the first prompt: the connection class's session preparation
         (reading the prompt's name, disabling paging: a few round trips and Netmiko's fixed
-        pauses) is skipped, since the probe sends no command."""
+        pauses) is skipped, since the probe sends no command. Without `login`: the SSH server's
+        banner only (infra.drivers.reach)."""
+        if not login:
+            t = self.target
+            self._guard()
+            try:
+                ssh_banner(t.address, t.port, t.timeout)
+            except OSError as exc:
+                raise ConnectionFailed(self._masked(f"{self._where()}: {exc}")) from None
+            return
         prompt = self.login_prompt
 
         def ready(conn: Any) -> None:
@@ -56,14 +66,22 @@ class NetmikoDriver(Driver):
         finally:
             self.close()
 
-    def _connect(self, connection_class: type[BaseConnection]) -> None:
+    def _where(self) -> str:
         t = self.target
-        where = f"{t.host} ({t.address}{'' if t.port == 22 else f':{t.port}'})"
+        return f"{t.host} ({t.address}{'' if t.port == 22 else f':{t.port}'})"
+
+    def _guard(self) -> None:
+        t = self.target
         if t.lab_space:  # a lab device: only while the lab's unreachable route keeps it on this machine
             try:
                 require_blackholed(IPv4Network(t.lab_space))
             except LabNotUp as exc:
-                raise ConnectionFailed(f"{where}: not contacted: {exc}") from None
+                raise ConnectionFailed(f"{self._where()}: not contacted: {exc}") from None
+
+    def _connect(self, connection_class: type[BaseConnection]) -> None:
+        t = self.target
+        where = self._where()
+        self._guard()
         kwargs = kwargs_of(t)
         if t.session_log is not None:
             no_log = {f"s{i}": v for i, v in enumerate(t.hidden) if v}

@@ -3,6 +3,8 @@ management probe on its own login after the settle time, and vtysh's prompt with
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import pytest
 
 from infra.deploy import DeployReport
-from infra.deploy.verify import touches_adjacencies
+from infra.deploy.verify import touches_adjacencies, touches_login
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver
 from infra.drivers.configtree import same
 from infra.drivers.frr import FrrDriver, VtyshConnection
@@ -41,11 +43,11 @@ def _counting(net: FakeNetwork, calls: list[tuple[str, str, float]], fail_probe:
             push(lines, revert_in)
             calls.append((target.host, "push", time.monotonic()))
 
-        def probed() -> None:
-            calls.append((target.host, "probe", time.monotonic()))
+        def probed(login: bool = True) -> None:
+            calls.append((target.host, "login" if login else "banner", time.monotonic()))
             if target.host == fail_probe:
                 raise ConnectionFailed(f"{target.host} (10.0.0.1): connection refused")
-            probe()
+            probe(login)
 
         drv.get_startup_config = read_startup  # type: ignore[method-assign]
         drv._push = pushed  # type: ignore[method-assign]
@@ -109,7 +111,7 @@ def test_the_probe_logs_in_once_the_settle_time_has_passed(run: Run, net: FakeNe
     report = run("dc-core-1", intent=intent, settle_s=0.3)
     assert report.results.results["dc-core-1"].ok
     at = {op: t for h, op, t in calls if h == "dc-core-1"}
-    assert at["probe"] - at["push"] >= 0.3
+    assert at["banner"] - at["push"] >= 0.3
 
 
 @pytest.mark.parametrize(
@@ -130,7 +132,7 @@ def test_a_change_that_cannot_touch_an_adjacency_reads_none_before_the_push(
     assert report.results.results["dc-core-1"].ok
     ops = _ops(calls, "dc-core-1")
     # nothing was up to keep, and no far end of this device's links is in the run: none to read
-    assert ops == ["push", "probe"], ops
+    assert ops[0] == "push" and "neighbours" not in ops, ops
 
 
 @pytest.mark.parametrize(
@@ -172,6 +174,117 @@ def test_which_changes_can_touch_an_adjacency(
     remediation: list[str], configs: list[str], touches: bool
 ) -> None:
     assert touches_adjacencies(remediation, configs) is touches
+
+
+@pytest.mark.parametrize(
+    ("added", "probe"),
+    [
+        ("ntp server 10.0.0.99", "banner"),
+        ("interface bench0\n ip address 10.99.0.1/24", "banner"),  # the path: TCP proves it
+        ("access-list unused seq 5 permit 10.200.0.0/24", "banner"),
+        ("line vty\n exec-timeout 7 0", "login"),
+        ("access-list vty seq 5 permit 10.200.0.0/24\nline vty\n access-class vty", "login"),
+        ("service password-encryption", "login"),
+    ],
+)
+def test_a_change_that_can_affect_logins_is_proven_by_a_full_login(
+    run: Run, net: FakeNetwork, added: str, probe: str
+) -> None:
+    run("dc-core-1")
+    calls: list[tuple[str, str, float]] = []
+    _counting(net, calls)
+    report = run("dc-core-1", intent=lambda inv, host: net.configs[host.name] + "\n" + added + "\n")
+    assert report.results.results["dc-core-1"].ok
+    assert [op for op in _ops(calls, "dc-core-1") if op in ("login", "banner")] == [probe]
+
+
+@pytest.mark.parametrize(
+    ("remediation", "configs", "login"),
+    [
+        (["ntp server 10.0.0.2", "snmp-server community x"], [], False),
+        (
+            ["interface eth0", "  ip address 10.0.0.1/31", "router ospf", "  network 10.0.0.0/31 area 0"],
+            [],
+            False,
+        ),
+        (["access-list bench seq 5 permit any"], ["hostname r1"], False),
+        (["access-list mgmt seq 5 permit any"], ["line vty\n access-class mgmt"], True),
+        (["line vty", "  no access-class mgmt"], [], True),
+        (["aaa authentication login default group tacacs+"], [], True),
+        (["username admin privilege 15 secret x"], [], True),
+        (["ip ssh version 2"], [], True),
+        (["hostname r2"], [], True),
+        (["user-interface vty 0 4", "  authentication-mode aaa"], [], True),
+        (["undo local-user admin"], [], True),
+    ],
+)
+def test_which_changes_need_a_full_login(remediation: list[str], configs: list[str], login: bool) -> None:
+    assert touches_login(remediation, configs) is login
+
+
+# ---- the SSH banner probe, against real sockets on loopback ---------------------------------
+@pytest.fixture
+def listener() -> Any:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield sock
+
+
+def _serve(sock: socket.socket, answer: bytes | None) -> threading.Thread:
+    """Accept one connection: send `answer` and close, or (None) keep it silent until closed."""
+
+    def one() -> None:
+        conn, _ = sock.accept()
+        with conn:
+            if answer is None:
+                conn.recv(1)  # the probe gives up and closes
+            else:
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=one, daemon=True)
+    thread.start()
+    return thread
+
+
+def _banner_probe(port: int) -> FrrDriver:
+    return FrrDriver(DeviceTarget("r1", "127.0.0.1", "admin", Secret("pw"), "frr", port=port, timeout=1.0))
+
+
+def test_the_banner_probe_passes_on_an_ssh_server(listener: socket.socket) -> None:
+    thread = _serve(listener, b"a greeting line first\r\nSSH-2.0-OpenSSH_9.2p1 Debian\r\n")
+    _banner_probe(listener.getsockname()[1]).probe(login=False)
+    thread.join(5)
+
+
+@pytest.mark.parametrize(
+    ("answer", "cause"),
+    [
+        (b"", "the device closed (or reset) the connection before the SSH banner"),
+        (
+            b"HTTP/1.1 400 Bad Request\r\n",
+            "the device closed (or reset) the connection before the SSH banner",
+        ),
+        (None, "timed out after 1s waiting for the SSH banner (the TCP connection was accepted)"),
+    ],
+)
+def test_the_banner_probe_fails_without_an_ssh_banner(
+    listener: socket.socket, answer: bytes | None, cause: str
+) -> None:
+    port = listener.getsockname()[1]
+    thread = _serve(listener, answer)
+    with pytest.raises(ConnectionFailed) as exc:
+        _banner_probe(port).probe(login=False)
+    assert str(exc.value) == f"r1 (127.0.0.1:{port}): {cause}"
+    thread.join(5)
+
+
+def test_the_banner_probe_names_a_refused_connection() -> None:
+    with socket.socket() as bound:  # bound, not listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        with pytest.raises(ConnectionFailed, match=rf"^r1 \(127.0.0.1:{port}\): connection refused$"):
+            _banner_probe(port).probe(login=False)
 
 
 # ---- vtysh's prompt -------------------------------------------------------------------------
