@@ -34,8 +34,9 @@ class VtyshConnection(CiscoIosBase):
         """The end of a command's answer: vtysh's prompt, `<hostname>#` alone on the last line.
         The hostname is the session's (read at login, re-read after a push that sets it), so
         Netmiko's `find_prompt()` (an extra newline, a round trip and ~50 ms of fixed pauses per
-        command) is not needed."""
-        return rf"\n{re.escape(self.base_prompt)}#\s*$"
+        command) is not needed. Netmiko keeps only its first 16 characters (`base_prompt`, for
+        IOS's abbreviated config-mode prompt): the rest of the name is matched as any word."""
+        return rf"\n{re.escape(self.base_prompt)}\S*#\s*$"
 
     def save_config(
         self, cmd: str = "write memory", confirm: bool = False, confirm_response: str = ""

@@ -321,6 +321,10 @@ def test_the_end_of_an_answer_is_vtyshs_prompt_alone_on_the_last_line() -> None:
     assert re.search(pattern, "show running-config\r\nhostname cpe-1\r\nend\r\ncpe-1# ")
     assert not re.search(pattern, "show running-config\r\nhostname cpe-1\r\n")  # not the hostname line
     assert not re.search(pattern, "hostname cpe-1\r\ncpe-1# \r\n description x")  # not mid-answer
+    long = _Conn()
+    long.base_prompt = "cpe-so-nong-nghiep"[:16]  # Netmiko's base_prompt keeps 16 characters
+    answer = "show running-config\r\nhostname cpe-so-nong-nghiep\r\nend\r\ncpe-so-nong-nghiep# "
+    assert re.search(long._prompt_handler(auto_find_prompt=True), answer)
 
 
 @pytest.mark.parametrize("reject", [False, True])
