@@ -103,6 +103,7 @@ class NetmikoDriver(Driver):
             return out
 
     show_startup: str | None = None  # the command that prints the saved configuration
+    startup_noise: str | None = None  # a line it prints that is not configuration (IOS: "Using N ...")
 
     def get_startup_config(self) -> str | None:
         if self.show_startup is None:
@@ -111,7 +112,9 @@ class NetmikoDriver(Driver):
             out: str = self._call(
                 "reading the startup config", self.conn.send_command, self.show_startup, read_timeout=60.0
             )
-            return out
+        if self.startup_noise:
+            out = re.sub(self.startup_noise, "", out, flags=re.M)
+        return out
 
     def show(self, command: str) -> str:
         with self._lock:
