@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any
 
 from netmiko import BaseConnection
@@ -14,6 +13,7 @@ from netmiko.exceptions import (
 )
 from netmiko.session_log import SessionLog
 
+from infra.drivers import refusals
 from infra.drivers.base import (
     CommandRejected,
     ConnectionFailed,
@@ -25,11 +25,15 @@ from infra.drivers.base import (
 
 
 class NetmikoDriver(Driver):
-    """A driver over one Netmiko connection; subclasses name the class and the error pattern."""
+    """A driver over one Netmiko connection; subclasses name the connection class."""
 
     connection_class: type[BaseConnection]
-    error_pattern: str = r"% Unknown command|% Invalid|% Ambiguous|% Incomplete"
     show_running: str = "show running-config"
+
+    @property
+    def error_pattern(self) -> str:
+        """What the platform answers to a refused line (`refusals.py`)."""
+        return refusals.BY_PLATFORM[self.platform].pattern
 
     def __init__(self, target: DeviceTarget) -> None:
         super().__init__(target)
@@ -134,6 +138,6 @@ class NetmikoDriver(Driver):
         return out
 
     def _check_rejected(self, output: str) -> None:
-        m = re.search(self.error_pattern, output)
-        if m:
-            raise CommandRejected(self._masked(f"{self.target.host}: the device rejected a line: {output}"))
+        refused = refusals.BY_PLATFORM[self.platform].first(output)
+        if refused is not None:
+            raise CommandRejected(self._masked(f"{self.target.host}: the device rejected a line: {refused}"))

@@ -197,3 +197,70 @@ def test_rendered_intent_round_trips_from_bare_frr(example_inventory) -> None:  
         after = apply("frr", bare, change.remediation)
         assert same("frr", after, intended), name
         assert same("frr", apply("frr", after, change.rollback), bare), name
+
+
+# ---- platform quirks (infra/drivers/quirks.py) ----------------------------------------------
+
+FRR_VTY = "line vty\n access-class vty-mgmt\n{timeout}exit\n"
+
+
+def test_frr_vty_timeout_is_negated_the_way_vtysh_takes_it() -> None:
+    """`no exec-timeout 9 0` answers `% Unknown command`: the negation is `no exec-timeout`."""
+    default = FRR_VTY.format(timeout="")
+    nine = FRR_VTY.format(timeout=" exec-timeout 9 0\n")
+    eleven = FRR_VTY.format(timeout=" exec-timeout 11 0\n")
+    assert compare("frr", nine, default).remediation == ("line vty", "  no exec-timeout", "  exit")
+    assert compare("frr", default, nine).rollback == ("line vty", "  no exec-timeout", "  exit")
+    assert compare("frr", nine, eleven).remediation == ("line vty", "  exec-timeout 11 0", "  exit")
+
+
+def test_frr_ospf_area_is_negated_before_the_new_area() -> None:
+    """FRR refuses `ip ospf area 1` while area 0 is set (`Must remove previous area config`)."""
+    a = "interface eth1\n ip address 10.0.0.1/31\n ip ospf area 0\nexit\n"
+    b = a.replace("area 0", "area 1")
+    lines = [x.strip() for x in compare("frr", a, b).remediation]
+    assert lines.index("no ip ospf area 0") < lines.index("ip ospf area 1")
+    assert same("frr", apply("frr", a, compare("frr", a, b).remediation), b)
+
+
+BGP = {
+    "frr": "router bgp 65010\n neighbor {ip} remote-as 64600\n neighbor {ip} password s3cret\n"
+    " neighbor {ip} timers connect 2\n address-family ipv4 unicast\n  network 10.64.1.0/24\n"
+    " exit-address-family\nexit\n",
+    "cisco_ios": "router bgp 65010\n neighbor {ip} remote-as 64600\n neighbor {ip} password s3cret\n"
+    " address-family ipv4\n  network 10.64.1.0 mask 255.255.255.0\n  neighbor {ip} activate\n"
+    " exit-address-family\n",
+    "huawei_vrp": "bgp 65010\n peer {ip} as-number 64600\n peer {ip} password cipher s3cret\n"
+    " ipv4-family unicast\n  network 10.64.1.0 255.255.255.0\n  peer {ip} enable\n",
+}
+
+
+@pytest.mark.parametrize("platform", sorted(BGP))
+def test_a_removed_peer_takes_its_own_lines_with_it(platform: str) -> None:
+    """Once `no neighbor X remote-as` ran, `no neighbor X password` is refused (`% Specify
+    remote-as or peer-group commands first`): only the owner line is negated."""
+    old, new = BGP[platform].format(ip="10.124.0.24"), BGP[platform].format(ip="10.124.0.26")
+    change = compare(platform, old, new)
+    negations = [x.strip() for x in change.remediation if x.strip().startswith(("no ", "undo "))]
+    assert len(negations) == 1 and "10.124.0.24" in negations[0], change.remediation
+    assert same(platform, apply(platform, old, change.remediation), new)
+    assert same(platform, apply(platform, new, change.rollback), old)
+
+
+def test_quirks_cannot_both_replace_in_place_and_negate_first() -> None:
+    from infra.drivers.quirks import Quirks
+
+    with pytest.raises(ValueError, match="both replace in place"):
+        Quirks(
+            replace_in_place=(("interface ", "ip ospf area "),),
+            negate_before_replace=(("interface ", "ip ospf area "),),
+        )
+
+
+@pytest.mark.parametrize("platform", ["frr", "cisco_ios", "huawei_vrp"])
+def test_negate_first_commands_are_not_replaced_in_place(platform: str) -> None:
+    from infra.drivers.quirks import BY_PLATFORM
+
+    q = BY_PLATFORM[platform]
+    assert q.negate_before_replace, platform
+    assert not set(q.negate_before_replace) & set(q.replace_in_place)
