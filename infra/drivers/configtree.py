@@ -27,8 +27,10 @@ from infra.drivers import quirks
 from infra.drivers.quirks import GoesWith, Quirks
 
 
-def _m(*prefixes: str) -> tuple[MatchRule, ...]:
-    return tuple(MatchRule(startswith=p) for p in prefixes)
+def _m(*path: str) -> tuple[MatchRule, ...]:
+    """Match rules from a quirks path: a prefix per level, or a regex when it starts with `^`
+    (its groups then name the object: `^rule (\\d+) ` is one rule per number)."""
+    return tuple(MatchRule(re_search=p) if p.startswith("^") else MatchRule(startswith=p) for p in path)
 
 
 def _drop_default_p2p_on_wireguard(config: HConfig) -> None:
@@ -186,17 +188,41 @@ def _remove_dependents(before: HConfig, after: HConfig, platform: str) -> None:
                     line.delete()
 
 
+def _rename_sections(source: HConfig, target: HConfig, platform: str) -> list[str]:
+    """`renamed_in_place`: give `source`'s sections the headers they have in `target` (same
+    identity, other value). Returns the new headers."""
+    renamed: list[str] = []
+    for pattern in quirks.BY_PLATFORM[platform].renamed_in_place:
+        rx = re.compile(pattern)
+        wanted = {m.group(1): c.text for c in target.children if (m := rx.match(c.text))}
+        for section in source.children:
+            m = rx.match(section.text)
+            if m and wanted.get(m.group(1), section.text) != section.text:
+                section.text = wanted[m.group(1)]
+                renamed.append(section.text)
+    if renamed:
+        source.children.rebuild_mapping()
+    return renamed
+
+
+def _difference(platform: str, source_text: str, target: HConfig) -> HConfig:
+    source = parse(platform, source_text)
+    renamed = _rename_sections(source, target, platform)
+    delta = source.config_to_get_to(target, HConfig(source.driver))
+    for header in renamed:
+        if delta.get_child(equals=header) is None:  # nothing else changed inside: enter it anyway
+            delta.add_child(header)
+    if platform == "frr":
+        _negate_lines_not_sections(delta, source)
+    _drop_negations_of_dependents(delta, platform)
+    delta.set_order_weight()
+    return delta
+
+
 def compare(platform: str, running: str, intended: str) -> Change:
     run, want = parse(platform, running), parse(platform, intended)
-    remediation = run.config_to_get_to(want)
-    rollback = want.config_to_get_to(run, HConfig(run.driver))
-    if platform == "frr":
-        _negate_lines_not_sections(remediation, run)
-        _negate_lines_not_sections(rollback, want)
-    _drop_negations_of_dependents(remediation, platform)
-    _drop_negations_of_dependents(rollback, platform)
-    remediation.set_order_weight()
-    rollback.set_order_weight()
+    remediation = _difference(platform, running, want)
+    rollback = _difference(platform, intended, run)
     diff = "\n".join(run.unified_diff(want))
     return Change(_lines(remediation), _lines(rollback), diff)
 
@@ -209,7 +235,8 @@ def same(platform: str, a: str, b: str) -> bool:
 def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> str:
     """Running config after `lines` are applied (hier_config's model of the device, plus the
     `goes_with` quirk: negating an owner removes its dependents)."""
-    run = parse(platform, running)
-    future = run.future(parse(platform, "\n".join(lines)))
+    run, pushed = parse(platform, running), parse(platform, "\n".join(lines))
+    _rename_sections(run, pushed, platform)
+    future = run.future(pushed)
     _remove_dependents(run, future, platform)
     return "\n".join(future.dump_simple())

@@ -1,4 +1,4 @@
-"""What each platform's CLI does with a changed value, as data (read by `configtree`).
+r"""What each platform's CLI does with a changed value, as data (read by `configtree`).
 
 hier_config computes remediation as a tree difference: a line only in running is negated, a
 line only in intended is added, negations first. That is right for most commands; these are
@@ -12,12 +12,15 @@ the exceptions, per platform, each learnt from what the device answers:
   `Must remove previous area config before changing ospf area`): the remediation is
   `no <old>` then `<new>`. These must not be `replace_in_place`; `tests/deploy` checks that
   the negation comes first.
+- `renamed_in_place`: a section header that carries a value (VRP `ospf 1 router-id X`): the
+  new header is entered over the old section and only the lines that differ are sent.
 - `goes_with`: negating an owner line removes its dependents with it (`no neighbor X
   remote-as` deletes every `neighbor X ...` line), so their own negations would be refused
   (`% Specify remote-as or peer-group commands first`) and are left out.
 
 Paths match from the top of the tree: `("line vty", "exec-timeout ")` is an `exec-timeout`
-line inside a section starting `line vty`.
+line inside a section starting `line vty`. An element starting with `^` is a regex whose groups
+name the object (`("acl number ", r"^rule (\d+) ")`: rule 5 replaces rule 5, not rule 10).
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class Quirks:
     negate_before_replace: tuple[Path, ...] = ()
     goes_with: tuple[GoesWith, ...] = ()
     later: tuple[Path, ...] = field(default=())  # negations sent after everything else
+    # top-level sections whose header carries a value (regex, group 1 = the section's identity):
+    # the new header is entered over the old one, never the old section deleted
+    renamed_in_place: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         both = set(self.replace_in_place) & set(self.negate_before_replace)
@@ -79,6 +85,7 @@ FRR = Quirks(
 CISCO_IOS = Quirks(
     replace_in_place=(
         ("hostname ",),
+        ("banner login ",),  # a new banner replaces the old; `no banner login` takes no text
         ("clock timezone ",),
         ("ip domain name ",),
         ("login block-for ",),
@@ -154,7 +161,11 @@ HUAWEI_VRP = Quirks(
         ("bgp ", "router-id "),
         ("vlan ", "name "),
         ("acl number ", "description "),
+        ("acl number ", r"^rule (\d+) "),  # a rule given again by number is modified in place
     ),
+    # `ospf 1 router-id B` over `ospf 1 router-id A` changes the id; `undo ospf 1 ...` would
+    # delete the whole process
+    renamed_in_place=(r"^ospf (\d+) router-id ",),
     negate_before_replace=(("interface ", "ospf enable "),),
     goes_with=(GoesWith("bgp ", r"^peer (\S+) as-number ", r"^peer {key} "),),
     later=(("undo acl number ",), ("undo traffic policy ",), ("undo qos queue-profile ",)),
