@@ -113,7 +113,21 @@ def tree_driver(platform: str) -> HConfigDriverBase:
 
 
 def parse(platform: str, text: str) -> HConfig:
-    return get_hconfig(tree_driver(platform), text)
+    """A configuration as the device would print it (`hidden_defaults` left out)."""
+    config = get_hconfig(tree_driver(platform), text)
+    _drop_hidden_defaults(config, platform)
+    return config
+
+
+def _drop_hidden_defaults(config: HConfig, platform: str) -> None:
+    for path, text in quirks.BY_PLATFORM[platform].hidden_defaults:
+        sections: list[HConfig | HConfigChild] = [config]
+        for prefix in path:
+            sections = [c for s in sections for c in s.get_children(startswith=prefix)]
+        for section in sections:
+            line = section.get_child(equals=text)
+            if line is not None:
+                line.delete()
 
 
 @dataclass(frozen=True)
@@ -235,8 +249,10 @@ def same(platform: str, a: str, b: str) -> bool:
 def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> str:
     """Running config after `lines` are applied (hier_config's model of the device, plus the
     `goes_with` quirk: negating an owner removes its dependents)."""
-    run, pushed = parse(platform, running), parse(platform, "\n".join(lines))
+    run = parse(platform, running)
+    pushed = get_hconfig(tree_driver(platform), "\n".join(lines))  # defaults too: they are sent
     _rename_sections(run, pushed, platform)
     future = run.future(pushed)
     _remove_dependents(run, future, platform)
+    _drop_hidden_defaults(future, platform)
     return "\n".join(future.dump_simple())

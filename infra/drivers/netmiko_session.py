@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 from netmiko import BaseConnection
@@ -86,7 +87,10 @@ class NetmikoDriver(Driver):
         except DriverError:
             raise
         except ConfigInvalidException as exc:
-            msg = f"{self.target.host}: the device rejected a line: {exc}"
+            # Netmiko: "Invalid input detected at command: <line>, matched error: <answer>"
+            m = re.match(r"Invalid input detected at command: (.*), matched error: (.*)", str(exc), re.S)
+            said = f"`{m.group(1).strip()}`: {m.group(2).strip()}" if m else str(exc)
+            msg = f"{self.target.host}: the device refused {said}"
             raise CommandRejected(self._masked(msg)) from None
         except (OSError, EOFError) as exc:
             msg = f"{self.target.host}: session lost during {what}: {exc}"
@@ -140,4 +144,4 @@ class NetmikoDriver(Driver):
     def _check_rejected(self, output: str) -> None:
         refused = refusals.BY_PLATFORM[self.platform].first(output)
         if refused is not None:
-            raise CommandRejected(self._masked(f"{self.target.host}: the device rejected a line: {refused}"))
+            raise CommandRejected(self._masked(f"{self.target.host}: the device refused a line: {refused}"))

@@ -6,8 +6,11 @@ the exceptions, per platform, each learnt from what the device answers:
 
 - `replace_in_place`: the new value replaces the old one (`hostname b` over `hostname a`);
   negating the old value first would be a needless gap or, on some commands, refused.
-- `negate_as`: the device takes only this fixed negation (FRR: `no exec-timeout`, never
-  `no exec-timeout 9 0`, which answers `% Unknown command`).
+- `negate_as`: the device takes only this fixed form to undo a value (FRR's VTY timeout: not
+  `no exec-timeout 9 0`, which answers `% Unknown command`, nor `no exec-timeout`, which turns
+  the timeout off, but `exec-timeout 10 0`, the default).
+- `hidden_defaults`: what the device never prints (FRR hides `exec-timeout 10 0`), so the
+  model of the device after a push drops it too.
 - `negate_before_replace`: the device refuses a new value while the old one is set (FRR:
   `Must remove previous area config before changing ospf area`): the remediation is
   `no <old>` then `<new>`. These must not be `replace_in_place`; `tests/deploy` checks that
@@ -50,6 +53,8 @@ class Quirks:
     # top-level sections whose header carries a value (regex, group 1 = the section's identity):
     # the new header is entered over the old one, never the old section deleted
     renamed_in_place: tuple[str, ...] = ()
+    # (section path, line): a value the device never prints because it is the default
+    hidden_defaults: tuple[tuple[Path, str], ...] = ()
 
     def __post_init__(self) -> None:
         both = set(self.replace_in_place) & set(self.negate_before_replace)
@@ -76,8 +81,11 @@ FRR = Quirks(
     ),
     negate_as=(
         (("interface ", "description "), "no description"),
-        (("line vty", "exec-timeout "), "no exec-timeout"),
+        # `no exec-timeout 9 0` is `% Unknown command`, and `no exec-timeout` means *never* time
+        # out (FRR then shows `exec-timeout 0 0`): back to the default is setting the default
+        (("line vty", "exec-timeout "), "exec-timeout 10 0"),
     ),
+    hidden_defaults=((("line vty",), "exec-timeout 10 0"),),
     negate_before_replace=(("interface ", "ip ospf area "),),
     goes_with=(GoesWith("router bgp ", r"^neighbor (\S+) remote-as ", r"^neighbor {key} "),),
 )

@@ -204,14 +204,18 @@ def test_rendered_intent_round_trips_from_bare_frr(example_inventory) -> None:  
 FRR_VTY = "line vty\n access-class vty-mgmt\n{timeout}exit\n"
 
 
-def test_frr_vty_timeout_is_negated_the_way_vtysh_takes_it() -> None:
-    """`no exec-timeout 9 0` answers `% Unknown command`: the negation is `no exec-timeout`."""
+def test_frr_vty_timeout_goes_back_to_the_default_by_setting_it() -> None:
+    """`no exec-timeout 9 0` answers `% Unknown command` and `no exec-timeout` turns the timeout
+    off (FRR then shows `exec-timeout 0 0`): back to the hidden default 10 is `exec-timeout 10 0`."""
     default = FRR_VTY.format(timeout="")
     nine = FRR_VTY.format(timeout=" exec-timeout 9 0\n")
     eleven = FRR_VTY.format(timeout=" exec-timeout 11 0\n")
-    assert compare("frr", nine, default).remediation == ("line vty", "  no exec-timeout", "  exit")
-    assert compare("frr", default, nine).rollback == ("line vty", "  no exec-timeout", "  exit")
+    back = ("line vty", "  exec-timeout 10 0", "  exit")
+    assert compare("frr", nine, default).remediation == back
+    assert compare("frr", default, nine).rollback == back
     assert compare("frr", nine, eleven).remediation == ("line vty", "  exec-timeout 11 0", "  exit")
+    assert same("frr", apply("frr", nine, back), default)
+    assert same("frr", default, FRR_VTY.format(timeout=" exec-timeout 10 0\n"))  # FRR hides it
 
 
 def test_frr_ospf_area_is_negated_before_the_new_area() -> None:
