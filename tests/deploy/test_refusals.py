@@ -26,7 +26,7 @@ FRR_REFUSED = [
     ("% Unknown command: no exec-timeout 9 0", "line vty / no exec-timeout 9 0"),
     ("Must remove previous area config before changing ospf area ", "ip ospf area 1 over area 0"),
     ("% Command incomplete: ip ospf", "ip ospf"),
-    ("% Ambiguous command: ip o", "ip o"),
+    ("% Command incomplete: ip o", "ip o (an abbreviation of several)"),
     ("Can't find specified interface area configuration.", "no ip ospf area"),
     ("Please remove all ip ospf area x.x.x.x commands first.", "network ... area 0"),
     ("% Can't find address", "no ip address 9.9.9.9/24"),
