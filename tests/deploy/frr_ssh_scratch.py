@@ -44,7 +44,7 @@ def _run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=60)
 
 
-def _day0(hostname: str) -> str:
+def day0(hostname: str) -> str:
     """What the lab's routers boot with (infra/lab/router.py management_config)."""
     return (
         f"frr defaults traditional\nhostname {hostname}\nlog syslog informational\n"
@@ -82,7 +82,7 @@ def _files(rundir: Path, hostname: str, address: str, password: str) -> None:
     for sub in ("etc-frr", "run/frr", "run/sshd", "run/lab"):
         (rundir / sub).mkdir(parents=True)
     (rundir / "run/sshd").chmod(0o755)
-    (rundir / "etc-frr/frr.conf").write_text(_day0(hostname), encoding="utf-8")
+    (rundir / "etc-frr/frr.conf").write_text(day0(hostname), encoding="utf-8")
     (rundir / "etc-frr/vtysh.conf").write_text(
         f"service integrated-vtysh-config\nusername {USER} nopassword\n", encoding="utf-8"
     )

@@ -118,3 +118,28 @@ def test_frr_refusal_of_a_wrong_negation_fails_the_push(
     dev = routers["cpe-so-noi-vu"]
     with pytest.raises(CommandRejected, match=r"Unknown command: +no exec-timeout 9 0"):
         dev.commit(Change(("line vty", " no exec-timeout 9 0", "exit"), (), ""))
+
+
+def test_every_device_deploys_from_day0_and_back_without_a_refusal(example: Inventory) -> None:
+    """Each network device's whole intent pushed through the driver onto a day-0 router and
+    taken back to day-0: no line refused (no refusal pattern fires on a success answer), no
+    drift either way."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.deploy.frr_ssh_scratch import day0
+
+    hosts = [h.name for h in example.hosts.values() if h.is_network_device]
+    intents = {h: render_host(example, h, Platform.FRR) for h in hosts}  # secrets before threads
+
+    def one(n: int, host: str) -> str:
+        with (
+            scratch_router(host, _interfaces(example, host), f"d{n}") as target,
+            driver_for("frr")(target) as dev,
+        ):
+            _deploy(dev, example, intents[host], f"{host} day-0 -> A")
+            _deploy(dev, example, day0(host), f"{host} A -> day-0")
+        return host
+
+    with ThreadPoolExecutor(4) as pool:  # scratch routers at once; the machine has 2 cores
+        done = list(pool.map(one, range(len(hosts)), hosts))
+    assert done == hosts
