@@ -119,12 +119,16 @@ def parse(platform: str, text: str) -> HConfig:
     return config
 
 
+def _sections(config: HConfig, path: tuple[str, ...]) -> list[HConfig | HConfigChild]:
+    found: list[HConfig | HConfigChild] = [config]
+    for prefix in path:
+        found = [c for s in found for c in s.get_children(startswith=prefix)]
+    return found
+
+
 def _drop_hidden_defaults(config: HConfig, platform: str) -> None:
     for path, text in quirks.BY_PLATFORM[platform].hidden_defaults:
-        sections: list[HConfig | HConfigChild] = [config]
-        for prefix in path:
-            sections = [c for s in sections for c in s.get_children(startswith=prefix)]
-        for section in sections:
+        for section in _sections(config, path):
             line = section.get_child(equals=text)
             if line is not None:
                 line.delete()
@@ -229,8 +233,49 @@ def _difference(platform: str, source_text: str, target: HConfig) -> HConfig:
     if platform == "frr":
         _negate_lines_not_sections(delta, source)
     _drop_negations_of_dependents(delta, platform)
+    _negate_by_key(delta, platform)
     delta.set_order_weight()
     return delta
+
+
+def _negate_by_key(delta: HConfig, platform: str) -> None:
+    """`negate_by_key`: `no 10 permit ...` becomes `no 10`."""
+    neg = delta.driver.negation_prefix
+    for *path, key in quirks.BY_PLATFORM[platform].negate_by_key:
+        rx = re.compile(key)
+        for section in _sections(delta, tuple(path)):
+            for line in section.children:
+                m = rx.match(line.text.removeprefix(neg)) if line.text.startswith(neg) else None
+                if m:
+                    line.text = neg + m.group(1)
+            section.children.rebuild_mapping()
+
+
+def _same_in(config: HConfig, section: HConfig | HConfigChild) -> HConfig | HConfigChild | None:
+    """The section of `config` at the same place as `section` (of another tree)."""
+    if not isinstance(section, HConfigChild):
+        return config
+    found: HConfig | HConfigChild | None = config
+    for part in section.lineage():
+        found = found.get_child(equals=part.text) if found is not None else None
+    return found
+
+
+def _expand_keyed_negations(pushed: HConfig, run: HConfig, platform: str) -> None:
+    """The model of `negate_by_key`: `no 10` removes the running line keyed 10."""
+    neg = pushed.driver.negation_prefix
+    for *path, key in quirks.BY_PLATFORM[platform].negate_by_key:
+        rx = re.compile(key)
+        for section in _sections(pushed, tuple(path)):
+            was = _same_in(run, section)
+            if was is None:
+                continue
+            keyed = {m.group(1): c.text for c in was.children if (m := rx.match(c.text))}
+            for line in section.children:
+                short = line.text.removeprefix(neg)
+                if line.text.startswith(neg) and short in keyed:
+                    line.text = neg + keyed[short]
+            section.children.rebuild_mapping()
 
 
 def compare(platform: str, running: str, intended: str) -> Change:
@@ -252,6 +297,7 @@ def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> st
     run = parse(platform, running)
     pushed = get_hconfig(tree_driver(platform), "\n".join(lines))  # defaults too: they are sent
     _rename_sections(run, pushed, platform)
+    _expand_keyed_negations(pushed, run, platform)
     future = run.future(pushed)
     _remove_dependents(run, future, platform)
     _drop_hidden_defaults(future, platform)

@@ -9,6 +9,8 @@ the exceptions, per platform, each learnt from what the device answers:
 - `negate_as`: the device takes only this fixed form to undo a value (FRR's VTY timeout: not
   `no exec-timeout 9 0`, which answers `% Unknown command`, nor `no exec-timeout`, which turns
   the timeout off, but `exec-timeout 10 0`, the default).
+- `negate_by_key`: an entry is removed by its key alone (IOS ACL `no 10`, as Cisco documents
+  it; VRP `undo rule 5`), not by repeating its whole text.
 - `hidden_defaults`: what the device never prints (FRR hides `exec-timeout 10 0`), so the
   model of the device after a push drops it too.
 - `negate_before_replace`: the device refuses a new value while the old one is set (FRR:
@@ -53,6 +55,8 @@ class Quirks:
     # top-level sections whose header carries a value (regex, group 1 = the section's identity):
     # the new header is entered over the old one, never the old section deleted
     renamed_in_place: tuple[str, ...] = ()
+    # a path whose last element is a regex with one group, the entry's key: removed as `no <key>`
+    negate_by_key: tuple[Path, ...] = ()
     # (section path, line): a value the device never prints because it is the default
     hidden_defaults: tuple[tuple[Path, str], ...] = ()
 
@@ -129,6 +133,8 @@ CISCO_IOS = Quirks(
         ("policy-map ", "class ", "bandwidth percent "),
         ("policy-map ", "class ", "priority percent "),
     ),
+    # "Statements cannot be overwritten using the same sequence number": `no 10` first
+    negate_by_key=(("ip access-list ", r"^(\d+) "),),
     # IOS refuses a second policy on the same direction ("already attached"): detach first
     negate_before_replace=(("interface ", "service-policy "), ("interface ", "ip ospf 1 area ")),
     goes_with=(GoesWith("router bgp ", r"^neighbor (\S+) remote-as ", r"^neighbor {key} "),),
@@ -175,6 +181,7 @@ HUAWEI_VRP = Quirks(
     # delete the whole process
     renamed_in_place=(r"^ospf (\d+) router-id ",),
     negate_before_replace=(("interface ", "ospf enable "),),
+    negate_by_key=(("acl number ", r"^(rule \d+) "),),
     goes_with=(GoesWith("bgp ", r"^peer (\S+) as-number ", r"^peer {key} "),),
     later=(("undo acl number ",), ("undo traffic policy ",), ("undo qos queue-profile ",)),
 )

@@ -268,3 +268,34 @@ def test_negate_first_commands_are_not_replaced_in_place(platform: str) -> None:
     q = BY_PLATFORM[platform]
     assert q.negate_before_replace, platform
     assert not set(q.negate_before_replace) & set(q.replace_in_place)
+
+
+def test_ios_acl_entries_are_removed_by_sequence_number() -> None:
+    """Cisco: an entry cannot be overwritten by its sequence number; `no 10` removes it."""
+    a = "ip access-list standard VTY-MGMT\n 10 permit 10.127.0.0 0.0.255.255\n 20 deny any log\n"
+    b = a.replace("0.0.255.255", "0.0.127.255")
+    change = compare("cisco_ios", a, b)
+    lines = [x.strip() for x in change.remediation]
+    assert lines[1:3] == ["no 10", "10 permit 10.127.0.0 0.0.127.255"], lines
+    assert same("cisco_ios", apply("cisco_ios", a, change.remediation), b)
+    assert same("cisco_ios", apply("cisco_ios", b, change.rollback), a)
+
+
+def test_vrp_acl_rules_change_in_place_and_go_by_number() -> None:
+    a = "acl number 3000\n rule 5 permit ip source 10.127.0.43 0\n rule 10 permit ip source 10.127.0.44 0\n"
+    b = a.replace("10.127.0.43", "10.127.0.143")
+    assert [x.strip() for x in compare("huawei_vrp", a, b).remediation][1:-1] == [
+        "rule 5 permit ip source 10.127.0.143 0"
+    ]
+    c = "acl number 3000\n rule 5 permit ip source 10.127.0.43 0\n"
+    change = compare("huawei_vrp", a, c)
+    assert [x.strip() for x in change.remediation][1:-1] == ["undo rule 10"]
+    assert same("huawei_vrp", apply("huawei_vrp", a, change.remediation), c)
+
+
+def test_vrp_ospf_router_id_is_entered_over_the_process_not_undone() -> None:
+    a = "ospf 1 router-id 10.126.0.1\n area 0.0.0.0\n  network 10.124.0.0 0.0.0.1\n"
+    b = a.replace("10.126.0.1", "10.126.0.201")
+    change = compare("huawei_vrp", a, b)
+    assert change.remediation == ("ospf 1 router-id 10.126.0.201",)
+    assert same("huawei_vrp", apply("huawei_vrp", a, change.remediation), b)
