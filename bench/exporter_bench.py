@@ -99,6 +99,7 @@ def our_config(work: Path) -> Path:
         f"auths:\n  bench_v3:\n    version: 3\n    username: {USER}\n    security_level: authPriv\n"
         f"    auth_protocol: SHA\n    password: {AUTH_PW}\n"
         f"    priv_protocol: AES\n    priv_password: {PRIV_PW}\n"
+        "allowed_targets:\n  bench_v3: {cidrs: [127.0.0.0/8]}\n"
     )
     return p
 

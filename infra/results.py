@@ -7,9 +7,15 @@ print; the CLI renders results.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+H = TypeVar("H")
 
 
 class Status(StrEnum):
@@ -97,3 +103,55 @@ class RunResult:
         for r in self.results.values():
             out[r.status.value] += 1
         return out
+
+
+class HostUnreachable(Exception):
+    """Raised for a host that could not be reached or logged into (drivers subclass it), so the
+    one place below turns it into an `unreachable` Result instead of a failed one."""
+
+
+def failure(host: str, exc: BaseException, mask: Callable[[str], str] = str) -> Result:
+    """The one place where a host's exception becomes its Result (nornir's shape): unreachable
+    for a connection failure, failed otherwise; the text masked, the type kept for bugs."""
+    text = mask(str(exc))
+    if isinstance(exc, HostUnreachable):
+        return Result(host, unreachable=True, message=text or type(exc).__name__)
+    return Result(
+        host, failed=True, message=text or type(exc).__name__, exception=mask(f"{type(exc).__name__}: {exc}")
+    )
+
+
+def on_each_host(
+    hosts: Sequence[H],
+    action: Callable[[H], Result],
+    *,
+    forks: int,
+    name: Callable[[H], str],
+    mask: Callable[[str], str] = str,
+    stop: threading.Event | None = None,
+    done: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    """Run `action` on every host, `forks` at a time; one host's exception never stops the
+    others (it becomes that host's Result through `failure`). Once `stop` is set, hosts not yet
+    started are skipped ("not started: interrupted"); those running finish. Results come back
+    in the order of `hosts`; `done` sees each as soon as it is known (journal, progress)."""
+
+    def one(h: H) -> Result:
+        if stop is not None and stop.is_set():
+            result = Result(name(h), skipped=True, message="not started: interrupted")
+        else:
+            t0 = time.monotonic()
+            try:
+                result = action(h)
+            except Exception as exc:
+                result = failure(name(h), exc, mask)
+            if not result.duration_s:
+                result.duration_s = time.monotonic() - t0
+        if done is not None:
+            done(result)
+        return result
+
+    if not hosts:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(forks, len(hosts)))) as pool:
+        return list(pool.map(one, hosts))

@@ -1,9 +1,9 @@
 """An asyncio SNMP client specialised for scraping: GET and bulk walks, v1/v2c/v3 USM.
 
-One UDP socket per worker process carries every target; replies are routed by
-request-id (v1/v2c) or msgID (v3). The receive buffer is raised so that
-hundreds of concurrent targets cannot overflow it, and a semaphore bounds the
-requests in flight.
+One UDP socket per worker process carries every IPv4 target (a second one, opened on first
+use, every IPv6 target); replies are routed by request-id (v1/v2c) or msgID (v3). The
+receive buffer is raised so that hundreds of concurrent targets cannot overflow it, and a
+semaphore bounds the requests in flight.
 """
 
 from __future__ import annotations
@@ -43,11 +43,50 @@ class ClientStats:
     auth_failures: int = 0
 
 
+@dataclass
+class PacketCount:
+    """Packets one session sent (every send: retries and v3 engine discovery included)."""
+
+    sent: int = 0
+
+
+class _Forward(asyncio.DatagramProtocol):
+    """The IPv6 socket's protocol: hands everything to the dispatcher that owns it."""
+
+    def __init__(self, owner: UdpDispatcher) -> None:
+        self.owner = owner
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        self.owner.datagram_received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        self.owner.error_received(exc)
+
+
+def _udp_socket(family: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    for opt, force, size in (
+        (socket.SO_RCVBUF, 33, RCVBUF),  # 33 = SO_RCVBUFFORCE (root may exceed rmem_max)
+        (socket.SO_SNDBUF, 32, SNDBUF),  # 32 = SO_SNDBUFFORCE
+    ):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, opt, size)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    sock.bind(("0.0.0.0", 0) if family == socket.AF_INET else ("::", 0))
+    sock.setblocking(False)
+    return sock
+
+
 class UdpDispatcher(asyncio.DatagramProtocol):
-    """The worker's single UDP socket and the table of requests waiting for a reply."""
+    """The worker's UDP sockets (IPv4, and IPv6 once needed) and the requests waiting for a reply."""
 
     def __init__(self, max_in_flight: int = 512) -> None:
         self.transport: asyncio.DatagramTransport | None = None
+        self.transport6: asyncio.DatagramTransport | None = None
+        self._opening6: asyncio.Lock | None = None
         self.pending: dict[int, tuple[asyncio.Future[bytes], tuple[str, int]]] = {}
         self.stats = ClientStats()
         self.in_flight = asyncio.Semaphore(max_in_flight)
@@ -55,21 +94,27 @@ class UdpDispatcher(asyncio.DatagramProtocol):
         self.on_malformed: Callable[[str], None] | None = None
 
     @classmethod
-    async def create(cls, max_in_flight: int = 512, family: int = socket.AF_INET) -> UdpDispatcher:
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        for opt, force, size in (
-            (socket.SO_RCVBUF, 33, RCVBUF),  # 33 = SO_RCVBUFFORCE (root may exceed rmem_max)
-            (socket.SO_SNDBUF, 32, SNDBUF),  # 32 = SO_SNDBUFFORCE
-        ):
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, force, size)
-            except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, opt, size)
-        sock.bind(("0.0.0.0", 0) if family == socket.AF_INET else ("::", 0))
-        sock.setblocking(False)
+    async def create(cls, max_in_flight: int = 512) -> UdpDispatcher:
         loop = asyncio.get_running_loop()
-        _, proto = await loop.create_datagram_endpoint(lambda: cls(max_in_flight), sock=sock)
+        _, proto = await loop.create_datagram_endpoint(
+            lambda: cls(max_in_flight), sock=_udp_socket(socket.AF_INET)
+        )
         return proto
+
+    async def _ipv6(self) -> asyncio.DatagramTransport:
+        """The IPv6 socket, opened on the first IPv6 target (a host without IPv6 never needs one)."""
+        if self._opening6 is None:
+            self._opening6 = asyncio.Lock()
+        async with self._opening6:
+            if self.transport6 is None:
+                try:
+                    sock = _udp_socket(socket.AF_INET6)
+                except OSError as exc:
+                    raise SnmpError(f"cannot open an IPv6 UDP socket: {exc.strerror}") from None
+                loop = asyncio.get_running_loop()
+                transport, _ = await loop.create_datagram_endpoint(lambda: _Forward(self), sock=sock)
+                self.transport6 = transport
+        return self.transport6
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
@@ -108,9 +153,14 @@ class UdpDispatcher(asyncio.DatagramProtocol):
         timeout: float,
         retries: int,
         deadline: float,
+        count: PacketCount | None = None,
     ) -> bytes:
-        """Send build(id) and wait for the reply, retrying with fresh ids; bounded by deadline."""
-        assert self.transport is not None
+        """Send build(id) and wait for the reply, retrying with fresh ids; bounded by deadline.
+        Every packet sent is counted in COUNT, answered or not."""
+        transport = self.transport
+        if ":" in addr[0]:
+            transport = self.transport6 or await self._ipv6()
+        assert transport is not None
         loop = asyncio.get_running_loop()
         async with self.in_flight:
             for attempt in range(retries + 1):
@@ -121,7 +171,9 @@ class UdpDispatcher(asyncio.DatagramProtocol):
                 fut: asyncio.Future[bytes] = loop.create_future()
                 self.pending[mid] = (fut, addr)
                 try:
-                    self.transport.sendto(build(mid), addr)
+                    transport.sendto(build(mid), addr)
+                    if count is not None:
+                        count.sent += 1
                     return await asyncio.wait_for(fut, min(timeout, left))
                 except TimeoutError:
                     if attempt < retries:
@@ -153,7 +205,8 @@ class Session:
         self.deadline = deadline
         self.engine: usm.EngineState | None = None
         self.engine_at = 0.0
-        self.pdus_sent = 0
+        self.pdus_sent = 0  # PDUs answered
+        self.packets = PacketCount()  # packets sent, answered or not
 
     async def _exchange(self, pdu_type: int, oids: list[bytes], max_rep: int = 0) -> ber.Pdu:
         t = self.t
@@ -168,6 +221,7 @@ class Session:
             t.timeout,
             t.retries,
             self.deadline,
+            self.packets,
         )
         self.pdus_sent += 1
         try:
@@ -186,6 +240,7 @@ class Session:
             self.t.timeout,
             self.t.retries,
             self.deadline,
+            self.packets,
         )
         resp = self._decode_v3(raw, None)
         if not resp.engine.engine_id:
@@ -217,7 +272,9 @@ class Session:
             now = usm.EngineState(eng.engine_id, eng.boots, eng.time + int(time.monotonic() - self.engine_at))
             return usm.encode_message(mid, user, now, ber.enc_pdu(pdu_type, mid, oids, 0, max_rep))
 
-        raw = await self.d.request(self.addr, build, self.t.timeout, self.t.retries, self.deadline)
+        raw = await self.d.request(
+            self.addr, build, self.t.timeout, self.t.retries, self.deadline, self.packets
+        )
         self.pdus_sent += 1
         resp = self._decode_v3(raw, user)
         pdu = resp.pdu
@@ -286,15 +343,21 @@ class Session:
 
 
 async def resolve_host(host: str) -> str:
-    """Targets are given by name or address; names are resolved once per scrape."""
+    """Targets are given by name or address; names are resolved once per scrape (IPv4 first).
+    Returns the canonical text of the address, as the kernel reports a reply's source."""
     try:
         socket.inet_pton(socket.AF_INET, host)
         return host
     except OSError:
         pass
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, host))
+    except OSError:
+        pass
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, None, family=socket.AF_INET, type=socket.SOCK_DGRAM)
+        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
     except OSError as exc:
         raise SnmpError(f"cannot resolve {host!r}: {exc}") from None
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
     return str(infos[0][4][0])

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import ber
-from .client import Session, SnmpError, Target, UdpDispatcher, resolve_host
+from .client import Session, SnmpError, Target, UdpDispatcher
 from .config import Auth, Module
 from .samples import (
     KIND_NUMBER,
@@ -165,21 +165,18 @@ def target_for(host: str, port: int, auth: Auth, module: Module) -> Target:
 async def scrape(
     dispatcher: UdpDispatcher,
     host: str,
+    resolved: str | SnmpError,
     port: int,
     auth: Auth,
     modules: list[CompiledModule],
     deadline: float,
 ) -> tuple[str, list[ModuleResult]]:
-    """Scrape one target for some modules; returns the exposition text and per-module results."""
+    """Scrape one target (HOST as asked, RESOLVED to an address by the caller, which has checked
+    it, or the resolution error) for some modules; returns the exposition text and results."""
     families: dict[str, Family] = {}
     results: list[ModuleResult] = []
     session: Session | None = None
-    try:
-        address = await resolve_host(host)
-    except SnmpError as exc:
-        address, resolve_error = "", str(exc)
-    else:
-        resolve_error = ""
+    address, resolve_error = ("", str(resolved)) if isinstance(resolved, SnmpError) else (resolved, "")
     for cmod in modules:
         res = ModuleResult(cmod.name)
         results.append(res)
@@ -192,7 +189,7 @@ async def scrape(
             session = Session(dispatcher, target, deadline)
         else:
             session.t = target
-        sent_before = session.pdus_sent
+        sent_before = session.packets.sent
         varbinds: list[ber.VarBind] = []
         try:
             if cmod.get:
@@ -207,7 +204,7 @@ async def scrape(
         except Exception as exc:  # a bug or a reply we cannot interpret: report it, keep serving
             log.exception("module %s on %s failed", cmod.name, host)
             res.error = f"internal error: {type(exc).__name__}: {exc}"
-        res.packets = session.pdus_sent - sent_before
+        res.packets = session.packets.sent - sent_before
         res.total_seconds = time.monotonic() - start
         if res.error:
             log.info("scrape of %s module %s failed: %s", host, cmod.name, res.error)

@@ -3,6 +3,7 @@
 The format is snmp_exporter's (v0.23+) `snmp.yml`, so its generated modules load as they are.
 Errors name the file and the key (`snmp.yml: modules.if_mib.metrics[3].type: ...`).
 SNMPv3 secrets can come from the environment as `${VAR}`; secrets print as `<secret>`.
+`allowed_targets` (allowlist.py) names the targets each auth may be sent to; default: none.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from . import ber, usm
+from .allowlist import AllowedTargets, AllowlistError, parse_section
 
 BUNDLED_DIR = Path(__file__).with_name("modules")
 
@@ -162,13 +164,22 @@ class Module:
 class Config:
     auths: dict[str, Auth] = field(default_factory=dict)
     modules: dict[str, Module] = field(default_factory=dict)
+    allowed_targets: dict[str, AllowedTargets] = field(default_factory=dict)
     files: tuple[str, ...] = ()
 
     def redacted(self) -> dict[str, Any]:
         return {
             "auths": {n: a.redacted() for n, a in self.auths.items()},
+            "allowed_targets": {n: {"sources": a.sources} for n, a in self.allowed_targets.items()},
             "modules": {n: module_to_dict(m) for n, m in self.modules.items()},
         }
+
+    def check_allowed_targets(self) -> None:
+        """Every allowed_targets entry names an auth some file defines (a typo would refuse silently)."""
+        for name in self.allowed_targets:
+            if name not in self.auths:
+                known = ", ".join(sorted(self.auths)) or "none"
+                raise ConfigError(f"allowed_targets.{name}: no auth named {name!r} (auths: {known})")
 
 
 # ------------------------------------------------------------------ loading
@@ -425,11 +436,15 @@ def parse(text: str, file: str, into: Config | None = None) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: invalid YAML: {exc}") from None
     cfg = into or Config()
-    d = ctx.mapping(raw if raw is not None else {}, "", {"auths", "modules"})
+    d = ctx.mapping(raw if raw is not None else {}, "", {"auths", "modules", "allowed_targets"})
     for name, value in _section(ctx, d, "auths", cfg.auths):
         cfg.auths[name] = parse_auth(ctx, name, value)
     for name, value in _section(ctx, d, "modules", cfg.modules):
         cfg.modules[name] = parse_module(ctx, name, value)
+    try:
+        parse_section(d.get("allowed_targets"), file, cfg.allowed_targets)
+    except AllowlistError as exc:
+        raise ConfigError(str(exc)) from None
     cfg.files = (*cfg.files, file)
     return cfg
 
@@ -448,6 +463,7 @@ def load(paths: list[str] | None = None) -> Config:
         except OSError as exc:
             raise ConfigError(f"{f}: cannot read: {exc.strerror}") from None
         parse(text, f, cfg)
+    cfg.check_allowed_targets()
     return cfg
 
 

@@ -71,7 +71,9 @@ def describe(cfg: cfgmod.Config) -> str:
     lines = [f"configuration OK: {', '.join(cfg.files)}", f"auths ({len(cfg.auths)}):"]
     for name, a in cfg.auths.items():
         detail = ", ".join(f"{k}={v}" for k, v in a.redacted().items())
-        lines.append(f"  {name}: {detail}")
+        allowed = cfg.allowed_targets.get(name)
+        targets = allowed.summary() if allowed else "none: refused for every target"
+        lines.append(f"  {name}: {detail}; allowed targets: {targets}")
     lines.append(f"modules ({len(cfg.modules)}):")
     for name, m in cfg.modules.items():
         lines.append(f"  {name}: {len(m.metrics)} metrics, walk {len(m.walk)}, get {len(m.get)}")

@@ -68,6 +68,12 @@ class SelfMetrics:
             "SNMPv3 replies failing authentication or reporting errors",
             registry=reg,
         )
+        self.refused = Counter(
+            "snmp_exporter_refused_targets",
+            "Scrapes refused (HTTP 403): the target is not in the auth's allowed_targets",
+            ["auth"],
+            registry=reg,
+        )
         self.in_flight = Gauge(
             "snmp_exporter_scrapes_in_flight", "Scrapes being served now", registry=reg, **live
         )

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from . import config as cfgmod
-from .client import UdpDispatcher
+from .client import SnmpError, UdpDispatcher, resolve_host
 from .collector import CompiledModule, scrape
 from .selfmetrics import SelfMetrics
 
@@ -122,6 +122,19 @@ class App:
             raise BadRequest(f"Unknown auth '{auths[0]}'")
         return host, port, auth, modules
 
+    def refusal(self, host: str, address: str, auth: str) -> str:
+        """'' if AUTH may be sent to ADDRESS (HOST resolved), else the 403 body (never a secret)."""
+        allowed = self.cfg.allowed_targets.get(auth)
+        if allowed is None:
+            return (
+                f"Forbidden: auth '{auth}' has no allowed_targets in the configuration, so it is "
+                f"refused for every target (asked: {host})\n"
+            )
+        if allowed.allows(address):
+            return ""
+        shown = host if host == address else f"{host} ({address})"
+        return f"Forbidden: target {shown} is not in the allowed_targets of auth '{auth}'\n"
+
     async def handle_snmp(self, query: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
         try:
             host, port, auth, modules = self.parse_snmp_query(query)
@@ -136,11 +149,22 @@ class App:
             except ValueError:
                 self.metrics.request_errors.inc()
                 return 400, "text/plain; charset=utf-8", b"Failed to parse timeout from Prometheus header\n"
+        resolved: str | SnmpError
+        try:
+            resolved = await resolve_host(host)
+        except SnmpError as exc:
+            resolved = exc  # reported as the modules' scrape error; nothing is sent
+        else:
+            refused = self.refusal(host, resolved, auth.name)
+            if refused:
+                self.metrics.refused.labels(auth.name).inc()
+                log.warning("refused a scrape of target %r with auth %r (allowed_targets)", host, auth.name)
+                return 403, "text/plain; charset=utf-8", refused.encode()
         assert self.dispatcher is not None
         self.metrics.in_flight.inc()
         try:
             text, results = await scrape(
-                self.dispatcher, host, port, auth, modules, time.monotonic() + timeout
+                self.dispatcher, host, resolved, port, auth, modules, time.monotonic() + timeout
             )
         finally:
             self.metrics.in_flight.dec()
@@ -223,7 +247,14 @@ class App:
         gz: bool,
         head_only: bool = False,
     ) -> None:
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Error"}
+        reason = {
+            200: "OK",
+            400: "Bad Request",
+            403: "Forbidden",
+            404: "Not Found",
+            405: "Method Not Allowed",
+        }
+        reason[500] = "Error"
         extra = ""
         if gz:
             body = gzip.compress(body, compresslevel=1)

@@ -81,7 +81,7 @@ def ansible_path() -> str:
 
 
 def server_hosts(hosts: list[Host]) -> list[Host]:
-    return [h for h in hosts if SERVER_GROUP in h.groups]
+    return [h for h in hosts if h.is_server]
 
 
 def run_playbook(inv: Inventory, settings: RunSettings) -> tuple[RunResult, PlaybookRun]:

@@ -1,15 +1,16 @@
-"""Drift: the difference between each device's intended and running configuration.
+"""Drift: the difference between each device's intended and running configuration, and between
+its running and startup configuration.
 
-Online, the running config is read over the device's driver (Netmiko), in parallel; offline,
-it is the latest backup in the backup repository (secrets masked there, so the intended config
-is masked the same way before comparing). The diff and remediation are hier_config's.
+Online, the running config is read over the device's driver (Netmiko), in parallel, and so is
+the startup config on platforms that keep one: a running config that differs from it has
+"unsaved changes" (a reboot would silently undo them), which is drift too. Offline, the running
+config is the latest backup in the backup repository (secrets masked there, so the intended
+config is masked the same way before comparing). The diff and remediation are hier_config's.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from infra.audit.report import Check
 from infra.backup import BackupRepo
@@ -20,6 +21,7 @@ from infra.deploy.targets import prime_secrets, target_for
 from infra.drivers.configtree import compare
 from infra.inventory import Inventory
 from infra.inventory.models import Host
+from infra.results import Result, on_each_host
 from infra.state import StatePaths
 
 
@@ -31,31 +33,36 @@ def drift_of(
     backups: BackupRepo,
     intent: IntentFn,
     factory: DriverFactory,
-) -> Check:
+) -> Result:
+    """changed = drift (diff and remediation in `diff`); failed/unreachable = not read."""
     mask = inv.secrets.mask
-    t0 = time.monotonic()
     platform = inv.stand_in_platform(host).value
-    try:
-        intended = intent(inv, host)
-        if offline:
-            running = backups.latest(host.name)
-            if running is None:
-                return Check("drift", host.name, "error", f"no backup of {host.name} in {backups.path}")
-            intended = mask(intended)
-        else:
-            with factory(target_for(inv, host)) as drv:
-                running = drv.get_running_config()
-        change = compare(platform, running, intended)
-    except Exception as exc:
-        return Check(
-            "drift", host.name, "error", mask(f"{type(exc).__name__}: {exc}"), "", time.monotonic() - t0
+    intended = intent(inv, host)
+    startup: str | None = None
+    if offline:
+        running = backups.latest(host.name)
+        if running is None:
+            return Result(host.name, failed=True, message=f"no backup of {host.name} in {backups.path}")
+        intended = mask(intended)
+    else:
+        with factory(target_for(inv, host)) as drv:
+            running = drv.get_running_config()
+            startup = drv.get_startup_config()
+    change = compare(platform, running, intended)
+    unsaved = compare(platform, startup, running) if startup is not None else None
+    problems, details = [], []
+    if not change.empty:
+        problems.append(f"{len(change.remediation)} lines to remediate")
+        details.append(mask(change.diff) + "\n\nremediation:\n" + mask("\n".join(change.remediation)))
+    if unsaved is not None and not unsaved.empty:
+        problems.append(
+            f"unsaved changes: the startup config lacks {len(unsaved.remediation)} lines of the running "
+            "config (a reboot would undo them)"
         )
-    took = time.monotonic() - t0
-    if change.empty:
-        return Check("drift", host.name, "pass", "running matches intended", "", took)
-    detail = mask(change.diff) + "\n\nremediation:\n" + mask("\n".join(change.remediation))
-    summary = f"{len(change.remediation)} lines to remediate"
-    return Check("drift", host.name, "fail", summary, detail, took)
+        details.append("startup -> running:\n" + mask(unsaved.diff))
+    if not problems:
+        return Result(host.name, message="running matches intended" + (" and is saved" if startup else ""))
+    return Result(host.name, changed=True, message="; ".join(problems), diff="\n\n".join(details))
 
 
 def audit_drift(
@@ -73,11 +80,18 @@ def audit_drift(
     backups = BackupRepo(paths.backups, prime_secrets(inv))
     devices = [h for h in hosts if h.is_network_device]
 
-    def one(h: Host) -> Check:
-        c = drift_of(inv, h, offline=offline, backups=backups, intent=intent, factory=factory)
-        if progress:
-            progress(h.name, f"done:{c.status}")
-        return c
+    def one(h: Host) -> Result:
+        return drift_of(inv, h, offline=offline, backups=backups, intent=intent, factory=factory)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(forks, len(devices) or 1))) as pool:
-        return list(pool.map(one, devices))
+    def done(r: Result) -> None:
+        if progress:
+            progress(r.host, f"done:{_status(r)}")
+
+    results = on_each_host(devices, one, forks=forks, name=lambda h: h.name, mask=inv.secrets.mask, done=done)
+    return [Check("drift", r.host, _status(r), r.message, r.diff, r.duration_s) for r in results]
+
+
+def _status(r: Result) -> str:
+    if not r.ok:
+        return "error"
+    return "fail" if r.changed else "pass"

@@ -1,12 +1,15 @@
 """`infra deploy`: push intended configs to network devices, safely. Exit codes:
 
 0 success (or nothing to change), 1 a device failed / was rolled back / is unreachable,
-2 bad input, 3 changes pending (`--check`).
+2 bad input, 3 changes pending (`--check`), 130 interrupted (Ctrl-C, SIGTERM, SIGHUP: no device
+started after the signal, every device already changing was taken to a safe point first).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 from functools import partial
 from pathlib import Path
 
@@ -14,20 +17,23 @@ import click
 
 from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx
 from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse_duration
+from infra.deploy.interrupt import interruptible
 from infra.deploy.options import Progress, batches
+from infra.deploy.run import DeployRun
 from infra.state import StatePaths
 
 
 def progress_printer(enabled: bool) -> Progress | None:
-    """Per-device progress lines on stderr (a terminal only; never in JSON mode)."""
+    """Per-device progress lines on stderr. A closed terminal (SIGHUP) does not stop the run."""
     if not enabled:
         return None
 
     def show(host: str, step: str) -> None:
-        if step.startswith("done:"):
-            click.echo(f"  {host:<24} {step[5:]}", err=True)
-        elif step in ("push", "verify", "rollback"):
-            click.echo(f"  {host:<24} {step} ...", err=True)
+        with contextlib.suppress(OSError):
+            if step.startswith("done:"):
+                click.echo(f"  {host:<24} {step[5:]}", err=True)
+            elif step in ("push", "verify", "rollback", "save"):
+                click.echo(f"  {host:<24} {step} ...", err=True)
 
     return show
 
@@ -87,6 +93,11 @@ def print_report(report: DeployReport, show_diff: bool) -> None:
     default=None,
     help="write each device's Netmiko session log here (secrets masked)",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="per-device steps on stderr (default: when stderr is a terminal)",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
 @pass_ctx
 @handle_errors
@@ -104,6 +115,7 @@ def deploy_cmd(
     tags: str | None,
     state_dir: Path | None,
     session_log_dir: Path | None,
+    progress: bool | None,
     fmt: str | None,
 ) -> None:
     """Back up, diff, push only the remediation, verify, confirm and save, device by device in
@@ -136,14 +148,19 @@ def deploy_cmd(
         session_log_dir.mkdir(parents=True, exist_ok=True)
     from infra.ansible import converge_servers  # servers: the site playbook via ansible-runner
 
-    report = deploy(
-        inv,
-        hosts,
-        options,
-        StatePaths.from_env(state_dir),
-        progress=progress_printer(fmt != "json" and sys.stderr.isatty()),
-        servers=partial(converge_servers, tags=tags.split(",") if tags else None, forks=forks),
-    )
+    stop, started = threading.Event(), list[DeployRun]()
+    show_progress = sys.stderr.isatty() and fmt != "json" if progress is None else progress
+    with interruptible(stop, lambda: started[0].unsafe() if started else {}):
+        report = deploy(
+            inv,
+            hosts,
+            options,
+            StatePaths.from_env(state_dir),
+            progress=progress_printer(show_progress),
+            servers=partial(converge_servers, tags=tags.split(",") if tags else None, forks=forks),
+            stop=stop,
+            on_start=started.append,
+        )
     if fmt == "json":
         emit_json(report.as_dict())
     else:

@@ -15,11 +15,22 @@ from infra.state import StatePaths
 @click.argument("host", required=False)
 @click.option("-n", "--last", "limit", type=click.IntRange(1, 10000), default=20, show_default=True)
 @click.option("--diff", "show_diff", is_flag=True, help="show each device's diff (HOST only)")
+@click.option(
+    "--attention",
+    is_flag=True,
+    help="devices whose last run left them not ok: unknown state (a failed restore) first; exit 1 if any",
+)
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
 @pass_ctx
 def history_cmd(
-    ctx: Context, host: str | None, limit: int, show_diff: bool, state_dir: Path | None, fmt: str | None
+    ctx: Context,
+    host: str | None,
+    limit: int,
+    show_diff: bool,
+    attention: bool,
+    state_dir: Path | None,
+    fmt: str | None,
 ) -> None:
     """Who ran what, when, and what happened (all runs; or HOST's results with their diffs)."""
     fmt = fmt or ctx.fmt
@@ -28,6 +39,9 @@ def history_cmd(
         click.echo(f"no journal yet at {paths.journal}", err=True)
         return
     journal = Journal(paths.journal)
+    if attention:
+        _attention(journal, fmt)
+        return
     if host:
         entries = journal.device_history(host, limit)
         if fmt == "json":
@@ -71,3 +85,25 @@ def history_cmd(
             ]
         )
     )
+
+
+def _attention(journal: Journal, fmt: str | None) -> None:
+    entries = journal.attention()
+    if fmt == "json":
+        emit_json([e.as_dict() for e in entries])
+    elif entries:
+        rows = [
+            {
+                "host": e.host,
+                "state": "UNKNOWN" if e.attention else e.status,
+                "since": e.finished,
+                "run": e.run_id,
+                "message": e.message,
+            }
+            for e in entries
+        ]
+        click.echo(table(rows))
+    else:
+        click.echo("no device needs attention: every device's last run ended ok")
+    if entries:
+        raise SystemExit(1)

@@ -4,25 +4,43 @@ Any failure after the push, a failed verification or an expired revert timer res
 backup taken at the start (the config read by `compare()`); the startup config is only written
 once the change is confirmed, so a device rebooting mid-change comes back with its last good
 config. If the restore itself fails (device unreachable for `restore_window_s`), the result
-says the device needs attention.
+says the device needs attention (`details["needs_attention"]`: its state is unknown).
+
+The running config is also compared with the startup config: a device whose running config
+differs from what it would boot with (a change applied but never saved, e.g. by a device that
+froze mid-push and applied its buffered lines later) has "unsaved changes", which `--check`
+reports and a deploy reconciles by saving once running matches the intent.
+
+An interrupt before the push leaves the device untouched; after it, the device is taken to a
+safe point first (verified and confirmed, or restored).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from infra.deploy.lock import DeviceBusy, device_lock
-from infra.deploy.options import DeployOptions, IntentFn, Progress
 from infra.deploy.targets import target_for
-from infra.deploy.verify import intended_neighbours, is_up, missing_neighbours, settle_time
+from infra.deploy.verify import (
+    Neighbour,
+    PeerNames,
+    Requirement,
+    intended_neighbours,
+    missing_neighbours,
+    required_after,
+    settle_time,
+)
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver, driver_for
 from infra.drivers.configtree import Change, compare
-from infra.inventory import Inventory
+from infra.drivers.neighbours import Adjacencies
 from infra.inventory.models import Host
-from infra.results import Result
+from infra.results import Result, failure
+
+if TYPE_CHECKING:
+    from infra.deploy.run import DeployRun
 
 DriverFactory = Callable[[DeviceTarget], Driver]
 
@@ -36,97 +54,112 @@ class VerificationFailed(Exception):
 
 
 @dataclass
-class DeviceJob:
-    inv: Inventory
-    host: Host
-    intent: IntentFn
-    options: DeployOptions
-    locks_dir: Path
-    batch: frozenset[str] = frozenset()
-    deployed_ok: set[str] = field(default_factory=set)  # shared across the run's threads
-    failed: set[str] = field(default_factory=set)
-    factory: DriverFactory = default_factory
-    progress: Progress | None = None
-
-
-@dataclass
 class DeviceOutcome:
     result: Result
     before: str | None = None  # masked running config at the start
     after: str | None = None  # masked running config at the end
 
 
-def _step(job: DeviceJob, result: Result, step: str) -> None:
-    result.task = step
-    if job.progress:
-        job.progress(job.host.name, step)
+@dataclass
+class _Device:
+    """One device within a run: what verification needs, computed once."""
+
+    run: DeployRun
+    name: str
+    target: DeviceTarget
+    intended_neighbours: list[Neighbour]
+    names: PeerNames
+    out: DeviceOutcome
+
+    def step(self, step: str) -> None:
+        self.out.result.task = step
+        self.run.step(self.name, step)
 
 
-def deploy_device(job: DeviceJob) -> DeviceOutcome:
-    host = job.host.name
-    mask = job.inv.secrets.mask
-    result = Result(host)
+def deploy_device(run: DeployRun, host: Host) -> DeviceOutcome:
+    inv, opts = run.inv, run.options
+    result = Result(host.name)
     out = DeviceOutcome(result)
     t0 = time.monotonic()
     try:
-        with device_lock(job.locks_dir, host, "check" if job.options.check else "deploy"):
-            _run(job, out)
+        with device_lock(run.paths.locks, host.name, "check" if opts.check else "deploy"):
+            session_log = opts.session_log_dir / f"{host.name}.log" if opts.session_log_dir else None
+            intended = intended_neighbours(inv, host.name)
+            dev = _Device(
+                run, host.name, target_for(inv, host, session_log), intended,
+                PeerNames(inv, host.name, intended), out,
+            )  # fmt: skip
+            _run(dev, run.intent(inv, host))
     except DeviceBusy as exc:
         result.failed, result.message = True, str(exc)
-    except ConnectionFailed as exc:
-        result.unreachable, result.message = True, mask(str(exc))
     except Exception as exc:
-        result.failed = True
-        result.message = mask(str(exc)) or type(exc).__name__
-        result.exception = mask(f"{type(exc).__name__}: {exc}")
+        failed = failure(host.name, exc, inv.secrets.mask)
+        result.failed, result.unreachable = failed.failed, failed.unreachable
+        result.message, result.exception = failed.message, failed.exception
+        if isinstance(exc, ConnectionFailed):
+            result.exception = None
     result.duration_s = time.monotonic() - t0
-    if job.progress:
-        job.progress(host, f"done:{result.status.value}")
+    if run.progress:
+        run.progress(host.name, f"done:{result.status.value}")
     return out
 
 
-def _run(job: DeviceJob, out: DeviceOutcome) -> None:
-    inv, host, result, opts = job.inv, job.host, out.result, job.options
-    mask = inv.secrets.mask
-    session_log = opts.session_log_dir / f"{host.name}.log" if opts.session_log_dir else None
-    target = target_for(inv, host, session_log)
-    _step(job, result, "render")
-    intended = job.intent(inv, host)
-    _step(job, result, "connect")
-    drv = job.factory(target)
+def _run(dev: _Device, intended: str) -> None:
+    run, result, opts = dev.run, dev.out.result, dev.run.options
+    mask = run.inv.secrets.mask
+    dev.step("connect")
+    drv = run.factory(dev.target)
     drv.open()
     try:
-        _step(job, result, "backup")
+        dev.step("backup")
         drv.load_candidate(intended)
         change = drv.compare()
-        out.before = mask(drv.before or "")
+        running = drv.before or ""
+        dev.out.before = mask(running)
+        unsaved = _unsaved(drv, running)
         result.diff = mask(change.diff)
         result.details["remediation"] = [mask(line) for line in change.remediation]
-        if change.empty:
+        if unsaved:
+            result.details["unsaved"] = unsaved
+        if change.empty and not unsaved:
             result.message = "no changes"
-            out.after = out.before
+            dev.out.after = dev.out.before
             return
         result.changed = True
         if opts.check:
-            result.message = f"{len(change.remediation)} lines would be sent"
+            result.message = _pending(change, unsaved)
             return
-        expected = intended_neighbours(inv, host.name)
-        pre_up = drv.neighbours_up() if expected else {"ospf": set(), "bgp": set()}
-        _step(job, result, "push")
+        if run.stop.is_set():
+            result.changed, result.skipped = False, True
+            result.message = "interrupted before the push: nothing was sent"
+            dev.out.after = dev.out.before
+            return
+        if change.empty:  # running matches intent but would not survive a reboot: save it
+            dev.step("save")
+            drv.save()
+            dev.out.after = dev.out.before
+            result.message = f"saved unsaved changes ({unsaved} lines differed from the startup config)"
+            run.mark_deployed(dev.name)
+            return
+        routing = bool(dev.intended_neighbours)
+        before: Adjacencies = drv.neighbours_up() if routing else frozenset()
+        dev.step("push")
         try:
             drv.commit(change, revert_in=opts.confirm_timeout_s)
             pushed = time.monotonic()
-            _step(job, result, "verify")
+            dev.step("verify")
             settle = (
-                settle_time(inv, host.name, change.remediation) if opts.settle_s is None else opts.settle_s
+                settle_time(run.inv, dev.name, change.remediation, routing)
+                if opts.settle_s is None
+                else opts.settle_s
             )
             settle -= time.monotonic() - pushed
             # verification must end before the revert timer: keep a tenth of it (>= 5 s) to confirm
             budget = (
                 opts.confirm_timeout_s - max(5.0, opts.confirm_timeout_s / 10) - (time.monotonic() - pushed)
             )
-            verified = _verify(job, drv, target, intended, pre_up, settle, budget)
-            _step(job, result, "confirm")
+            verified = _verify(dev, drv, intended, before, settle, budget)
+            dev.step("confirm")
             drv.confirm()
         except Exception as exc:
             reason = mask(str(exc)) or type(exc).__name__
@@ -135,48 +168,75 @@ def _run(job: DeviceJob, out: DeviceOutcome) -> None:
                     f"the revert timer ({opts.confirm_timeout_s:g}s) expired before the change was "
                     f"confirmed, so the device went back to its previous config ({reason})"
                 )
-            _restore(job, drv, out, reason)
+            _restore(dev, drv, reason)
             return
-        _step(job, result, "save")
+        dev.step("save")
         drv.save()
-        out.after = mask(verified)  # read back by verification; saving does not change it
+        dev.out.after = mask(verified)  # read back by verification; saving does not change it
         result.message = f"{len(change.remediation)} lines applied and verified"
-        job.deployed_ok.add(host.name)
+        run.mark_deployed(dev.name)
     finally:
         drv.close()
 
 
+def _unsaved(drv: Driver, running: str) -> int:
+    """How many lines the startup config lacks to match the running one (0: saved)."""
+    startup = drv.get_startup_config()
+    if startup is None:
+        return 0
+    return len(compare(drv.platform, startup, running).remediation)
+
+
+def _pending(change: Change, unsaved: int) -> str:
+    parts = []
+    if not change.empty:
+        parts.append(f"{len(change.remediation)} lines would be sent")
+    if unsaved:
+        parts.append(f"unsaved changes: the startup config differs from running ({unsaved} lines)")
+    return "; ".join(parts)
+
+
 def _verify(
-    job: DeviceJob,
+    dev: _Device,
     drv: Driver,
-    target: DeviceTarget,
     intended: str,
-    pre_up: dict[str, set[str]],
+    before: Adjacencies,
     settle_s: float = 0.0,
     budget_s: float = float("inf"),
 ) -> str:
     """The running config read back, if every check passed; else VerificationFailed."""
-    inv, host = job.inv, job.host.name
+    run, mask = dev.run, dev.run.inv.secrets.mask
     problems: list[str] = []
     running = drv.get_running_config()
     left: Change = compare(drv.platform, running, intended)
     if not left.empty:
-        shown = "; ".join(inv.secrets.mask(line.strip()) for line in left.remediation[:5])
+        shown = "; ".join(mask(line.strip()) for line in left.remediation[:5])
         problems.append(f"drift left after the push ({len(left.remediation)} lines: {shown})")
-    expected = [
-        n
-        for n in intended_neighbours(inv, host)
-        if n.peer_host in job.batch or n.peer_host in job.deployed_ok or is_up(n, pre_up)
-    ]
+    expected = required_after(
+        before,
+        dev.intended_neighbours,
+        dev.names,
+        lambda peer: peer in run.batch or run.deployed(peer),
+    )
     if expected:
         started = time.monotonic()
+
+        def peer_of(n: Requirement) -> str:
+            return n.peer_host
+
+        def excused(n: Requirement) -> bool:
+            # the far end failed (not this device's fault), or an interrupt means it never comes
+            peer = peer_of(n)
+            return bool(peer) and (run.failed(peer) or (run.stop.is_set() and not run.pushed(peer)))
+
         missing = missing_neighbours(
             drv.neighbours_up,
             expected,
-            job.options.converge_wait_s,
+            run.options.converge_wait_s,
+            who=dev.names,
             settle_s=settle_s,
-            excused=lambda n: n.peer_host in job.failed,  # the far end failed: not this device's fault
-            pending=lambda n: n.peer_host in job.batch and n.peer_host not in job.deployed_ok,
+            excused=excused,
+            pending=lambda n: peer_of(n) in run.batch and not run.deployed(peer_of(n)),
             deadline=time.monotonic() + budget_s,
         )
         if missing:
@@ -184,7 +244,7 @@ def _verify(
                 f"not up {time.monotonic() - started + max(settle_s, 0.0):.0f}s after the push: "
                 + ", ".join(map(str, missing))
             )
-    probe = job.factory(target)
+    probe = run.factory(dev.target)
     try:
         probe.open()
     except ConnectionFailed as exc:
@@ -196,18 +256,17 @@ def _verify(
     return running
 
 
-def _restore(job: DeviceJob, drv: Driver, out: DeviceOutcome, reason: str) -> None:
-    result, mask = out.result, job.inv.secrets.mask
-    job.failed.add(job.host.name)  # peers still verifying stop waiting for this device
-    _step(job, result, "rollback")
-    result.task = "rollback"
-    deadline = time.monotonic() + job.options.restore_window_s
+def _restore(dev: _Device, drv: Driver, reason: str) -> None:
+    run, result, mask = dev.run, dev.out.result, dev.run.inv.secrets.mask
+    run.mark_failed(dev.name)  # peers still verifying stop waiting for this device
+    dev.step("rollback")
+    deadline = time.monotonic() + run.options.restore_window_s
     last = ""
     while True:
         try:
             drv.reconnect()
             drv.rollback()
-            out.after = mask(drv.get_running_config())
+            dev.out.after = mask(drv.get_running_config())
             result.rolled_back = True
             result.changed = False
             result.message = f"{reason}; restored the backup taken before the push"
@@ -221,5 +280,6 @@ def _restore(job: DeviceJob, drv: Driver, out: DeviceOutcome, reason: str) -> No
     result.details["needs_attention"] = True
     result.message = (
         f"NEEDS ATTENTION: {reason}; restoring the backup failed for "
-        f"{job.options.restore_window_s:g}s ({last}); the backup is in the backup repository"
+        f"{run.options.restore_window_s:g}s ({last}); its state is unknown: check it by hand, "
+        "then run `infra deploy` on it (the backup is in the backup repository)"
     )

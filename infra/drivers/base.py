@@ -2,6 +2,7 @@
 
     open / close                   connect and disconnect (also a context manager)
     get_running_config()           the running configuration, as the device prints it
+    get_startup_config()           the configuration it boots with (unsaved changes = drift)
     load_candidate(text)           the intended configuration to compare against
     compare() -> Change            remediation (running -> intended), rollback, unified diff
     commit(revert_in=seconds)      push only the remediation; the device returns to its
@@ -25,14 +26,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from infra.drivers.configtree import Change, compare
+from infra.drivers.neighbours import Adjacencies
 from infra.inventory.secrets import Secret
+from infra.results import HostUnreachable
 
 
 class DriverError(Exception):
     """A device refused or failed an operation; the message is already masked."""
 
 
-class ConnectionFailed(DriverError):
+class ConnectionFailed(DriverError, HostUnreachable):
     """The device could not be reached or logged into."""
 
 
@@ -102,8 +105,13 @@ class Driver(ABC):
     @abstractmethod
     def show(self, command: str) -> str: ...
 
-    def neighbours_up(self) -> dict[str, set[str]]:
-        """OSPF (Full) and BGP (Established) neighbours: addresses, and OSPF interfaces."""
+    def get_startup_config(self) -> str | None:
+        """The configuration the device boots with (None: the platform keeps no separate one).
+        A deploy and the drift audit report a running config that differs from it as unsaved."""
+        return None
+
+    def neighbours_up(self) -> Adjacencies:
+        """The OSPF (Full) and BGP (Established) adjacencies, as the device shows them."""
         from infra.drivers import neighbours
 
         return neighbours.frr(self.show)

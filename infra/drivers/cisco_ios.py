@@ -32,6 +32,7 @@ class CiscoIosDriver(NetmikoDriver):
     platform: ClassVar[str] = "cisco_ios"
     connection_class = CiscoIosSSH
     native_revert_timer: ClassVar[bool] = True
+    show_startup = "show startup-config"
     _armed = False
 
     def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:
@@ -42,7 +43,7 @@ class CiscoIosDriver(NetmikoDriver):
         else:
             self._send_config(list(lines))
 
-    def neighbours_up(self) -> dict[str, set[str]]:
+    def neighbours_up(self) -> neighbours.Adjacencies:
         return neighbours.cisco_ios(self.show)
 
     def _confirm_native(self) -> None:

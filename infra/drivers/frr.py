@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+import paramiko
 from netmiko.cisco.cisco_ios import CiscoIosBase
 
-from infra.drivers.base import ConnectionFailed, register
+from infra.drivers.base import ConnectionFailed, DriverError, register
 from infra.drivers.netmiko_session import NetmikoDriver
 
 
@@ -50,6 +51,32 @@ class FrrDriver(NetmikoDriver):
 
     def show(self, command: str) -> str:
         return _whole(super().show(command), command)
+
+    # vtysh's `show startup-config` prints nothing (only FRR's daemons know their config file):
+    # the saved integrated config is read over SFTP on the same SSH session instead.
+    startup_file: ClassVar[str] = "/etc/frr/frr.conf"
+
+    def get_startup_config(self) -> str | None:
+        with self._lock:
+            out: str = self._call("reading the startup config", self._read_startup)
+            return out
+
+    def _read_startup(self) -> str:
+        sftp = paramiko.SFTPClient.from_transport(self.conn.remote_conn.get_transport())
+        if sftp is None:
+            raise DriverError(f"{self.target.host}: no SFTP channel to read {self.startup_file}")
+        try:
+            with sftp.open(self.startup_file) as f:
+                return bytes(f.read()).decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""  # never saved: everything running is unsaved
+        except PermissionError:
+            raise DriverError(
+                f"{self.target.host}: cannot read {self.startup_file} to compare running with "
+                f"startup: the login user {self.target.username} needs to be in group frr"
+            ) from None
+        finally:
+            sftp.close()
 
     def save(self) -> None:
         with self._lock:

@@ -40,6 +40,7 @@ class HuaweiVrpDriver(NetmikoDriver):
     connection_class = VrpConnection
     native_revert_timer: ClassVar[bool] = True
     show_running = "display current-configuration"
+    show_startup = "display saved-configuration"
     discard_candidate = "abort"
     _armed = False
 
@@ -49,7 +50,7 @@ class HuaweiVrpDriver(NetmikoDriver):
         self._check_rejected(out)
         self._armed = revert_in is not None
 
-    def neighbours_up(self) -> dict[str, set[str]]:
+    def neighbours_up(self) -> neighbours.Adjacencies:
         return neighbours.huawei_vrp(self.show)
 
     def _system_view(self, command: str) -> None:

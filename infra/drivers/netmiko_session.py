@@ -105,6 +105,17 @@ class NetmikoDriver(Driver):
             out: str = self._call("reading the running config", self.conn.send_command, self.show_running)
             return out
 
+    show_startup: str | None = None  # the command that prints the saved configuration
+
+    def get_startup_config(self) -> str | None:
+        if self.show_startup is None:
+            return None
+        with self._lock:
+            out: str = self._call(
+                "reading the startup config", self.conn.send_command, self.show_startup, read_timeout=60.0
+            )
+            return out
+
     def show(self, command: str) -> str:
         with self._lock:
             out: str = self._call(command, self.conn.send_command, command)

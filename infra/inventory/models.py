@@ -320,5 +320,10 @@ class Host(Model):
         return self.platform in NETWORK_PLATFORMS
 
     @property
+    def is_server(self) -> bool:
+        """A Linux host: converged by the Ansible playbooks (the one definition of "server")."""
+        return self.platform == Platform.LINUX
+
+    @property
     def is_router(self) -> bool:
         return self.role in ROUTING_ROLES

@@ -1,5 +1,9 @@
 """The SQLite journal: table `runs` (one row per run) and `device_results` (one per device).
 
+A run is `running` until closed as `ok`, `check`, `failed` or `interrupted`. A device result
+with `attention` set left the device in an unknown state (its restore failed): `infra history
+--attention` lists those first.
+
 Stored text (diffs, messages, comments) is masked by the caller; `record_device` refuses text
 that still holds a known secret, so a leak fails loudly instead of landing on disk.
 """
@@ -39,6 +43,7 @@ CREATE TABLE IF NOT EXISTS device_results (
     task TEXT,
     duration_s REAL NOT NULL DEFAULT 0,
     finished TEXT NOT NULL,
+    attention INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (run_id, host)
 );
 CREATE INDEX IF NOT EXISTS device_results_host ON device_results(host, finished);
@@ -73,6 +78,7 @@ class DeviceEntry:
     task: str | None
     duration_s: float
     finished: str
+    attention: bool = False
     user: str = ""
     command: str = ""
     comment: str = ""
@@ -89,6 +95,9 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(device_results)")}
+            if "attention" not in columns:  # a journal written before the column existed
+                db.execute("ALTER TABLE device_results ADD COLUMN attention INTEGER NOT NULL DEFAULT 0")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -114,7 +123,8 @@ class Journal:
         message = result.message + (f" ({result.exception})" if result.exception else "")
         with self._lock, self._connect() as db:
             db.execute(
-                "INSERT OR REPLACE INTO device_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO device_results (run_id, host, status, changed, diff, message, "
+                "task, duration_s, finished, attention) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     result.host,
@@ -125,6 +135,7 @@ class Journal:
                     result.task,
                     round(result.duration_s, 3),
                     now(),
+                    int(bool(result.details.get("needs_attention"))),
                 ),
             )
 
@@ -148,4 +159,22 @@ class Journal:
         )
         args: tuple[Any, ...] = (host, limit) if host else (limit,)
         with self._connect() as db:
-            return [DeviceEntry(**{**dict(r), "changed": bool(r["changed"])}) for r in db.execute(sql, args)]
+            return [_device(r) for r in db.execute(sql, args)]
+
+    def attention(self) -> list[DeviceEntry]:
+        """Each device whose latest result was not ok: those left in an unknown state first
+        (a restore that failed), then failed, rolled back and unreachable ones, newest first."""
+        sql = (
+            "SELECT d.*, r.user, r.command, r.comment FROM device_results d JOIN runs r ON r.id = d.run_id"
+            " WHERE d.rowid = (SELECT d2.rowid FROM device_results d2 JOIN runs r2 ON r2.id = d2.run_id"
+            "   WHERE d2.host = d.host AND r2.command NOT LIKE '%(check)'"
+            "   ORDER BY d2.finished DESC, d2.rowid DESC LIMIT 1)"
+            " AND (d.attention = 1 OR d.status IN ('failed', 'rolled_back', 'unreachable'))"
+            " ORDER BY d.attention DESC, d.finished DESC, d.host"
+        )
+        with self._connect() as db:
+            return [_device(r) for r in db.execute(sql)]
+
+
+def _device(row: sqlite3.Row) -> DeviceEntry:
+    return DeviceEntry(**{**dict(row), "changed": bool(row["changed"]), "attention": bool(row["attention"])})

@@ -1,14 +1,16 @@
-"""Configuration of the exporters Prometheus scrapes through: infra-snmp-exporter's auths and the
-blackbox exporter's probe modules. Secrets are `${ENV}` references the exporter resolves at load:
-nothing secret is ever written to the rendered files."""
+"""Configuration of the exporters Prometheus scrapes through: infra-snmp-exporter's auths (each
+with the targets it may be sent to) and the blackbox exporter's probe modules. Secrets are
+`${ENV}` references the exporter resolves at load: nothing secret is ever written to the
+rendered files."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from infra.inventory import Inventory
 from infra.monitoring.options import AUTH_PASSWORD_ENV, COMMUNITY_ENV, PRIV_PASSWORD_ENV
-from infra.monitoring.snmp_modules import SNMP_V3_AUTH
+from infra.monitoring.snmp_modules import SNMP_V3_AUTH, snmp_auth, snmp_modules
 
 Config = dict[str, Any]
 
@@ -27,7 +29,21 @@ def snmp_exporter_auths(inv: Inventory) -> Config:
     }
     if any(h.snmp_community for h in inv.hosts.values()):
         auths["infra_v2c"] = {"version": 2, "community": "${" + COMMUNITY_ENV + "}"}
-    return {"auths": auths}
+    return {"auths": auths, "allowed_targets": snmp_allowed_targets(inv)}
+
+
+def snmp_allowed_targets(inv: Inventory) -> Config:
+    """Each auth may be sent only to the devices the inventory scrapes with it (the same hosts
+    and addresses as the targets/snmp-*.json files): the exporter refuses every other target,
+    so whoever reaches it cannot use the province's SNMP credentials elsewhere."""
+    by_auth: dict[str, set[str]] = {}
+    for h in inv.hosts.values():
+        if snmp_modules(inv, h):
+            by_auth.setdefault(snmp_auth(h), set()).add(str(h.mgmt_address))
+    return {
+        auth: {"cidrs": sorted(addresses, key=ipaddress.ip_address)}
+        for auth, addresses in sorted(by_auth.items())
+    }
 
 
 def snmp_exporter_environment(inv: Inventory) -> dict[str, str]:

@@ -28,6 +28,7 @@ class FakeNetwork:
         self.down: set[str] = set()  # unreachable devices
         self.pushes: dict[str, list[tuple[str, ...]]] = {}
         self.saves: dict[str, int] = {}
+        self.startup: dict[str, str] = {}  # saved configs (unset: what it runs is saved)
         self.lock = threading.Lock()
         self.push_delay = 0.0
 
@@ -73,7 +74,7 @@ class FakeDriver(Driver):
         ok = "BREAK-OSPF" not in running
         if command.startswith("show ip ospf neighbor"):
             nbrs = {
-                n.peer_host: [{"state": "Full/-", "address": n.address}]
+                n.router_id: [{"state": "Full/-", "address": n.address, "ifaceName": n.lab_interface}]
                 for n in expected
                 if n.protocol == "ospf" and ok
             }
@@ -91,10 +92,17 @@ class FakeDriver(Driver):
             self.net.configs[host] = apply("frr", self.net.config(host), lines)
             self.net.pushes.setdefault(host, []).append(lines)
 
+    def get_startup_config(self) -> str | None:
+        self._alive()
+        with self.net.lock:
+            host = self.target.host
+            return self.net.startup.get(host) or self.net.config(host)
+
     def save(self) -> None:
         self._alive()
         with self.net.lock:
             self.net.saves[self.target.host] = self.net.saves.get(self.target.host, 0) + 1
+            self.net.startup[self.target.host] = self.net.config(self.target.host)
 
 
 def fake_intent(inv: Inventory, host: Host) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.drivers import DeviceTarget, Driver, driver_for
+from infra.drivers.neighbours import Adjacency
 from infra.inventory.secrets import Secret
 from tests.conftest import LAB_SECRETS
 from tests.deploy.contract import run_contract
@@ -166,8 +167,13 @@ def test_neighbours_up_from_the_devices_own_show_commands(server: ReplayServer) 
     with make(server) as drv:
         up = drv.neighbours_up()
     if platform == "cisco_ios":
-        assert up["ospf"] == {"10.124.0.2", "GigabitEthernet0/0/1", "10.122.0.1", "Tunnel1"}  # not INIT
-        assert up["bgp"] == {"10.124.0.23"}  # not the Active one
+        assert up == {  # not the INIT one, not the Active one
+            Adjacency("ospf", "10.124.0.2", "GigabitEthernet0/0/1", "10.126.0.1"),
+            Adjacency("ospf", "10.122.0.1", "Tunnel1", "10.126.0.9"),
+            Adjacency("bgp", "10.124.0.23"),
+        }
     else:
-        assert up["ospf"] == {"Tunnel0/0/0"}  # not ExStart
-        assert up["bgp"] == {"10.124.0.27"}
+        assert up == {  # not the ExStart one; VRP's brief view shows no neighbour address
+            Adjacency("ospf", "", "Tunnel0/0/0", "10.126.0.6"),
+            Adjacency("bgp", "10.124.0.27"),
+        }

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 from infra.deploy.verify import Neighbour, missing_neighbours
+from infra.drivers.neighbours import Adjacencies, Adjacency
 
 SPOKE = Neighbour("ospf", "cpe-late", "10.96.0.1", "Tunnel20")
 CORE = Neighbour("ospf", "dc-core-2", "10.124.0.1", "GigabitEthernet0/0/1")
 
 
-def never_up() -> dict[str, set[str]]:
-    return {"ospf": set(), "bgp": set()}
+def never_up() -> Adjacencies:
+    return frozenset()
 
 
 def test_a_missing_neighbour_that_is_deployed_fails() -> None:
@@ -21,8 +22,9 @@ def test_a_missing_neighbour_that_is_deployed_fails() -> None:
 def test_a_neighbour_that_comes_up_is_not_missing() -> None:
     start = time.monotonic()
 
-    def comes_up() -> dict[str, set[str]]:
-        return {"ospf": {CORE.address} if time.monotonic() - start > 0.1 else set(), "bgp": set()}
+    def comes_up() -> Adjacencies:
+        up = time.monotonic() - start > 0.1
+        return frozenset({Adjacency("ospf", CORE.address, "ge0-0-1", "10.126.0.2")} if up else ())
 
     assert missing_neighbours(comes_up, [CORE], wait_s=2, poll_s=0.05) == []
 

@@ -4,6 +4,7 @@ The community chooses the behaviour:
   broken - GETs are answered; GETBULK gets a truncated datagram, then a reply with a corrupt varbind.
   fuzz   - every request first gets every truncation of the right reply and random garbage, then
            the right reply.
+  public - answered correctly.
   other  - never answers (a silent target).
 """
 
@@ -83,11 +84,15 @@ def answer(tag: int, max_rep: int, oids: list[tuple[int, ...]]) -> bytes:
 
 
 class FakeAgent:
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+    """Listens on HOST (127.0.0.1 or ::1) at a port the kernel picks and holds (no race)."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
         self.sock.settimeout(0.2)
         self.port = int(self.sock.getsockname()[1])
+        self.target = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        self.received = 0  # datagrams, answered or not
         self.sent_garbage = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -105,9 +110,12 @@ class FakeAgent:
                 data, addr = self.sock.recvfrom(65535)
             except OSError:
                 continue
+            self.received += 1
             community, tag, rid, max_rep, oids = parse_request(data)
             good = reply(community, rid, answer(tag, max_rep, oids))
-            if community == b"broken":
+            if community == b"public":
+                self.sock.sendto(good, addr)
+            elif community == b"broken":
                 if tag == ber.GET:
                     self.sock.sendto(good, addr)
                     continue

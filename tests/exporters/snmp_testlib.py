@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from exporters.snmp import ber
+from tests.ports import BIND_RETRIES, free_port, port_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("INFRA_SHARED", ROOT.parent / "shared"))
@@ -37,17 +38,18 @@ V3_USER = ("benchuser", "authpass123", "privpass123")
 SNMPD_MODULES = "dlmod,vacm_conf,vacm_vars,usmConf"
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def missing_tool(what: str) -> None:
+    """Skip on a developer's machine; in CI (CI=true) a missing tool fails the test instead."""
+    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+        pytest.fail(f"{what} (CI=true: a missing tool is a failure, not a skip)")
+    pytest.skip(what)
 
 
 def build_agent_so() -> Path:
     if AGENT_SO.exists():
         return AGENT_SO
     if not AGENT_SRC.exists() or not shutil.which("gcc") or not shutil.which("net-snmp-config"):
-        pytest.skip("snmprec_agent.so is missing and cannot be built here")
+        missing_tool("snmprec_agent.so is missing and cannot be built here")
     AGENT_SO.parent.mkdir(exist_ok=True)
     flags = subprocess.run(["net-snmp-config", "--cflags"], capture_output=True, text=True, check=True).stdout
     cmd = ["gcc", "-O2", "-Wall", "-fPIC", "-shared", "-o", str(AGENT_SO), str(AGENT_SRC)]
@@ -55,8 +57,8 @@ def build_agent_so() -> Path:
     return AGENT_SO
 
 
-def wait_udp_agent(port: int, timeout: float = 10.0) -> None:
-    """Wait until an SNMP agent answers a v2c GET on 127.0.0.1:port."""
+def wait_udp_agent(port: int, timeout: float = 10.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until an SNMP agent answers a v2c GET on 127.0.0.1:port (or PROC, the agent, exits)."""
     msg = ber.enc_community_message(
         1, b"public", ber.enc_pdu(ber.GET, 1, [ber.oid_to_bytes("1.3.6.1.2.1.1.1.0")])
     )
@@ -64,6 +66,8 @@ def wait_udp_agent(port: int, timeout: float = 10.0) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.2)
         while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                break
             s.sendto(msg, ("127.0.0.1", port))
             try:
                 s.recvfrom(65535)
@@ -73,9 +77,12 @@ def wait_udp_agent(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"snmpd on port {port} did not answer")
 
 
-def wait_http(url: str, timeout: float = 15.0) -> None:
+def wait_http(url: str, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until URL answers (or PROC, the server, exits: then RuntimeError)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            break
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
@@ -113,6 +120,7 @@ class Agent:
 
 
 def start_agent(recording: Path, nports: int = 1, roots: str = "1.3.6.1") -> Agent:
+    """snmpd on NPORTS fresh ports; retried with other ports if one was taken before snmpd bound it."""
     so = build_agent_so()
     work = Path(tempfile.mkdtemp(prefix="snmprec-agent-"))
     user, auth, priv = V3_USER
@@ -123,22 +131,28 @@ def start_agent(recording: Path, nports: int = 1, roots: str = "1.3.6.1") -> Age
         "dontLogTCPWrappersConnects yes\n"
         f"dlmod snmprec_agent {so}\n"
     )
-    ports = [free_port(socket.SOCK_DGRAM) for _ in range(nports)]
     env = dict(
         os.environ, SNMPREC_FILE=str(recording), SNMPREC_ROOTS=roots, SNMP_PERSISTENT_DIR=str(work / "state")
     )
     env["MIBS"] = ""
-    listen = ",".join(f"udp:127.0.0.1:{p}" for p in ports)
-    cmd = ["snmpd", "-f", "-Lf", str(work / "agent.log"), "-C", "-c", str(work / "agent.conf")]
-    proc = subprocess.Popen([*cmd, "-I", SNMPD_MODULES, listen], env=env, stdout=subprocess.DEVNULL)
-    agent = Agent(recording, ports, proc, work)
-    try:
-        for p in ports:
-            wait_udp_agent(p)
-    except RuntimeError:
-        stop(proc)
-        raise
-    return agent
+    log = work / "agent.log"
+    for attempt in range(1, BIND_RETRIES + 1):
+        ports = [free_port() for _ in range(nports)]
+        listen = ",".join(f"udp:127.0.0.1:{p}" for p in ports)
+        cmd = ["snmpd", "-f", "-Lf", str(log), "-C", "-c", str(work / "agent.conf")]
+        proc = subprocess.Popen([*cmd, "-I", SNMPD_MODULES, listen], env=env, stdout=subprocess.DEVNULL)
+        try:
+            for p in ports:
+                wait_udp_agent(p, proc=proc)
+        except RuntimeError:
+            stop(proc)
+            text = log.read_text(errors="replace") if log.exists() else ""
+            if attempt < BIND_RETRIES and port_in_use(text):
+                log.unlink()
+                continue
+            raise RuntimeError(f"snmpd did not answer on {listen}: {text[-2000:]}") from None
+        return Agent(recording, ports, proc, work)
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -165,7 +179,7 @@ class Agents:
 @pytest.fixture(scope="session")
 def agents() -> Iterator[Agents]:
     if not shutil.which("snmpd"):
-        pytest.skip("net-snmp snmpd is not installed")
+        missing_tool("net-snmp snmpd is not installed")
     a = Agents()
     try:
         yield a
@@ -204,6 +218,23 @@ auths:
     community: broken
   fuzz_v2:
     community: fuzz
+  elsewhere_v3:
+    version: 3
+    username: benchuser
+    security_level: authPriv
+    auth_protocol: SHA
+    password: ${TEST_SNMP_AUTH_PASSWORD}
+    priv_protocol: AES
+    priv_password: ${TEST_SNMP_PRIV_PASSWORD}
+  unlisted_v2:
+    community: unlisted-secret
+allowed_targets:
+  bench_v3: {cidrs: [127.0.0.0/8, "::1"]}
+  wrong_v3: {cidrs: [127.0.0.0/8]}
+  private_v2: {cidrs: [127.0.0.0/8]}
+  broken_v2: {cidrs: [127.0.0.0/8]}
+  fuzz_v2: {cidrs: [127.0.0.0/8]}
+  elsewhere_v3: {cidrs: [192.0.2.0/24, 127.0.0.2]}
 """
 
 
@@ -231,20 +262,37 @@ class Exporter:
             return e.code, e.read().decode()
 
 
-def start_exporter(config_files: list[Path], workdir: Path, workers: int = 2) -> Exporter:
-    port = free_port()
-    log = workdir / f"exporter-{port}.log"
-    env = dict(os.environ, TEST_SNMP_AUTH_PASSWORD=V3_USER[1], TEST_SNMP_PRIV_PASSWORD=V3_USER[2])
-    args = [sys.executable, "-m", "exporters.snmp.main", f"--web.listen-address=127.0.0.1:{port}"]
-    args += [f"--config.file={f}" for f in config_files] + [f"--web.workers={workers}"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/-/healthy")
-    except RuntimeError:
+def start_http_server(
+    argv: Callable[[int], list[str]], log: Path, env: dict[str, str] | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start ARGV(port) on a fresh port until it serves /-/healthy; retried if the port was taken."""
+    for attempt in range(1, BIND_RETRIES + 1):
+        port = free_port()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(argv(port), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(url + "/-/healthy", proc=proc)
+            if proc.poll() is None:
+                return url, proc
+        except RuntimeError:
+            pass
         stop(proc)
-        raise RuntimeError(log.read_text()) from None
+        text = log.read_text(errors="replace")
+        if attempt == BIND_RETRIES or not port_in_use(text):
+            raise RuntimeError(f"{argv(port)[0]} did not come up on {url}: {text[-2000:]}")
+    raise AssertionError("unreachable")
+
+
+def start_exporter(config_files: list[Path], workdir: Path, workers: int = 2) -> Exporter:
+    log = workdir / "exporter.log"
+    env = dict(os.environ, TEST_SNMP_AUTH_PASSWORD=V3_USER[1], TEST_SNMP_PRIV_PASSWORD=V3_USER[2])
+
+    def argv(port: int) -> list[str]:
+        args = [sys.executable, "-m", "exporters.snmp.main", f"--web.listen-address=127.0.0.1:{port}"]
+        return args + [f"--config.file={f}" for f in config_files] + [f"--web.workers={workers}"]
+
+    url, proc = start_http_server(argv, log, env)
     return Exporter(url, proc, config_files[-1], log)
 
 
@@ -272,18 +320,14 @@ def exporter(exporter_config: list[Path], tmp_path_factory: pytest.TempPathFacto
 def go_exporter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = shutil.which("prometheus-snmp-exporter")
     if not binary or not REFERENCE_IF_MIB.exists():
-        pytest.skip("Debian's prometheus-snmp-exporter or the reference if_mib module is missing")
-    port = free_port()
+        missing_tool("Debian's prometheus-snmp-exporter or the reference if_mib module is missing")
     log = tmp_path_factory.mktemp("go-exporter") / "go.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [binary, f"--config.file={REFERENCE_IF_MIB}", f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+
+    def argv(port: int) -> list[str]:
+        return [binary, f"--config.file={REFERENCE_IF_MIB}", f"--web.listen-address=127.0.0.1:{port}"]
+
+    url, proc = start_http_server(argv, log)
     try:
-        wait_http(url + "/-/healthy")
         yield url
     finally:
         stop(proc)

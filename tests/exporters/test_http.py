@@ -146,6 +146,7 @@ def test_silent_target_answers_within_the_scrape_timeout(exporter: Exporter) -> 
     series = parse_series(text, skip_prefix="")
     assert series_value(series, "snmp_scrape_error", module="if_mib") == 1
     assert series_value(series, "snmp_scrape_error", module="system") == 1
+    assert series_value(series, "snmp_scrape_packets_sent", module="if_mib") >= 1  # unanswered, still sent
     assert "no reply from 127.0.0.1" in text
 
 
@@ -185,4 +186,5 @@ def test_many_targets_at_once_never_stall_each_other(
             assert series_value(series, "snmp_scrape_packets_sent", module="if_mib") == 77  # no retries
         else:
             assert series_value(series, "snmp_scrape_error", module="if_mib") == 1
+            assert series_value(series, "snmp_scrape_packets_sent", module="if_mib") >= 1
             assert took < 2

@@ -4,7 +4,6 @@ topology-aware inhibition tested against a real Alertmanager on loopback."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.monitoring.conftest import need
+from tests.ports import BIND_RETRIES, free_port, port_in_use
 
 
 def amtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -72,37 +72,41 @@ def test_routes_detect_a_wrong_expectation(rendered_dir: Path) -> None:
 # ---- inhibition against a real Alertmanager ---------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def alertmanager(rendered_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     data = tmp_path_factory.mktemp("am-data")
-    proc = subprocess.Popen(
-        [
-            need("prometheus-alertmanager"),
-            f"--config.file={rendered_dir / 'alertmanager.yml'}",
-            f"--storage.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+    log = data / "alertmanager.log"
+    for attempt in range(1, BIND_RETRIES + 1):
+        port = free_port()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [
+                    need("prometheus-alertmanager"),
+                    f"--config.file={rendered_dir / 'alertmanager.yml'}",
+                    f"--storage.path={data}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--cluster.listen-address=",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}"
         for _ in range(100):
+            if proc.poll() is not None:
+                break
             try:
                 urllib.request.urlopen(f"{url}/-/ready", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
-        else:
-            pytest.fail("Alertmanager did not become ready")
+        if proc.poll() is None:
+            break
+        if attempt == BIND_RETRIES or not port_in_use(log.read_text(errors="replace")):
+            pytest.fail(f"Alertmanager did not become ready: {log.read_text(errors='replace')[-2000:]}")
+    else:
+        pytest.fail("Alertmanager did not become ready")
+    try:
+        urllib.request.urlopen(f"{url}/-/ready", timeout=5)
         yield url
     finally:
         proc.terminate()

@@ -16,25 +16,20 @@ import pytest
 from infra.inventory import Inventory
 from infra.monitoring.stack import Ports, StackError, start_stack, stop_stack
 from tests.conftest import LAB_SECRETS
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [int(s.getsockname()[1]) for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+from tests.ports import port_in_use, with_fresh_ports
 
 
 def test_up_serves_the_rendered_config_and_down_stops_it(
     example_inventory: Inventory, tmp_path: Path
 ) -> None:
-    ports = Ports(*free_ports(4))
-    stack = start_stack(
-        example_inventory, tmp_path, ports, fast_alerts=True, lab_stand_ins=False, with_targets=False
+    stack = with_fresh_ports(
+        4,
+        lambda p: start_stack(
+            example_inventory, tmp_path, Ports(*p), fast_alerts=True, lab_stand_ins=False, with_targets=False
+        ),
+        lambda e: isinstance(e, StackError) and port_in_use(str(e)),
     )
+    ports = stack.ports
     try:
         assert set(stack.pids) == {"snmp-exporter", "blackbox", "alertmanager", "prometheus"}
         with urllib.request.urlopen(f"{stack.urls['prometheus']}/api/v1/rules", timeout=10) as r:
