@@ -134,7 +134,13 @@ CISCO_IOS = Quirks(
         ("policy-map ", "class ", "priority percent "),
     ),
     # "Statements cannot be overwritten using the same sequence number": `no 10` first
-    negate_by_key=(("ip access-list ", r"^(\d+) "),),
+    # (also: a secret is never sent again only to be removed)
+    negate_by_key=(
+        ("ip access-list ", r"^(\d+) "),
+        (r"^(ntp server \S+) ",),
+        ("interface ", r"^(ip ospf message-digest-key \d+) "),
+        ("router bgp ", r"^(neighbor \S+ password) "),
+    ),
     # IOS refuses a second policy on the same direction ("already attached"): detach first
     negate_before_replace=(("interface ", "service-policy "), ("interface ", "ip ospf 1 area ")),
     goes_with=(GoesWith("router bgp ", r"^neighbor (\S+) remote-as ", r"^neighbor {key} "),),
@@ -181,7 +187,12 @@ HUAWEI_VRP = Quirks(
     # delete the whole process
     renamed_in_place=(r"^ospf (\d+) router-id ",),
     negate_before_replace=(("interface ", "ospf enable "),),
-    negate_by_key=(("acl number ", r"^(rule \d+) "),),
+    negate_by_key=(
+        ("acl number ", r"^(rule \d+) "),
+        (r"^(ntp-service unicast-server \S+) ",),
+        (r"^(info-center loghost \d+\.\d+\.\d+\.\d+) ",),
+        ("bgp ", r"^(peer \S+ password) "),
+    ),
     goes_with=(GoesWith("bgp ", r"^peer (\S+) as-number ", r"^peer {key} "),),
     later=(("undo acl number ",), ("undo traffic policy ",), ("undo qos queue-profile ",)),
 )
