@@ -91,6 +91,11 @@ FRR = Quirks(
     ),
     hidden_defaults=((("line vty",), "exec-timeout 10 0"),),
     negate_before_replace=(("interface ", "ip ospf area "),),
+    # the old secret is not sent again only to be removed
+    negate_by_key=(
+        ("interface ", r"^(ip ospf message-digest-key \d+) "),
+        ("router bgp ", r"^(neighbor \S+ password) "),
+    ),
     goes_with=(GoesWith("router bgp ", r"^neighbor (\S+) remote-as ", r"^neighbor {key} "),),
 )
 
