@@ -135,6 +135,12 @@ class Session:
             return str(rec["reject"])
         if any(re.search(p, line) for p in rec.get("reject_config", [])):
             return str(rec["reject"])
+        for answer in rec.get("answers", []):  # what the device prints for this line, verbatim
+            if re.search(answer["line"], line):
+                if answer.get("refused"):
+                    return str(answer["text"]).rstrip("\n")
+                self.pending.append(raw.rstrip())
+                return str(answer["text"]).rstrip("\n")
         if line in ("exit", "quit") or line.startswith("exit-"):
             if self.mode == "section":
                 self.mode = "config"
