@@ -162,8 +162,10 @@ def deploy_cmd(
             stop=stop,
             on_start=started.append,
         )
-    if fmt == "json":
-        emit_json(report.as_dict())
-    else:
-        print_report(report, show_diff)
+        # still within: a late Ctrl-C while the report prints is told, not a traceback
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): the journal has it all
+            if fmt == "json":
+                emit_json(report.as_dict())
+            else:
+                print_report(report, show_diff)
     sys.exit(report.exit_code)
