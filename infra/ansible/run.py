@@ -23,7 +23,7 @@ from infra.ansible.datadir import (
 )
 from infra.ansible.events import EventCollector
 from infra.inventory import Host, Inventory, InventoryError
-from infra.results import Result, RunResult
+from infra.results import RunResult, failure
 
 PLAYBOOK_DIR = Path(__file__).resolve().parents[2] / "playbooks"
 SITE_PLAYBOOK = PLAYBOOK_DIR / "site.yml"
@@ -143,10 +143,10 @@ def converge_servers(
     )
     try:
         result, _ = run_playbook(inv, settings)
-    except BridgeError as exc:
+    except BridgeError as exc:  # the run could not start: every server gets the same failure
         result = RunResult()
         for name in servers:
-            result.add(Result(name, failed=True, message=str(exc), exception=type(exc).__name__))
+            result.add(failure(name, exc, inv.secrets.mask))
     return result
 
 
