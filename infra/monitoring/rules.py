@@ -1,9 +1,10 @@
 """Prometheus rule files: inventory info series, recording rules and the alerts of `alerts.py`.
 
-The inventory info series (`infra_interface_info`, `infra_ospf_neighbour_info`,
-`infra_bgp_peer_info`, `infra_interface_bandwidth_bps`) are recording rules over `vector(1)`
-whose labels come from the inventory: they tell the alert rules which interface is which WAN
-link, and which OSPF/BGP neighbours must exist, without typing anything twice.
+The inventory info series (`infra_interface_info`, `infra_wan_link_info`,
+`infra_wan_site_link_info`, `infra_ospf_neighbour_info`, `infra_bgp_peer_info`,
+`infra_interface_bandwidth_bps`) are recording rules over `vector(1)` whose labels come from the
+inventory: they tell the alert rules which interface is which WAN link and which site it serves,
+and which OSPF/BGP neighbours must exist, without typing anything twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from infra.inventory import Inventory
 from infra.monitoring.alerts import ALERTS, Alert
-from infra.monitoring.labels import host_labels, interface_name_on_device
+from infra.monitoring.dependencies import hub_site, served_site, site_links, sites_behind
+from infra.monitoring.labels import host_labels, interface_name_on_device, site_agency
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.snmp_modules import ospf_neighbours, snmp_modules
 
@@ -26,6 +28,12 @@ def fast_for(for_: str) -> str:
     Alertmanager can inhibit them."""
     minutes = int(for_[:-1]) * {"s": 1 / 60, "m": 1, "h": 60}[for_[-1]]
     return "5s" if minutes <= 1 else "15s" if minutes <= 5 else "30s"
+
+
+def spoken_duration(for_: str) -> str:
+    """`2m` -> `2 minutes`: how a description states its rule's `for:`."""
+    n, unit = int(for_[:-1]), {"s": "second", "m": "minute", "h": "hour"}[for_[-1]]
+    return f"{n} {unit}" + ("" if n == 1 else "s")
 
 
 RECORDING_RULES: tuple[tuple[str, str], ...] = (
@@ -44,10 +52,19 @@ RECORDING_RULES: tuple[tuple[str, str], ...] = (
         "infra:interface_out_utilisation:ratio",
         "infra:interface_out_bps:rate5m / on (host, ifName) group_left () infra:interface_speed_bps",
     ),
+    # One series per end of each WAN link, labelled with the site the link serves (the spoke's,
+    # for a tunnel seen from the hub), that site's agency, and the hub's site.
     (
         "infra:wan_link_up",
-        "(ifOperStatus == bool 1) * on (host, ifName) group_left (link_id, link_kind, peer_host, peer_site) "
-        'infra_interface_info{link_kind=~"tunnel|carrier_access"}',
+        "(ifOperStatus == bool 1) * on (host, ifName) "
+        "group_left (site, agency, hub_site, link_id, link_kind, peer_host, peer_site) infra_wan_link_info",
+    ),
+    # 0 when a spoke site is cut off: every one of its tunnels, or every one of its carrier
+    # accesses, is down at either end. Alerts that a cut-off site explains exclude it (alerts.py).
+    (
+        "infra:wan_site_reachable",
+        "min by (site) (max by (site, link_kind) (infra_wan_site_link_info * on (link_id) group_left () "
+        "min by (link_id) (infra:wan_link_up)))",
     ),
     ("infra:wan_link_availability:ratio_1d", "avg_over_time(infra:wan_link_up[1d])"),
     # AKCP probes report unconnected sensor ports as 0: only online sensors count.
@@ -71,6 +88,8 @@ def _info(record: str, labels: dict[str, str], value: str = "1") -> Rule:
 
 def inventory_rules(inv: Inventory) -> list[Rule]:
     rules: list[Rule] = []
+    behind = sites_behind(inv)
+    hub = hub_site(inv) or ""
     for h in inv.hosts.values():
         modules = snmp_modules(inv, h)
         if "if_mib" not in modules:
@@ -94,6 +113,24 @@ def inventory_rules(inv: Inventory) -> list[Rule]:
                     },
                 )
             )
+            if i.kind in ("tunnel", "carrier_access"):
+                served = served_site(inv, behind, i.link_id, h.site)
+                rules.append(
+                    _info(
+                        "infra_wan_link_info",
+                        {
+                            "host": h.name,
+                            "ifName": ifname,
+                            "site": served,
+                            "agency": site_agency(inv, served) or "",
+                            "hub_site": hub,
+                            "link_id": i.link_id,
+                            "link_kind": i.kind,
+                            "peer_host": i.peer_host or "",
+                            "peer_site": peer_site,
+                        },
+                    )
+                )
             if i.bandwidth_mbps and i.kind != "svi":
                 rules.append(
                     _info(
@@ -130,18 +167,21 @@ def inventory_rules(inv: Inventory) -> list[Rule]:
                         },
                     )
                 )
+    for site, link_id, kind in site_links(inv, behind):
+        rules.append(_info("infra_wan_site_link_info", {"site": site, "link_id": link_id, "link_kind": kind}))
     return rules
 
 
 def alert_rule(alert: Alert, opts: RenderOptions) -> Rule:
+    for_ = fast_for(alert.for_) if opts.fast_alerts else alert.for_
     return {
         "alert": alert.name,
         "expr": alert.expr,
-        "for": fast_for(alert.for_) if opts.fast_alerts else alert.for_,
+        "for": for_,
         "labels": {"severity": alert.severity},
         "annotations": {
             "summary": alert.summary,
-            "description": alert.description,
+            "description": alert.description.replace("{for}", spoken_duration(for_)),
             "runbook_url": f"{opts.runbook_base.rstrip('/')}/{alert.name}.md",
         },
     }

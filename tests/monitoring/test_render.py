@@ -120,14 +120,43 @@ def test_inhibition_is_derived_from_the_topology(rendered: Rendered) -> None:
     # the spoke's tunnel and its CPE's carrier link cut off exactly that site: one rule
     spoke = by_source[(wan, 'link_id=~"cpe-so-y-te--tslcd-pe-1|vpn-so-y-te"')]
     assert spoke["target_matchers"] == ['site=~"so-y-te"']
+    # the spoke's own CPE silences its site, except the link alerts that carry that site too
+    # (each would otherwise silence the other, and nothing would page)
     cpe = by_source[('alertname="InfraDeviceUnreachable"', 'host="cpe-so-y-te"')]
-    assert cpe["target_matchers"] == ['site=~"so-y-te"']
+    assert cpe["target_matchers"] == ['site=~"so-y-te"', f"alertname!~{wan.removeprefix('alertname=~')}"]
     # the hub and the carrier PE carry every spoke site
     upstream = by_source[('alertname="InfraDeviceUnreachable"', 'host=~"tslcd-pe-1|wan-hub-1"')]
     sites = upstream["target_matchers"][0].removeprefix('site=~"').removesuffix('"').split("|")
     assert len(sites) == 20 and "xa-lam-ha" in sites and "dc" not in sites
     hub_link = by_source[(wan, 'link_id="wan-hub-1--tslcd-pe-1"')]
     assert len(hub_link["target_matchers"][0].split("|")) == 20
+    assert len(upstream["target_matchers"]) == 1  # the hub down silences the spokes' link alerts too
+
+
+def test_a_wan_link_carries_the_site_it_serves(rendered: Rendered) -> None:
+    groups = yaml.safe_load(rendered.files["rules/inventory.yml"])["groups"]
+    info = [r["labels"] for g in groups for r in g["rules"] if r["record"] == "infra_wan_link_info"]
+    by_end = {(i["host"], i["link_id"]): i for i in info}
+    spoke = {"site": "so-y-te", "agency": "Sở Y tế", "hub_site": "dc"}
+    # the tunnel from the hub's end and from the CPE's end, and the CPE's carrier access (PE's end)
+    for end in (
+        ("wan-hub-1", "vpn-so-y-te"),
+        ("cpe-so-y-te", "vpn-so-y-te"),
+        ("tslcd-pe-1", "cpe-so-y-te--tslcd-pe-1"),
+    ):
+        assert {k: by_end[end].get(k) for k in spoke} == spoke, end
+    assert by_end[("wan-hub-1", "vpn-so-y-te")]["peer_site"] == "so-y-te"
+    # the hub's own carrier access serves every spoke: it stays at the hub's site, no agency
+    hub_access = by_end[("wan-hub-1", "wan-hub-1--tslcd-pe-1")]
+    assert (hub_access["site"], hub_access["hub_site"], "agency" in hub_access) == ("dc", "dc", False)
+    site_links = [
+        r["labels"] for g in groups for r in g["rules"] if r["record"] == "infra_wan_site_link_info"
+    ]
+    assert {(s["link_id"], s["link_kind"]) for s in site_links if s["site"] == "so-y-te"} == {
+        ("vpn-so-y-te", "tunnel"),
+        ("cpe-so-y-te--tslcd-pe-1", "carrier_access"),
+    }
+    assert len(site_links) == 40  # 20 spoke sites: a tunnel and a carrier access each
 
 
 def test_no_secret_in_any_rendered_file(rendered: Rendered, example_inventory: Inventory) -> None:
