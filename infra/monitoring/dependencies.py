@@ -68,19 +68,3 @@ def served_site(inv: Inventory, behind: Behind, link_id: str, own_site: str) -> 
     if len(sites) == 1:
         return next(iter(sites))
     return (hub_site(inv) or own_site) if sites else own_site
-
-
-def site_links(inv: Inventory, behind: Behind) -> list[tuple[str, str, str]]:
-    """(spoke site, link_id, link kind) of each WAN link that serves that one site alone: the site
-    is cut off when every link of one kind (all its tunnels, or all its carrier accesses) is down."""
-    kinds = {
-        i.link_id: str(i.kind)
-        for ifaces in inv.interfaces.values()
-        for i in ifaces
-        if i.link_id and i.kind in ("tunnel", "carrier_access")
-    }
-    return sorted(
-        (next(iter(sites)), link_id, kinds[link_id])
-        for link_id, sites in behind.links.items()
-        if len(sites) == 1 and link_id in kinds
-    )

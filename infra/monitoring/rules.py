@@ -1,10 +1,10 @@
 """Prometheus rule files: inventory info series, recording rules and the alerts of `alerts.py`.
 
-The inventory info series (`infra_interface_info`, `infra_wan_link_info`,
-`infra_wan_site_link_info`, `infra_ospf_neighbour_info`, `infra_bgp_peer_info`,
-`infra_interface_bandwidth_bps`) are recording rules over `vector(1)` whose labels come from the
-inventory: they tell the alert rules which interface is which WAN link and which site it serves,
-and which OSPF/BGP neighbours must exist, without typing anything twice.
+The inventory info series (`infra_interface_info` for DC/campus links, `infra_wan_link_info` for
+WAN links, `infra_ospf_neighbour_info`, `infra_bgp_peer_info`, `infra_interface_bandwidth_bps`)
+are recording rules over `vector(1)` whose labels come from the inventory: they tell the alert
+rules which interface is which link and which site a WAN link serves, and which OSPF/BGP
+neighbours must exist, without typing anything twice.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from infra.inventory import Inventory
 from infra.monitoring.alerts import ALERTS, Alert
-from infra.monitoring.dependencies import hub_site, served_site, site_links, sites_behind
+from infra.monitoring.dependencies import hub_site, served_site, sites_behind
 from infra.monitoring.labels import host_labels, interface_name_on_device, site_agency
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.snmp_modules import ospf_neighbours, snmp_modules
@@ -59,13 +59,6 @@ RECORDING_RULES: tuple[tuple[str, str], ...] = (
         "(ifOperStatus == bool 1) * on (host, ifName) "
         "group_left (site, agency, hub_site, link_id, link_kind, peer_host, peer_site) infra_wan_link_info",
     ),
-    # 0 when a spoke site is cut off: every one of its tunnels, or every one of its carrier
-    # accesses, is down at either end. Alerts that a cut-off site explains exclude it (alerts.py).
-    (
-        "infra:wan_site_reachable",
-        "min by (site) (max by (site, link_kind) (infra_wan_site_link_info * on (link_id) group_left () "
-        "min by (link_id) (infra:wan_link_up)))",
-    ),
     ("infra:wan_link_availability:ratio_1d", "avg_over_time(infra:wan_link_up[1d])"),
     # AKCP probes report unconnected sensor ports as 0: only online sensors count.
     (
@@ -80,6 +73,20 @@ RECORDING_RULES: tuple[tuple[str, str], ...] = (
     ),
     ("infra:site_devices_up:ratio", 'avg by (site) (probe_success{job="icmp"})'),
 )
+
+
+def site_reachable_rule(inv: Inventory) -> tuple[str, str] | None:
+    """`infra:wan_site_reachable{site}`: 0 when a site other than the hub's is cut off, i.e. every
+    one of its tunnels, or every one of its carrier accesses, is down at one end or the other.
+    The alerts a cut explains leave such sites out (alerts.py). None without a WAN-VPN hub."""
+    hub = hub_site(inv)
+    if hub is None:
+        return None
+    links = f'infra:wan_link_up{{site!="{hub}"}}'
+    return (
+        "infra:wan_site_reachable",
+        f"min by (site) (max by (site, link_kind) (min by (site, link_kind, link_id) ({links})))",
+    )
 
 
 def _info(record: str, labels: dict[str, str], value: str = "1") -> Rule:
@@ -100,20 +107,21 @@ def inventory_rules(inv: Inventory) -> list[Rule]:
                 continue
             ifname = interface_name_on_device(inv, i.name, i.lab_name)
             peer_site = inv.hosts[i.peer_host].site if i.peer_host in inv.hosts else ""
-            rules.append(
-                _info(
-                    "infra_interface_info",
-                    base
-                    | {
-                        "ifName": ifname,
-                        "link_id": i.link_id,
-                        "link_kind": i.kind,
-                        "peer_host": i.peer_host or "",
-                        "peer_site": peer_site,
-                    },
+            if i.kind not in ("tunnel", "carrier_access"):
+                rules.append(
+                    _info(
+                        "infra_interface_info",
+                        base
+                        | {
+                            "ifName": ifname,
+                            "link_id": i.link_id,
+                            "link_kind": i.kind,
+                            "peer_host": i.peer_host or "",
+                            "peer_site": peer_site,
+                        },
+                    )
                 )
-            )
-            if i.kind in ("tunnel", "carrier_access"):
+            else:  # a WAN link: labelled with the site it serves, for its alerts
                 served = served_site(inv, behind, i.link_id, h.site)
                 rules.append(
                     _info(
@@ -167,8 +175,6 @@ def inventory_rules(inv: Inventory) -> list[Rule]:
                         },
                     )
                 )
-    for site, link_id, kind in site_links(inv, behind):
-        rules.append(_info("infra_wan_site_link_info", {"site": site, "link_id": link_id, "link_kind": kind}))
     return rules
 
 
@@ -199,6 +205,8 @@ def rule_files(inv: Inventory, opts: RenderOptions) -> dict[str, dict[str, Any]]
     # Groups of at most INVENTORY_GROUP_SIZE rules: Prometheus evaluates groups concurrently,
     # so a 5,000-device province's ~48,000 info series use both cores.
     info = inventory_rules(inv)
+    site_reachable = site_reachable_rule(inv)
+    recording = [*RECORDING_RULES, *([site_reachable] if site_reachable else [])]
     inventory_groups: list[Rule] = []
     for n, start in enumerate(range(0, max(len(info), 1), INVENTORY_GROUP_SIZE)):
         group: Rule = {
@@ -214,7 +222,7 @@ def rule_files(inv: Inventory, opts: RenderOptions) -> dict[str, dict[str, Any]]
             "groups": [
                 {
                     "name": "infra-recording",
-                    "rules": [{"record": r, "expr": e} for r, e in RECORDING_RULES],
+                    "rules": [{"record": r, "expr": e} for r, e in recording],
                 }
             ]
         },
