@@ -33,7 +33,6 @@ class Alert:
     description: str
 
 
-WAN_INFO = 'infra_interface_info{link_kind=~"tunnel|carrier_access"}'
 LINK_INFO = 'infra_interface_info{link_kind=~"p2p|campus_uplink"}'
 JOIN_LINK = "on (host, ifName) group_left (link_id, link_kind, peer_host, peer_site)"
 NON_VOLATILE_FS = 'fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"'

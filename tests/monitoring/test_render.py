@@ -13,14 +13,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from infra.cli import cli
 from infra.inventory import Inventory
 from infra.monitoring import RenderOptions, render_monitoring
+from infra.monitoring.alerts import ALERTS, wan_explained
 from infra.monitoring.exporter_config import snmp_exporter_environment
 from infra.monitoring.render import Rendered
+from infra.monitoring.rules import alert_rule
 from infra.monitoring.snmp_modules import snmp_modules
 from tests.conftest import LAB_SECRETS
 
@@ -231,3 +234,23 @@ def test_fast_mode_keeps_causes_faster_than_consequences(example_inventory: Inve
     assert seconds["InfraWanLinkDown"] < seconds["InfraOspfNeighbourDown"]
     assert seconds["InfraUpsOnBattery"] < seconds["InfraDeviceUnreachable"]
     assert max(seconds.values()) <= 30
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["normal", "fast-alerts"])
+def test_consequences_of_a_cut_wait_longer_than_the_cut(fast: bool) -> None:
+    """docs/monitoring.md, "Root cause first": each alert a cut explains leaves cut-off sites and
+    down links out of its expression, and its `for:` is strictly longer than the link alert's."""
+    opts = RenderOptions(fast_alerts=fast)
+    rules = {a.name: alert_rule(a, opts) for a in ALERTS}
+    link = seconds(rules["InfraWanLinkDown"]["for"])
+    explained = [a.name for a in ALERTS if a.expr.endswith(wan_explained("x").removeprefix("(x)"))]
+    assert {"InfraWanEndpointUnreachable", "InfraOspfNeighbourDown", "InfraDeviceUnreachable"} <= set(
+        explained
+    )
+    for name in explained:
+        assert seconds(rules[name]["for"]) > link, name
+    assert "InfraWanLinkDown" not in explained  # the cause itself never hides
+
+
+def seconds(duration: str) -> int:
+    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[duration[-1]]
