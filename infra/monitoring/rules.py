@@ -26,8 +26,8 @@ def fast_for(for_: str) -> str:
     """`for:` in fast mode (lab tests, demos): seconds instead of minutes, keeping the order, so a
     cause (WAN link down: 1m) still fires before its consequences (endpoint unreachable: 2m).
     The consequences get 30 s, not less: they must outlast the time it takes to *see* the link
-    down (a 2 s scrape of the hub, its SNMP walk, an evaluation), which reached ~13 s in the lab
-    on a busy 2-core machine (docs/monitoring.md, "Root cause first")."""
+    down (a 2 s scrape of the hub, its SNMP walk, an evaluation), measured at 4-8 s and once
+    perhaps ~15 s in the lab on a busy 2-core machine (docs/monitoring.md, "Root cause first")."""
     minutes = int(for_[:-1]) * {"s": 1 / 60, "m": 1, "h": 60}[for_[-1]]
     return "5s" if minutes <= 1 else "30s" if minutes <= 5 else "60s"
 
