@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from infra.ansible import converge_servers  # noqa: E402
-from infra.ansible.datadir import envvars  # noqa: E402
+from infra.ansible.datadir import STRATEGY_ENV, envvars  # noqa: E402
 from infra.inventory import load_inventory  # noqa: E402
 from infra.lab import build_plan  # noqa: E402
 from infra.lab.bare import reset_servers  # noqa: E402
@@ -110,6 +110,11 @@ def main() -> int:
     ap.add_argument("--tags", default="")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--forks", type=int, default=5)
+    ap.add_argument(
+        "--strategies",
+        default="mitogen_linear",
+        help="INFRA_ANSIBLE_STRATEGY values to alternate, e.g. linear,mitogen_linear (stock vs Mitogen)",
+    )
     args = ap.parse_args()
     os.environ.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(ROOT / "lab" / "vault-password"))
     inv = load_inventory(ROOT / "inventory")
@@ -128,7 +133,6 @@ def main() -> int:
         assert not bad, bad
 
     path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
-    env = {**os.environ, **envvars(inv, SSH_KEY), "PATH": path}
     argv = ["ansible-playbook", "-i", str(ROOT / "inventory"), "--limit", args.servers, "-f", str(args.forks)]
     argv += ["--vault-password-file", os.environ["ANSIBLE_VAULT_PASSWORD_FILE"]]
     argv += [str(ROOT / "playbooks" / "site.yml")]
@@ -136,33 +140,37 @@ def main() -> int:
     argv += ["--tags", ",".join(tags)] if tags else []
 
     def plain() -> None:
+        env = {**os.environ, **envvars(inv, SSH_KEY), "PATH": path}
         subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
 
     fd = os.open(TEST_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        times: dict[str, list[tuple[float, float]]] = (
-            {"bridge": []} if args.bare else {"bridge": [], "plain": []}
-        )
-        if not args.bare:
-            bridge()  # converge first: the measured runs are re-runs
+        strategies = [x for x in args.strategies.split(",") if x]
+        runners = [("bridge", bridge)] if args.bare else [("bridge", bridge), ("plain", plain)]
+        times: dict[str, list[tuple[float, float]]] = {f"{r} {x}": [] for x in strategies for r, _ in runners}
         for _ in range(args.rounds):
-            if args.bare:
-                reset_servers(build_plan(inv), [h.name for h in hosts])
-            times["bridge"].append(timed(bridge))
-            if not args.bare:
-                times["plain"].append(timed(plain))
+            for strategy in strategies:
+                os.environ[STRATEGY_ENV] = strategy
+                if args.bare:
+                    reset_servers(build_plan(inv), [h.name for h in hosts])
+                elif not times[f"bridge {strategy}"]:
+                    bridge()  # converge first: the measured runs are re-runs
+                for name, fn in runners:
+                    times[f"{name} {strategy}"].append(timed(fn))
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
     print(f"servers: {args.servers}  tags: {args.tags or '(all)'}  check: {args.check}", end="")
     print(f"  bare: {args.bare}  forks: {args.forks}  rounds: {args.rounds}  load: {os.getloadavg()[0]:.1f}")
-    print(f"{'runner':<8} {'wall s (median)':>16} {'client CPU s':>13} {'wall each':>30}")
+    print(f"{'runner strategy':<24} {'wall s (median)':>16} {'client CPU s':>13} {'wall each':>24}")
     med = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
     for k, v in times.items():
         cpu = statistics.median(c for _, c in v)
-        print(f"{k:<8} {med[k]:>16.1f} {cpu:>13.1f} {' '.join(f'{w:.1f}' for w, _ in v):>30}")
-    if "plain" in med:
-        print(f"bridge ÷ plain (wall): {med['bridge'] / med['plain']:.2f}")
+        print(f"{k:<24} {med[k]:>16.1f} {cpu:>13.1f} {' '.join(f'{w:.1f}' for w, _ in v):>24}")
+    for strategy in strategies:
+        if f"plain {strategy}" in med:
+            ratio = med[f"bridge {strategy}"] / med[f"plain {strategy}"]
+            print(f"bridge ÷ plain ({strategy}, wall): {ratio:.2f}")
     if args.profile:
         profile.report()
     return 0
