@@ -142,7 +142,7 @@ def deploy_cmd(
     if only == "network":
         hosts = [h for h in hosts if h.is_network_device]
     elif only == "servers":
-        hosts = [h for h in hosts if not h.is_network_device]
+        hosts = [h for h in hosts if h.is_server]
     if not hosts:
         raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no host to deploy")
     if session_log_dir:
