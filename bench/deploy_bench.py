@@ -12,15 +12,18 @@ province built by the lab. Side by side in one run, alternating (A B C D, A B C 
 
 Prints medians of wall time, client CPU (user+sys of this process or of the ansible-playbook
 children) and per-device time, with ratios to the raw push and to Ansible. `--profile` also
-prints where infra's time goes per device (median seconds per driver operation; the second
-login is verification's management probe). Needs root and a lab that is down (it builds its own
-and takes it down after); `--take-down` first takes an up lab down and brings the example
-province's lab back up at the end (management config only, as the lab tests start it). It holds
-the lab's test lock for the whole run. The Ansible venv: `python3 -m venv build/bench-ansible &&
-build/bench-ansible/bin/pip install ansible` (the PyPI package bundles the collections).
+prints where infra's time goes per device (median seconds per driver operation; `probe` is
+verification's management probe). Needs root and a lab that is down (it builds its own and takes
+it down after); `--take-down` first takes an up lab down and brings the example province's lab
+back up at the end (management config only, as the lab tests start it). It holds the lab's test
+lock for the whole run. The Ansible venv (default build/bench-ansible) is made on first
+use: `python3 -m venv` + `pip install` of ANSIBLE_VENV_PACKAGES (the PyPI `ansible` package bundles
+the collections; `network_cli` needs paramiko and ansible-pylibssh beside it); `--no-ansible`
+skips the Ansible columns.
 
     sudo .venv/bin/python bench/deploy_bench.py [--rounds 2] [--sizes 20,50] [--profile]
-        [--tools infra,raw,cli_config,ios_config] [--ansible build/bench-ansible] [--take-down]
+        [--tools infra,raw,cli_config,ios_config] [--ansible build/bench-ansible] [--no-ansible]
+        [--take-down]
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ from infra.lab.sh import ns_argv  # noqa: E402
 from infra.state import StatePaths  # noqa: E402
 
 FORKS = 25
+# The comparison's Ansible: Ansible 12 (ansible-core 2.19), plus what `network_cli` imports.
+ANSIBLE_VENV_PACKAGES = ["ansible>=12,<13", "paramiko>=3", "ansible-pylibssh>=1.2"]
 CHANGE = [f"access-list bench seq {5 * (i + 1)} permit 10.200.{i}.0/24" for i in range(50)]
 UNDO = ["no access-list bench"]
 
@@ -228,6 +233,19 @@ def ansible_run(venv: Path, work: Path, play: str, n: int) -> None:
         raise RuntimeError(f"ansible {play} failed: {proc.stdout[-1500:]}")
 
 
+def ensure_ansible_venv(venv: Path) -> None:
+    """Make (or complete) the Ansible venv: a fresh machine needs nothing done by hand."""
+    python = venv / "bin" / "python"
+    probe = "import ansible_collections.cisco.ios, paramiko, pylibsshext"
+    if python.exists() and subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0:
+        return
+    print(f"deploy_bench: installing {' '.join(ANSIBLE_VENV_PACKAGES)} into {venv} ...", file=sys.stderr)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *ANSIBLE_VENV_PACKAGES], check=True)
+    subprocess.run([str(python), "-c", probe], check=True)
+
+
 # ---- the bench -------------------------------------------------------------------------------
 def measure(fn: Callable[[], list[float] | None], n: int) -> dict[str, float]:
     c0, t0 = cpu(), time.monotonic()
@@ -248,8 +266,9 @@ def main() -> int:
         "--ansible",
         type=Path,
         default=ROOT / "build" / "bench-ansible",
-        help="a venv with the PyPI `ansible` package (collections cisco.ios, ansible.netcommon)",
+        help="the venv of the Ansible columns (made on first use: ansible, paramiko, ansible-pylibssh)",
     )
+    ap.add_argument("--no-ansible", action="store_true", help="skip the Ansible columns")
     ap.add_argument(
         "--take-down",
         action="store_true",
@@ -261,9 +280,9 @@ def main() -> int:
     if os.geteuid() != 0:
         print("deploy_bench: needs root (the lab)", file=sys.stderr)
         return 2
-    have_ansible = (args.ansible / "bin" / "ansible-playbook").exists()
-    if not have_ansible:
-        print(f"deploy_bench: no Ansible venv at {args.ansible}: Ansible columns skipped", file=sys.stderr)
+    have_ansible = not args.no_ansible
+    if have_ansible:
+        ensure_ansible_venv(args.ansible)
     fd = os.open(TEST_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     was_up = bool(lab_namespaces())

@@ -24,7 +24,7 @@ $INFRA lab up --wait 120 >/dev/null
 $INFRA lab status
 
 step "infra deploy: back up, push only the remediation, verify OSPF/BGP, confirm (network devices)"
-# Servers converge through Ansible with `infra deploy --only servers` (a few minutes).
+# Servers converge through Ansible with `infra deploy --only servers` (printed at the end).
 deploy_rc=0
 $INFRA deploy --only network --comment "make demo" || deploy_rc=$?
 [[ $deploy_rc -eq 0 ]] || echo "demo: deploy exited $deploy_rc (see 'infra history')" >&2
@@ -41,7 +41,11 @@ $INFRA monitoring up --out /run/infra-monitoring --fast-alerts
 cat <<TXT
 
 The province is up, deployed and watched. The servers are not deployed yet, so their service
-probes and clock alerts fire: converge them with Ansible (a few minutes) and watch them resolve:
+probes and clock alerts fire. See what Ansible would change on them (exit 3: changes pending),
+then converge them (1-2 minutes; the monitoring server's configuration is rendered from the
+inventory by the same run) and watch the alerts resolve:
+  export ANSIBLE_VAULT_PASSWORD_FILE=$ANSIBLE_VAULT_PASSWORD_FILE INFRA_STATE_DIR=$INFRA_STATE_DIR
+  .venv/bin/infra deploy --only servers --check
   .venv/bin/infra deploy --only servers
 Look at:
   Prometheus      http://127.0.0.1:19090/alerts   (targets: /targets)

@@ -6,8 +6,10 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ansible_runner
 
@@ -16,14 +18,16 @@ from infra.ansible.datadir import (
     RunSettings,
     cmdline,
     envvars,
+    lab_extravars,
     private_data_dir,
     require_lab_up,
     ssh_key_file,
     vault_password_file,
 )
 from infra.ansible.events import EventCollector
+from infra.ansible.monitoring import render_for_run
 from infra.inventory import Host, Inventory, InventoryError
-from infra.results import Result, RunResult
+from infra.results import RunResult, failure
 
 PLAYBOOK_DIR = Path(__file__).resolve().parents[2] / "playbooks"
 SITE_PLAYBOOK = PLAYBOOK_DIR / "site.yml"
@@ -66,6 +70,19 @@ def _masker(inv: Inventory, vault_file: Path | None) -> tuple[set[str], EventCol
     return extra, EventCollector(mask)
 
 
+def _chain(
+    observe: Callable[[dict[str, Any]], None] | None, collector: EventCollector
+) -> Callable[[dict[str, Any]], bool]:
+    if observe is None:
+        return collector
+
+    def handler(event: dict[str, Any]) -> bool:
+        observe(event)
+        return collector(event)
+
+    return handler
+
+
 def ansible_path() -> str:
     """PATH for ansible-playbook: this Python environment's bin first (a venv need not be active)."""
     here = Path(sys.executable).parent
@@ -93,6 +110,9 @@ def run_playbook(inv: Inventory, settings: RunSettings) -> tuple[RunResult, Play
     _, collector = _masker(inv, vault_file)
     started = time.monotonic()
     with private_data_dir(inv) as pdd:
+        extravars = {**lab_extravars(inv), **settings.extravars}
+        extravars.update(render_for_run(inv, settings.limit, pdd / "monitoring", extravars))
+        handler = _chain(settings.on_event, collector)
         runner = ansible_runner.run(
             private_data_dir=str(pdd),
             playbook=str(settings.playbook.resolve()),
@@ -102,8 +122,8 @@ def run_playbook(inv: Inventory, settings: RunSettings) -> tuple[RunResult, Play
             forks=settings.forks,
             cmdline=cmdline(settings, vault_file) or None,
             envvars={**envvars(inv, key), "PATH": ansible_path()},
-            extravars=dict(settings.extravars) or None,
-            event_handler=collector,
+            extravars=extravars or None,
+            event_handler=handler,
             quiet=True,
             suppress_output_file=True,
             suppress_env_files=True,
@@ -128,6 +148,7 @@ def converge_servers(
     playbook: Path = SITE_PLAYBOOK,
     ssh_key: Path | None = None,
     extravars: dict[str, object] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Converge the servers among `hosts` with the site playbook (`--check`/`--diff` as asked)."""
     servers = [h.name for h in server_hosts(hosts)]
@@ -140,13 +161,14 @@ def converge_servers(
         forks=forks,
         extravars=dict(extravars or {}),
         ssh_key=ssh_key,
+        on_event=on_event,
     )
     try:
         result, _ = run_playbook(inv, settings)
-    except BridgeError as exc:
+    except BridgeError as exc:  # the run could not start: every server gets the same failure
         result = RunResult()
         for name in servers:
-            result.add(Result(name, failed=True, message=str(exc), exception=type(exc).__name__))
+            result.add(failure(name, exc, inv.secrets.mask))
     return result
 
 

@@ -77,7 +77,9 @@ def audit_cmd(
     fmt = fmt or ctx.fmt
     if compliance:
         try:
-            report = run_compliance_cli(ctx.inventory_path, offline, limit or ctx.limit, platform, state_dir)
+            report = run_compliance_cli(
+                ctx.inventory_path, offline, limit or ctx.limit, platform, state_dir, forks
+            )
         except (ComplianceInputError, CatalogueError) as exc:
             raise UsageFailure(str(exc)) from None
         for warning in report.warnings:

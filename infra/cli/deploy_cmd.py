@@ -142,7 +142,7 @@ def deploy_cmd(
     if only == "network":
         hosts = [h for h in hosts if h.is_network_device]
     elif only == "servers":
-        hosts = [h for h in hosts if not h.is_network_device]
+        hosts = [h for h in hosts if h.is_server]
     if not hosts:
         raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no host to deploy")
     if session_log_dir:
@@ -162,8 +162,10 @@ def deploy_cmd(
             stop=stop,
             on_start=started.append,
         )
-    if fmt == "json":
-        emit_json(report.as_dict())
-    else:
-        print_report(report, show_diff)
+        # still within: a late Ctrl-C while the report prints is told, not a traceback
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): the journal has it all
+            if fmt == "json":
+                emit_json(report.as_dict())
+            else:
+                print_report(report, show_diff)
     sys.exit(report.exit_code)

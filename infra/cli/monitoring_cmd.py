@@ -65,7 +65,12 @@ def monitoring_group() -> None:
 )
 @click.option("--email-to", default=None, help="on-call e-mail [noc@<province domain>]")
 @click.option("--runbook-base", default="docs/runbooks", show_default=True, help="URL prefix of the runbooks")
-@click.option("--fast-alerts", is_flag=True, hidden=True, help="lab tests and demos: every for: is 5s")
+@click.option(
+    "--fast-alerts",
+    is_flag=True,
+    hidden=True,
+    help="lab tests and demos: root causes wait 5 s, their consequences 30-60 s",
+)
 @pass_ctx
 @handle_errors
 def render_cmd(
@@ -128,7 +133,11 @@ def render_cmd(
 @click.option("--snmp-exporter-port", default=19116, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--webhook-url", default=None, help="on-call webhook Alertmanager posts to")
 @click.option("--scrape-interval", default="15s", show_default=True)
-@click.option("--fast-alerts", is_flag=True, help="every for: is 5s (demos and lab tests)")
+@click.option(
+    "--fast-alerts",
+    is_flag=True,
+    help="root causes wait 5 s, their consequences 30-60 s (demos and lab tests)",
+)
 @pass_ctx
 @handle_errors
 @contacts_devices()

@@ -33,6 +33,7 @@ class CiscoIosDriver(NetmikoDriver):
     connection_class = CiscoIosSSH
     native_revert_timer: ClassVar[bool] = True
     show_startup = "show startup-config"
+    startup_noise = r"^Using \d+ out of \d+ bytes.*$"
     _armed = False
 
     def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:

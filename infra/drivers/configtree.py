@@ -1,28 +1,36 @@
 """Configuration as a tree (hier_config): remediation, rollback and drift between two texts.
 
 Remediation is the tree difference running -> intended; rollback is intended -> running. Platform
-quirks are declarative hier_config rules. hier_config 3.7 ships Cisco IOS and Huawei VRP drivers
-but no FRR one, so `FrrRules` below declares FRR's: vtysh's `exit`/`exit-address-family`
-section ends, the banner lines of `show running-config`, and which commands replace their
-previous value in place (hostname, router-id, OSPF timers) rather than adding a second line.
+quirks are data (`quirks.py`: which commands replace in place, negate in a fixed form, must be
+negated before a new value, or go with their owner) turned into hier_config rules here.
+hier_config 3.7 ships Cisco IOS and Huawei VRP drivers but no FRR one, so `FrrRules` also
+declares vtysh's `exit`/`exit-address-family` section ends and the banner lines of
+`show running-config`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from hier_config import HConfig, MatchRule, Platform, get_hconfig, get_hconfig_driver
+from hier_config import HConfig, HConfigChild, MatchRule, Platform, get_hconfig, get_hconfig_driver
 from hier_config.models import (
     IdempotentCommandsRule,
     NegationDefaultWithRule,
+    OrderingRule,
     PerLineSubRule,
     SectionalExitingRule,
 )
 from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
 
+from infra.drivers import quirks
+from infra.drivers.quirks import GoesWith, Quirks
 
-def _m(*prefixes: str) -> tuple[MatchRule, ...]:
-    return tuple(MatchRule(startswith=p) for p in prefixes)
+
+def _m(*path: str) -> tuple[MatchRule, ...]:
+    """Match rules from a quirks path: a prefix per level, or a regex when it starts with `^`
+    (its groups then name the object: `^rule (\\d+) ` is one rule per number)."""
+    return tuple(MatchRule(re_search=p) if p.startswith("^") else MatchRule(startswith=p) for p in path)
 
 
 def _drop_default_p2p_on_wireguard(config: HConfig) -> None:
@@ -41,35 +49,33 @@ def _drop_empty_sections(config: HConfig) -> None:
             section.delete()
 
 
+def _rules_of(
+    quirks: Quirks,
+) -> tuple[list[IdempotentCommandsRule], list[NegationDefaultWithRule], list[OrderingRule]]:
+    idempotent = [IdempotentCommandsRule(match_rules=_m(*path)) for path in quirks.replace_in_place]
+    negate = [NegationDefaultWithRule(match_rules=_m(*path), use=use) for path, use in quirks.negate_as]
+    later = [OrderingRule(match_rules=_m(*path), weight=LATER) for path in quirks.later]
+    return idempotent, negate, later
+
+
+LATER = 600  # hier_config's default order weight is 500: these go after every other line
+
+
 class FrrRules(HConfigDriverBase):
-    """hier_config rules for FRR's vtysh (8.x)."""
+    """hier_config rules for FRR's vtysh (8.x): the quirks of `quirks.FRR`, vtysh's
+    `exit`/`exit-address-family` section ends and the banner lines of `show running-config`."""
 
     @staticmethod
     def _instantiate_rules() -> HConfigDriverRules:
-        idempotent = [
-            ("hostname ",),
-            ("log syslog",),
-            ("interface ", "description "),
-            ("interface ", "bandwidth "),
-            ("interface ", "ip ospf hello-interval "),
-            ("interface ", "ip ospf dead-interval "),
-            ("interface ", "ip ospf cost "),
-            ("interface ", "ip ospf network "),
-            ("interface ", "ip ospf area "),
-            ("router ospf", "ospf router-id "),
-            ("router ospf", "auto-cost reference-bandwidth "),
-            ("router bgp ", "bgp router-id "),
-            ("router bgp ", "timers bgp "),
-        ]
+        idempotent, negate, later = _rules_of(quirks.FRR)
         return HConfigDriverRules(
-            negate_with=[  # FRR takes `no description`, never `no description <text>`
-                NegationDefaultWithRule(match_rules=_m("interface ", "description "), use="no description")
-            ],
+            negate_with=negate,
             sectional_exiting=[
                 SectionalExitingRule(
                     match_rules=_m("router bgp", "address-family"), exit_text="exit-address-family"
                 ),
             ],
+            ordering=later,
             per_line_sub=[
                 PerLineSubRule(search=r"^Building configuration.*", replace=""),
                 PerLineSubRule(search=r"^Current configuration.*", replace=""),
@@ -80,29 +86,52 @@ class FrrRules(HConfigDriverBase):
                 # vtysh.conf's login line (the lab's `username admin nopassword`): not routing intent
                 PerLineSubRule(search=r"^username \S+ nopassword$", replace=""),
             ],
-            idempotent_commands=[IdempotentCommandsRule(match_rules=_m(*p)) for p in idempotent],
+            idempotent_commands=idempotent,
             post_load_callbacks=[_drop_default_p2p_on_wireguard, _drop_empty_sections],
         )
+
+
+def _with_quirks(driver: HConfigDriverBase, q: Quirks) -> HConfigDriverBase:
+    idempotent, negate, later = _rules_of(q)
+    driver.rules.idempotent_commands.extend(idempotent)
+    driver.rules.negate_with.extend(negate)
+    driver.rules.ordering.extend(later)
+    return driver
 
 
 def tree_driver(platform: str) -> HConfigDriverBase:
     if platform == "frr":
         return FrrRules()
     if platform == "cisco_ios":
-        return get_hconfig_driver(Platform.CISCO_IOS)
+        return _with_quirks(get_hconfig_driver(Platform.CISCO_IOS), quirks.CISCO_IOS)
     if platform == "huawei_vrp":
         vrp = get_hconfig_driver(Platform.HUAWEI_VRP)
-        # `display current-configuration` ends with `return`; a description replaces the old one
+        # `display current-configuration` ends with `return`
         vrp.rules.per_line_sub.append(PerLineSubRule(search=r"^return$", replace=""))
-        vrp.rules.idempotent_commands.append(
-            IdempotentCommandsRule(match_rules=_m("interface ", "description "))
-        )
-        return vrp
+        return _with_quirks(vrp, quirks.HUAWEI_VRP)
     raise ValueError(f"no configuration-tree rules for platform {platform!r}")
 
 
 def parse(platform: str, text: str) -> HConfig:
-    return get_hconfig(tree_driver(platform), text)
+    """A configuration as the device would print it (`hidden_defaults` left out)."""
+    config = get_hconfig(tree_driver(platform), text)
+    _drop_hidden_defaults(config, platform)
+    return config
+
+
+def _sections(config: HConfig, path: tuple[str, ...]) -> list[HConfig | HConfigChild]:
+    found: list[HConfig | HConfigChild] = [config]
+    for prefix in path:
+        found = [c for s in found for c in s.get_children(startswith=prefix)]
+    return found
+
+
+def _drop_hidden_defaults(config: HConfig, platform: str) -> None:
+    for path, text in quirks.BY_PLATFORM[platform].hidden_defaults:
+        for section in _sections(config, path):
+            line = section.get_child(equals=text)
+            if line is not None:
+                line.delete()
 
 
 @dataclass(frozen=True)
@@ -141,15 +170,118 @@ def _lines(config: HConfig) -> tuple[str, ...]:
     return tuple(config.dump_simple(sectional_exiting=True))
 
 
+def _owned_keys(section: HConfigChild, rule: GoesWith, prefix: str = "") -> set[str]:
+    owner = re.compile(re.escape(prefix) + rule.owner.removeprefix("^"))
+    return {m.group(1) for c in section.children if (m := owner.match(c.text))}
+
+
+def _dependents(section: HConfigChild, rule: GoesWith, key: str, prefix: str = "") -> list[HConfigChild]:
+    dep = re.compile(re.escape(prefix) + rule.dependent.removeprefix("^").format(key=re.escape(key)))
+    owner = re.compile(re.escape(prefix) + rule.owner.removeprefix("^"))
+    return [c for c in section.all_children() if dep.match(c.text) and not owner.match(c.text)]
+
+
+def _drop_negations_of_dependents(delta: HConfig, platform: str) -> None:
+    """`goes_with`: leave out the negation of a line its owner's negation removes already."""
+    neg = delta.driver.negation_prefix
+    for rule in quirks.BY_PLATFORM[platform].goes_with:
+        for section in delta.get_children(startswith=rule.section):
+            for key in _owned_keys(section, rule, neg):
+                for line in _dependents(section, rule, key, neg):
+                    parent = line.parent
+                    line.delete()
+                    if isinstance(parent, HConfigChild) and not parent.children:
+                        parent.delete()  # e.g. an address-family left with nothing to do
+
+
+def _remove_dependents(before: HConfig, after: HConfig, platform: str) -> None:
+    """`goes_with` in the model: an owner gone takes its dependents with it."""
+    for rule in quirks.BY_PLATFORM[platform].goes_with:
+        for section in after.get_children(startswith=rule.section):
+            was = before.get_child(equals=section.text)
+            if was is None:
+                continue
+            for key in _owned_keys(was, rule) - _owned_keys(section, rule):
+                for line in _dependents(section, rule, key):
+                    line.delete()
+
+
+def _rename_sections(source: HConfig, target: HConfig, platform: str) -> list[str]:
+    """`renamed_in_place`: give `source`'s sections the headers they have in `target` (same
+    identity, other value). Returns the new headers."""
+    renamed: list[str] = []
+    for pattern in quirks.BY_PLATFORM[platform].renamed_in_place:
+        rx = re.compile(pattern)
+        wanted = {m.group(1): c.text for c in target.children if (m := rx.match(c.text))}
+        for section in source.children:
+            m = rx.match(section.text)
+            if m and wanted.get(m.group(1), section.text) != section.text:
+                section.text = wanted[m.group(1)]
+                renamed.append(section.text)
+    if renamed:
+        source.children.rebuild_mapping()
+    return renamed
+
+
+def _difference(platform: str, source_text: str, target: HConfig) -> HConfig:
+    source = parse(platform, source_text)
+    renamed = _rename_sections(source, target, platform)
+    delta = source.config_to_get_to(target, HConfig(source.driver))
+    for header in renamed:
+        if delta.get_child(equals=header) is None:  # nothing else changed inside: enter it anyway
+            delta.add_child(header)
+    if platform == "frr":
+        _negate_lines_not_sections(delta, source)
+    _drop_negations_of_dependents(delta, platform)
+    _negate_by_key(delta, platform)
+    delta.set_order_weight()
+    return delta
+
+
+def _negate_by_key(delta: HConfig, platform: str) -> None:
+    """`negate_by_key`: `no 10 permit ...` becomes `no 10`."""
+    neg = delta.driver.negation_prefix
+    for *path, key in quirks.BY_PLATFORM[platform].negate_by_key:
+        rx = re.compile(key)
+        for section in _sections(delta, tuple(path)):
+            for line in section.children:
+                m = rx.match(line.text.removeprefix(neg)) if line.text.startswith(neg) else None
+                if m:
+                    line.text = neg + m.group(1)
+            section.children.rebuild_mapping()
+
+
+def _same_in(config: HConfig, section: HConfig | HConfigChild) -> HConfig | HConfigChild | None:
+    """The section of `config` at the same place as `section` (of another tree)."""
+    if not isinstance(section, HConfigChild):
+        return config
+    found: HConfig | HConfigChild | None = config
+    for part in section.lineage():
+        found = found.get_child(equals=part.text) if found is not None else None
+    return found
+
+
+def _expand_keyed_negations(pushed: HConfig, run: HConfig, platform: str) -> None:
+    """The model of `negate_by_key`: `no 10` removes the running line keyed 10."""
+    neg = pushed.driver.negation_prefix
+    for *path, key in quirks.BY_PLATFORM[platform].negate_by_key:
+        rx = re.compile(key)
+        for section in _sections(pushed, tuple(path)):
+            was = _same_in(run, section)
+            if was is None:
+                continue
+            keyed = {m.group(1): c.text for c in was.children if (m := rx.match(c.text))}
+            for line in section.children:
+                short = line.text.removeprefix(neg)
+                if line.text.startswith(neg) and short in keyed:
+                    line.text = neg + keyed[short]
+            section.children.rebuild_mapping()
+
+
 def compare(platform: str, running: str, intended: str) -> Change:
     run, want = parse(platform, running), parse(platform, intended)
-    remediation = run.config_to_get_to(want)
-    rollback = want.config_to_get_to(run, HConfig(run.driver))
-    if platform == "frr":
-        _negate_lines_not_sections(remediation, run)
-        _negate_lines_not_sections(rollback, want)
-    remediation.set_order_weight()
-    rollback.set_order_weight()
+    remediation = _difference(platform, running, want)
+    rollback = _difference(platform, intended, run)
     diff = "\n".join(run.unified_diff(want))
     return Change(_lines(remediation), _lines(rollback), diff)
 
@@ -160,7 +292,13 @@ def same(platform: str, a: str, b: str) -> bool:
 
 
 def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> str:
-    """Running config after `lines` are applied (hier_config's model of the device)."""
+    """Running config after `lines` are applied (hier_config's model of the device, plus the
+    `goes_with` quirk: negating an owner removes its dependents)."""
     run = parse(platform, running)
-    future = run.future(parse(platform, "\n".join(lines)))
+    pushed = get_hconfig(tree_driver(platform), "\n".join(lines))  # defaults too: they are sent
+    _rename_sections(run, pushed, platform)
+    _expand_keyed_negations(pushed, run, platform)
+    future = run.future(pushed)
+    _remove_dependents(run, future, platform)
+    _drop_hidden_defaults(future, platform)
     return "\n".join(future.dump_simple())

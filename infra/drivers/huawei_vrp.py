@@ -39,7 +39,6 @@ class HuaweiVrpDriver(NetmikoDriver):
     platform: ClassVar[str] = "huawei_vrp"
     connection_class = VrpConnection
     native_revert_timer: ClassVar[bool] = True
-    error_pattern = r"Error: |Unrecognized command|Incomplete command|Wrong parameter"
     show_running = "display current-configuration"
     show_startup = "display saved-configuration"
     discard_candidate = "abort"

@@ -11,6 +11,7 @@ from netmiko import BaseConnection
 from netmiko.exceptions import ConfigInvalidException
 from netmiko.session_log import SessionLog
 
+from infra.drivers import refusals
 from infra.drivers.base import (
     CommandRejected,
     ConnectionFailed,
@@ -27,11 +28,15 @@ quiet_paramiko()
 
 
 class NetmikoDriver(Driver):
-    """A driver over one Netmiko connection; subclasses name the class and the error pattern."""
+    """A driver over one Netmiko connection; subclasses name the connection class."""
 
     connection_class: type[BaseConnection]
-    error_pattern: str = r"% Unknown command|% Invalid|% Ambiguous|% Incomplete"
     show_running: str = "show running-config"
+
+    @property
+    def error_pattern(self) -> str:
+        """What the platform answers to a refused line (`refusals.py`)."""
+        return refusals.BY_PLATFORM[self.platform].pattern
 
     def __init__(self, target: DeviceTarget) -> None:
         super().__init__(target)
@@ -123,7 +128,10 @@ class NetmikoDriver(Driver):
         except DriverError:
             raise
         except ConfigInvalidException as exc:
-            msg = f"{self.target.host}: the device rejected a line: {exc}"
+            # Netmiko: "Invalid input detected at command: <line>, matched error: <answer>"
+            m = re.match(r"Invalid input detected at command: (.*), matched error: (.*)", str(exc), re.S)
+            said = f"`{m.group(1).strip()}`: {m.group(2).strip()}" if m else str(exc)
+            msg = f"{self.target.host}: the device refused {said}"
             raise CommandRejected(self._masked(msg)) from None
         except (OSError, EOFError) as exc:
             lost = command_failure(exc, what) or f"session lost during {what}: {exc}"
@@ -141,6 +149,7 @@ class NetmikoDriver(Driver):
             return out
 
     show_startup: str | None = None  # the command that prints the saved configuration
+    startup_noise: str | None = None  # a line it prints that is not configuration (IOS: "Using N ...")
 
     def get_startup_config(self) -> str | None:
         if self.show_startup is None:
@@ -149,7 +158,9 @@ class NetmikoDriver(Driver):
             out: str = self._call(
                 "reading the startup config", self.conn.send_command, self.show_startup, read_timeout=60.0
             )
-            return out
+        if self.startup_noise:
+            out = re.sub(self.startup_noise, "", out, flags=re.M)
+        return out
 
     def show(self, command: str) -> str:
         with self._lock:
@@ -188,6 +199,6 @@ class NetmikoDriver(Driver):
         return out
 
     def _check_rejected(self, output: str) -> None:
-        m = re.search(self.error_pattern, output)
-        if m:
-            raise CommandRejected(self._masked(f"{self.target.host}: the device rejected a line: {output}"))
+        refused = refusals.BY_PLATFORM[self.platform].first(output)
+        if refused is not None:
+            raise CommandRejected(self._masked(f"{self.target.host}: the device refused a line: {refused}"))

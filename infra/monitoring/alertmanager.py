@@ -18,6 +18,8 @@ POWER_EXPLAINS = (
 )
 # Alerts a WAN link down explains on the hub side of the same link.
 WAN_EXPLAINS = "InfraWanEndpointUnreachable|InfraWanLinkFlapping|InfraOspfNeighbourDown|InfraBgpPeerDown"
+# What pages for a spoke site cut off (they carry the spoke's site); everything else there is silenced.
+WAN_ROOT_CAUSES = "InfraWanLinkDown|InfraWanEndpointUnreachable"
 
 
 SLUG = re.compile(r"^[\w-]+$")
@@ -61,10 +63,12 @@ def route(inv: Inventory, opts: RenderOptions) -> Config:
                 "receiver": "oncall-dc",
                 "group_by": ["alertname", "site", "host"],
             },
+            # An agency site cut off is one page: its link alert carries the site (the spoke's,
+            # even on the hub's end of the tunnel), and whatever else fires there joins it.
             {
                 "matchers": ['severity="critical"'],
                 "receiver": "oncall-wan",
-                "group_by": ["site", "link_id"],
+                "group_by": ["site"],
             },
             {"matchers": ['severity="warning"'], "receiver": "tickets"},
             {"matchers": ['severity="info"'], "receiver": "blackhole"},
@@ -116,20 +120,33 @@ def inhibit_rules(inv: Inventory) -> list[Config]:
     # site's CPE and its links become two rules, not one per element.
     for label, sources, alertnames in (
         ("host", behind.hosts, 'alertname="InfraDeviceUnreachable"'),
-        ("link_id", behind.links, 'alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"'),
+        ("link_id", behind.links, f'alertname=~"{WAN_ROOT_CAUSES}"'),
     ):
-        by_sites: dict[frozenset[str], list[str]] = {}
+        by_sites: dict[tuple[frozenset[str], bool], list[str]] = {}
         for name, behind_it in sources.items():
-            by_sites.setdefault(frozenset(behind_it), []).append(name)
-        for sites, names in sorted(by_sites.items(), key=lambda kv: sorted(kv[1])):
+            by_sites.setdefault((frozenset(behind_it), _at_own_site(inv, label, name, behind_it)), []).append(
+                name
+            )
+        for (sites, own), names in sorted(by_sites.items(), key=lambda kv: sorted(kv[1])):
             op = "=" if len(names) == 1 else "=~"
+            targets = [f'site=~"{_any_of(sites)}"']
+            if own:
+                # A spoke's own CPE unreachable does not silence its site's link alerts: they carry
+                # that site too, and seen from the DC a cut link is the first fact (the CPE's
+                # management runs over it). Without this, each would silence the other.
+                targets.append(f'alertname!~"{WAN_ROOT_CAUSES}"')
             rules.append(
                 {
                     "source_matchers": [alertnames, f'{label}{op}"{_any_of(names)}"'],
-                    "target_matchers": [f'site=~"{_any_of(sites)}"'],
+                    "target_matchers": targets,
                 }
             )
     return rules
+
+
+def _at_own_site(inv: Inventory, label: str, name: str, sites: set[str]) -> bool:
+    """The source device sits at one of the sites behind it (a spoke site's CPE)."""
+    return label == "host" and name in inv.hosts and inv.hosts[name].site in sites
 
 
 def alertmanager_config(inv: Inventory, opts: RenderOptions) -> Config:

@@ -6,6 +6,15 @@ and a runbook (docs/runbooks/<Alert>.md). Inventory labels (host, site, agency, 
 platform, link_id) come from the targets and the inventory info series, not from the rule.
 Metric names are the MIB object names, as snmp_exporter and infra-snmp-exporter expose them;
 enumerations are state sets (`upsBasicOutputStatus{upsBasicOutputStatus="onBattery"} 1`).
+
+A description says `{for}` where it states how long the condition has held: `rules.py` puts the
+rule's actual `for:` there (fast mode included), so the text cannot drift from the rule;
+tests/monitoring/test_descriptions.py checks every number the texts state against the rule.
+
+Root cause first (docs/monitoring.md, "Root cause first"): the alerts a cut-off WAN link explains
+exclude, in their own expression, the sites that are cut off and the links that are down
+(`wan_explained`), and their `for:` is longer than `InfraWanLinkDown`'s; Alertmanager's
+inhibition is the second line.
 """
 
 from __future__ import annotations
@@ -24,27 +33,38 @@ class Alert:
     description: str
 
 
-WAN_INFO = 'infra_interface_info{link_kind=~"tunnel|carrier_access"}'
 LINK_INFO = 'infra_interface_info{link_kind=~"p2p|campus_uplink"}'
 JOIN_LINK = "on (host, ifName) group_left (link_id, link_kind, peer_host, peer_site)"
 NON_VOLATILE_FS = 'fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"'
+SITE_CUT_OFF = "infra:wan_site_reachable == 0"
+WAN_LINK_DOWN = "infra:wan_link_up == 0"
+
+
+def wan_explained(expr: str) -> str:
+    """EXPR without the series of a site that is cut off or of a WAN link that is down: those are
+    consequences, which `InfraWanLinkDown` pages for. The series comes back (and its `for:` starts
+    again) once the link is seen up."""
+    return f"({expr}) unless on (site) ({SITE_CUT_OFF}) unless on (link_id) ({WAN_LINK_DOWN})"
+
 
 # fmt: off
 ALERTS: tuple[Alert, ...] = (
     # ---- devices and the monitoring itself ------------------------------------------------
     Alert(
         "InfraDeviceUnreachable", "infra-devices", "critical", "2m",
-        'probe_success{job="icmp"} == 0',
+        wan_explained('probe_success{job="icmp"} == 0'),
         "A device does not answer ICMP from the monitoring server.",
         "{{ $labels.host }} ({{ $labels.role }}, site {{ $labels.site }}) has not answered ping "
-        "on its management address for 2 minutes.",
+        "on its management address for {for}.",
     ),
     Alert(
         "InfraSnmpScrapeFailing", "infra-devices", "warning", "10m",
-        'up{job="snmp"} == 0 or max by (host, site, agency, role, platform, module) '
-        '(snmp_scrape_error{job="snmp"}) == 1',
+        wan_explained(
+            'up{job="snmp"} == 0 or max by (host, site, agency, role, platform, module) '
+            '(snmp_scrape_error{job="snmp"}) == 1'
+        ),
         "SNMP polling of a device fails.",
-        "SNMP polling of {{ $labels.host }} (site {{ $labels.site }}) has failed for 10 minutes"
+        "SNMP polling of {{ $labels.host }} (site {{ $labels.site }}) has failed for {for}"
         "{{ if $labels.module }} in module {{ $labels.module }}{{ end }}: its counters and states are blind.",
     ),
     Alert(
@@ -52,67 +72,73 @@ ALERTS: tuple[Alert, ...] = (
         'up{job="exporters"} == 0',
         "A monitoring exporter is down: the devices it polls are unmonitored.",
         "The {{ $labels.exporter }} exporter at {{ $labels.instance }} "
-        "has not answered Prometheus for 2 minutes.",
+        "has not answered Prometheus for {for}.",
     ),
     # ---- WAN and links --------------------------------------------------------------------
     Alert(
         "InfraWanLinkDown", "infra-wan", "critical", "1m",
-        "infra:wan_link_up == 0",
+        WAN_LINK_DOWN,
         "A WAN-VPN tunnel or carrier access link is down.",
-        "{{ $labels.link_kind }} link {{ $labels.link_id }} ({{ $labels.host }} {{ $labels.ifName }} to "
-        "{{ $labels.peer_host }}, site {{ $labels.peer_site }}) has been down for 1 minute.",
+        "{{ $labels.link_kind }} link {{ $labels.link_id }} serving site {{ $labels.site }}"
+        "{{ if $labels.agency }} ({{ $labels.agency }}){{ end }} has been down for {for} "
+        "at {{ $labels.host }} {{ $labels.ifName }} (far end {{ $labels.peer_host }}, "
+        "site {{ $labels.peer_site }}).",
     ),
     Alert(
         "InfraWanLinkFlapping", "infra-wan", "warning", "1m",
         "changes(infra:wan_link_up[15m]) >= 4",
         "A WAN link keeps going down and up.",
-        "{{ $labels.link_id }} ({{ $labels.host }} {{ $labels.ifName }}) changed state "
-        "{{ $value }} times in 15 minutes.",
+        "{{ $labels.link_id }} ({{ $labels.host }} {{ $labels.ifName }}, serving site {{ $labels.site }}) "
+        "changed state {{ $value }} times in 15 minutes (4 or more is flapping), for {for}.",
     ),
     Alert(
         "InfraWanEndpointUnreachable", "infra-wan", "critical", "2m",
-        'probe_success{job="wan"} == 0',
+        wan_explained('probe_success{job="wan"} == 0'),
         "An agency's WAN-VPN endpoint does not answer ICMP across the tunnel.",
         "The VPN endpoint of {{ $labels.host }} (site {{ $labels.site }}, link {{ $labels.link_id }}) "
-        "has not answered ping from the hub side for 2 minutes.",
+        "has not answered ping from the hub side for {for}, while the link itself is seen up.",
     ),
     Alert(
         "InfraLinkDown", "infra-wan", "warning", "1m",
         f"(ifOperStatus != 1) * {JOIN_LINK} {LINK_INFO}",
         "A data-centre or campus link is down.",
         "Link {{ $labels.link_id }} ({{ $labels.host }} {{ $labels.ifName }} to {{ $labels.peer_host }}) "
-        "is down; traffic runs on the redundant path if there is one.",
+        "has been down for {for}; traffic runs on the redundant path if there is one.",
     ),
     Alert(
         "InfraInterfaceUtilisationHigh", "infra-wan", "warning", "15m",
         "infra:interface_in_utilisation:ratio > 0.8 or infra:interface_out_utilisation:ratio > 0.8",
         "An interface is above 80 % utilisation.",
         "{{ $labels.host }} {{ $labels.ifName }} has carried more than 80 % of its bandwidth for "
-        '15 minutes (now {{ $value | humanizePercentage }}).',
+        "{for} (now {{ $value | humanizePercentage }}).",
     ),
     Alert(
         "InfraInterfaceErrors", "infra-wan", "warning", "15m",
         "rate(ifInErrors[5m]) + rate(ifOutErrors[5m]) > 1",
         "An interface counts errors.",
-        "{{ $labels.host }} {{ $labels.ifName }} has counted {{ $value | humanize }} errors per second "
-        "for 15 minutes: check cabling, optics, duplex and the carrier circuit.",
+        "{{ $labels.host }} {{ $labels.ifName }} has counted more than 1 error per second for {for} "
+        "(now {{ $value | humanize }}): check cabling, optics, duplex and the carrier circuit.",
     ),
     Alert(
         "InfraBgpPeerDown", "infra-wan", "critical", "2m",
-        "(bgpPeerState != 6) * on (host, bgpPeerRemoteAddr) group_left (peer_host, peer_site, link_id) "
-        "infra_bgp_peer_info or (infra_bgp_peer_info unless on (host, bgpPeerRemoteAddr) bgpPeerState "
-        'and on (host) (snmp_scrape_error{module="bgp4"} == 0))',
+        wan_explained(
+            "(bgpPeerState != 6) * on (host, bgpPeerRemoteAddr) group_left (peer_host, peer_site, link_id) "
+            "infra_bgp_peer_info or (infra_bgp_peer_info unless on (host, bgpPeerRemoteAddr) bgpPeerState "
+            'and on (host) (snmp_scrape_error{module="bgp4"} == 0))'
+        ),
         "A BGP session from the inventory is not established.",
         "BGP from {{ $labels.host }} to {{ $labels.peer_host }} ({{ $labels.bgpPeerRemoteAddr }}, "
-        "link {{ $labels.link_id }}) has not been established for 2 minutes.",
+        "link {{ $labels.link_id }}) has not been established for {for}.",
     ),
     Alert(
         "InfraOspfNeighbourDown", "infra-wan", "warning", "2m",
-        "infra_ospf_neighbour_info unless on (host, ospfNbrIpAddr) (ospfNbrState == 8) "
-        'and on (host) (snmp_scrape_error{module="ospf"} == 0)',
+        wan_explained(
+            "infra_ospf_neighbour_info unless on (host, ospfNbrIpAddr) (ospfNbrState == 8) "
+            'and on (host) (snmp_scrape_error{module="ospf"} == 0)'
+        ),
         "An OSPF adjacency from the inventory is not full.",
-        "OSPF on {{ $labels.host }} has no full adjacency with {{ $labels.peer_host }} "
-        "({{ $labels.ospfNbrIpAddr }}, link {{ $labels.link_id }}).",
+        "OSPF on {{ $labels.host }} has had no full adjacency with {{ $labels.peer_host }} "
+        "({{ $labels.ospfNbrIpAddr }}, link {{ $labels.link_id }}) for {for}.",
     ),
     # ---- data-centre facilities -----------------------------------------------------------
     Alert(
@@ -120,51 +146,57 @@ ALERTS: tuple[Alert, ...] = (
         'upsBasicOutputStatus{upsBasicOutputStatus="onBattery"} == 1 '
         'or upsOutputSource{upsOutputSource="battery"} == 1',
         "A UPS runs on battery: mains power is lost.",
-        "UPS {{ $labels.host }} at site {{ $labels.site }} has been on battery for 1 minute.",
+        "UPS {{ $labels.host }} at site {{ $labels.site }} has been on battery for {for}.",
     ),
     Alert(
         "InfraUpsLowRuntime", "infra-facilities", "critical", "1m",
         "upsAdvBatteryRunTimeRemaining / 6000 < 10 or upsEstimatedMinutesRemaining < 10",
         "A UPS has less than 10 minutes of battery runtime.",
-        "UPS {{ $labels.host }} at site {{ $labels.site }} reports "
-        "{{ $value | humanize }} minutes of runtime left.",
+        "UPS {{ $labels.host }} at site {{ $labels.site }} has reported less than 10 minutes of runtime "
+        "for {for} (now {{ $value | humanize }} minutes).",
     ),
     Alert(
         "InfraUpsOverload", "infra-facilities", "critical", "5m",
         "upsAdvOutputLoad > 90 or upsOutputPercentLoad > 90",
         "A UPS is loaded above 90 % of its capacity.",
-        "UPS {{ $labels.host }} at site {{ $labels.site }} has carried {{ $value }} % load for 5 minutes.",
+        "UPS {{ $labels.host }} at site {{ $labels.site }} has carried more than 90 % load for {for} "
+        "(now {{ $value }} %).",
     ),
     Alert(
         "InfraUpsBatteryReplace", "infra-facilities", "warning", "10m",
         'upsAdvBatteryReplaceIndicator{upsAdvBatteryReplaceIndicator="batteryNeedsReplacing"} == 1',
         "A UPS asks for its battery to be replaced.",
-        "UPS {{ $labels.host }} at site {{ $labels.site }} reports that its battery needs replacing.",
+        "UPS {{ $labels.host }} at site {{ $labels.site }} has reported for {for} that its battery "
+        "needs replacing.",
     ),
     Alert(
         "InfraDcTemperatureOutsideRecommended", "infra-facilities", "warning", "15m",
         "(infra:dc_temperature_celsius < 18 and infra:dc_temperature_celsius >= 15) "
         "or (infra:dc_temperature_celsius > 27 and infra:dc_temperature_celsius <= 32)",
         "DC inlet temperature is outside the ASHRAE recommended 18-27 °C.",
-        "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} °C for 15 minutes.",
+        "Sensor {{ $labels.host }} at site {{ $labels.site }} has read 15-18 or 27-32 °C for {for} "
+        "(now {{ $value }} °C).",
     ),
     Alert(
         "InfraDcTemperatureOutsideAllowable", "infra-facilities", "critical", "5m",
         "infra:dc_temperature_celsius < 15 or infra:dc_temperature_celsius > 32",
         "DC inlet temperature is outside the ASHRAE allowable 15-32 °C.",
-        "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} °C: equipment is at risk.",
+        "Sensor {{ $labels.host }} at site {{ $labels.site }} has read below 15 or above 32 °C for {for} "
+        "(now {{ $value }} °C): equipment is at risk.",
     ),
     Alert(
         "InfraDcHumidityOutsideRecommended", "infra-facilities", "warning", "30m",
         "infra:dc_humidity_percent > 60 and infra:dc_humidity_percent <= 80",
         "DC relative humidity is above the ASHRAE recommended 60 %.",
-        "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} % RH for 30 minutes.",
+        "Sensor {{ $labels.host }} at site {{ $labels.site }} has read 60-80 % RH for {for} "
+        "(now {{ $value }} % RH).",
     ),
     Alert(
         "InfraDcHumidityOutsideAllowable", "infra-facilities", "critical", "5m",
         "infra:dc_humidity_percent < 20 or infra:dc_humidity_percent > 80",
         "DC relative humidity is outside the ASHRAE allowable 20-80 %.",
-        "Sensor {{ $labels.host }} at site {{ $labels.site }} reads {{ $value }} % RH.",
+        "Sensor {{ $labels.host }} at site {{ $labels.site }} has read below 20 or above 80 % RH for {for} "
+        "(now {{ $value }} % RH).",
     ),
     Alert(
         "InfraPduPhaseNearOverload", "infra-facilities", "warning", "5m",
@@ -173,7 +205,7 @@ ALERTS: tuple[Alert, ...] = (
         "A PDU phase is near its overload threshold.",
         "PDU {{ $labels.host }} phase {{ or $labels.rPDU2PhaseStatusNumber $labels.rPDULoadStatusIndex }} "
         "at site {{ $labels.site }} "
-        "is above its near-overload threshold.",
+        "has been above its near-overload threshold for {for}.",
     ),
     Alert(
         "InfraPduPhaseOverload", "infra-facilities", "critical", "1m",
@@ -182,57 +214,59 @@ ALERTS: tuple[Alert, ...] = (
         "A PDU phase is overloaded: its breaker may trip.",
         "PDU {{ $labels.host }} phase {{ or $labels.rPDU2PhaseStatusNumber $labels.rPDULoadStatusIndex }} "
         "at site {{ $labels.site }} "
-        "is overloaded.",
+        "has been overloaded for {for}.",
     ),
     # ---- servers and DC services ----------------------------------------------------------
     Alert(
         "InfraServerDown", "infra-servers", "critical", "2m",
-        'up{job="node"} == 0',
+        wan_explained('up{job="node"} == 0'),
         "A server does not answer the node exporter scrape.",
         "Server {{ $labels.host }} at site {{ $labels.site }} has not answered the node exporter "
-        "scrape for 2 minutes.",
+        "scrape for {for}.",
     ),
     Alert(
         "InfraServerDiskFilling", "infra-servers", "warning", "30m",
         f"predict_linear(node_filesystem_avail_bytes{{{NON_VOLATILE_FS}}}[6h], 24 * 3600) < 0 "
         f"and node_filesystem_avail_bytes{{{NON_VOLATILE_FS}}} / node_filesystem_size_bytes < 0.2",
         "A server file system will be full within 24 hours.",
-        "{{ $labels.mountpoint }} on {{ $labels.host }} has less than 20 % free and fills up "
-        "within 24 hours at the rate of the last 6 hours.",
+        "{{ $labels.mountpoint }} on {{ $labels.host }} has had less than 20 % free for {for} and fills "
+        "up within 24 hours at the rate of the last 6 hours.",
     ),
     Alert(
         "InfraServerClockDrift", "infra-servers", "warning", "10m",
         "abs(node_timex_offset_seconds) > 0.05 or node_timex_sync_status == 0",
         "A server clock drifts or is not synchronised.",
-        "The clock of {{ $labels.host }} is off by more than 50 ms or is not synchronised to NTP: "
-        "logs and certificates go wrong.",
+        "The clock of {{ $labels.host }} has been off by more than 50 ms or not synchronised to NTP "
+        "for {for}: logs and certificates go wrong.",
     ),
     Alert(
         "InfraServiceProbeFailing", "infra-servers", "critical", "2m",
-        'probe_success{job="services"} == 0',
+        wan_explained('probe_success{job="services"} == 0'),
         "A DC service fails its probe.",
         "Service {{ $labels.service }} on {{ $labels.host }} ({{ $labels.instance }}) has failed its "
-        "probe for 2 minutes: citizens and agencies cannot use it.",
+        "probe for {for}: citizens and agencies cannot use it.",
     ),
     # ---- infra's own runs (from the journal) ----------------------------------------------
     Alert(
         "InfraDeployRunFailed", "infra-runs", "warning", "1m",
         'infra_run_last_success{command="deploy"} == 0',
         "The last infra deploy run failed.",
-        "The last `infra deploy` run ({{ $labels.run_id }}) ended with failures: see `infra history`.",
+        "The journal has said for {for} that the last `infra deploy` run ({{ $labels.run_id }}) ended "
+        "with failures: see `infra history`.",
     ),
     Alert(
         "InfraBackupRunFailed", "infra-runs", "warning", "1m",
         'infra_run_last_success{command="backup"} == 0',
         "The last configuration backup run failed.",
-        "The last `infra backup` run ({{ $labels.run_id }}) ended with failures: "
-        "some devices have no fresh backup.",
+        "The journal has said for {for} that the last `infra backup` run ({{ $labels.run_id }}) ended "
+        "with failures: some devices have no fresh backup.",
     ),
     Alert(
         "InfraBackupStale", "infra-runs", "warning", "1h",
         'time() - infra_run_last_success_timestamp_seconds{command="backup"} > 26 * 3600',
-        "No configuration backup has succeeded for more than a day.",
-        "The last successful backup is {{ $value | humanizeDuration }} old.",
+        "No configuration backup has succeeded for more than 26 hours.",
+        "The last successful backup is {{ $value | humanizeDuration }} old, more than 26 hours, "
+        "and has been for {for}.",
     ),
 )
 # fmt: on

@@ -108,7 +108,15 @@ def _query_variable(name: str, query: str, multi: bool = False) -> Json:
 def province_overview(province: str) -> Json:
     b = Board("infra-province", f"{province}: province overview", ["infra", "province"])
     b.row("Sites and WAN")
-    b.add("stat", "Sites with every device up", [("count(infra:site_devices_up:ratio == 1)", "sites up")], 6)
+    b.add(
+        "stat",
+        "Sites",
+        [
+            ("count(infra:site_devices_up:ratio == 1)", "every device up"),
+            ("count(infra:wan_site_reachable == 0) or vector(0)", "cut off"),
+        ],
+        6,
+    )
     b.add(
         "stat",
         "WAN links up",
@@ -122,7 +130,8 @@ def province_overview(province: str) -> Json:
     b.add(
         "state-timeline",
         "WAN links",
-        [("max by (link_id, peer_site) (infra:wan_link_up)", "{{link_id}}")],
+        # a link is up when both its ends say so; `site` is the site it serves
+        [("min by (link_id, site) (infra:wan_link_up)", "{{link_id}} ({{site}})")],
         24,
         options={"showValue": "never", "mergeValues": True},
     )

@@ -32,6 +32,8 @@ def _carrier_links(inv: Inventory, host: str) -> list[tuple[str, str]]:
 
 
 def sites_behind(inv: Inventory) -> Behind:
+    """Sites cut off when each upstream device or link fails (an over-approximation where the
+    hub has several carrier links: good enough for inhibition, which only silences)."""
     behind = Behind()
     if inv.wan_vpn is None or inv.wan_vpn.hub not in inv.hosts:
         return behind
@@ -50,3 +52,19 @@ def sites_behind(inv: Inventory) -> Behind:
         if spoke.role == Role.CPE:
             behind.hosts[spoke.name].add(site)
     return behind
+
+
+def hub_site(inv: Inventory) -> str | None:
+    if inv.wan_vpn is None or inv.wan_vpn.hub not in inv.hosts:
+        return None
+    return inv.hosts[inv.wan_vpn.hub].site
+
+
+def served_site(inv: Inventory, behind: Behind, link_id: str, own_site: str) -> str:
+    """The site a WAN link serves, which its alerts carry as `site`: the one spoke site behind it
+    (a spoke's tunnel, seen from either end, or its CPE's carrier access); the hub's site for a
+    link every spoke rides on (the hub's carrier access); else the device's own site."""
+    sites = behind.links.get(link_id, set())
+    if len(sites) == 1:
+        return next(iter(sites))
+    return (hub_site(inv) or own_site) if sites else own_site

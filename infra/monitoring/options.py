@@ -26,7 +26,8 @@ class RenderOptions:
     smarthost: str = "127.0.0.1:25"
     grafana_url: str = "http://127.0.0.1:3000"
     runbook_base: str = "docs/runbooks"  # URL or path prefix of docs/runbooks/<Alert>.md
-    fast_alerts: bool = False  # every `for:` becomes 5s and windows shrink: lab tests and demos only
+    # lab tests and demos: `for:` shrinks to 5 s (root causes), 30 s or 60 s (their consequences)
+    fast_alerts: bool = False
     node_exporter_port: int = 9100
     shard_host: str = "127.0.0.1"  # where shard i listens: shard_host:(shard_base_port + i)
     shard_base_port: int = 9091

@@ -1,14 +1,17 @@
 """The server playbooks on the lab's servers, over real SSH (issue 5, "proven in the lab").
 
-Three servers are converged with the whole site playbook (baseline, snmpd, node_exporter, a
-web front end, a log server and the monitoring server), twice: the second run changes nothing. Then a hand
-edit is found by the audit and reverted, and an unreachable server is reported as such by
-`infra deploy`'s orchestration and its journal. No secret appears anywhere.
+Three servers (a web front end, a log server and the monitoring server: every role) are reset
+to bare. `infra deploy --check --only servers` reports their pending changes (exit 3). Then they
+are converged with the whole site playbook, twice: the second run changes nothing; the
+monitoring server's configuration is rendered by the run itself (no `infra monitoring render`
+first). Then a hand edit is found by the audit and reverted, and an unreachable server is
+reported as such by `infra deploy`'s orchestration and its journal. No secret appears anywhere.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -23,15 +26,14 @@ import pytest
 from infra.ansible import audit_servers, converge_servers
 from infra.deploy import DeployOptions, deploy
 from infra.inventory import Host, Inventory
+from infra.lab.bare import reset_servers
 from infra.lab.exec import exec_argv
 from infra.lab.paths import SSH_KEY
 from infra.lab.server import ensure_script
 from infra.lab.sh import ns_argv
-from infra.monitoring.options import RenderOptions
-from infra.monitoring.render import render_monitoring, write_monitoring
 from infra.results import RunResult, Status
 from infra.state import StatePaths
-from tests.conftest import LAB_SECRETS
+from tests.conftest import INVENTORY, LAB_SECRETS
 
 pytestmark = pytest.mark.lab
 
@@ -73,20 +75,27 @@ class ServerLab:
 
 @pytest.fixture(scope="module")
 def servers(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerLab]:
-    inv = lab.inv
+    """The three servers bare, whatever an earlier session left on them. No extra vars: what the
+    monitoring server needs (its configuration, the lab's exporter) comes from the bridge."""
     tmp = tmp_path_factory.mktemp("servers")
-    monitor = inv.hosts["srv-monitor-1"].mgmt_address
-    opts = RenderOptions(
-        snmp_exporter=f"{monitor}:9116", blackbox_exporter=f"{monitor}:9115", alertmanager=f"{monitor}:9093"
-    )
-    write_monitoring(render_monitoring(inv, opts), tmp / "monitoring")
-    extravars: dict[str, object] = {
-        "monitoring_server_config_dir": str(tmp / "monitoring"),
-        # The project's own exporter, installed on this machine (the lab's servers share its /).
-        "monitoring_server_snmp_exporter_command": str(Path(sys.executable).parent / "infra-snmp-exporter"),
-        "monitoring_server_snmp_exporter_user": "root",  # the venv lives under /root
-    }
-    yield ServerLab(inv, lab.plan, extravars, tmp)
+    reset_servers(lab.plan, SERVERS)
+    yield ServerLab(lab.inv, lab.plan, {}, tmp)
+
+
+def test_check_on_bare_servers_reports_pending_changes_per_server(servers: ServerLab) -> None:
+    env = {**os.environ, "INFRA_STATE_DIR": str(servers.tmp / "check-state")}
+    argv = [str(Path(sys.executable).parent / "infra"), "--inventory", str(INVENTORY), "deploy"]
+    argv += ["--check", "--only", "servers", "--limit", ",".join(SERVERS), "--format", "json"]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=900, env=env)
+    servers.transcript += [p.stdout, p.stderr]
+    assert p.returncode == 3, p.stdout[-3000:] + p.stderr[-3000:]
+    hosts = {h["host"]: h for h in json.loads(p.stdout)["hosts"]}
+    assert {h: r["status"] for h, r in hosts.items()} == {h: "changed" for h in SERVERS}
+    for r in hosts.values():
+        assert r["message"].startswith("drift in "), r
+    # Check mode touched nothing: the servers are still bare.
+    assert "PermitRootLogin no" not in servers.sh(EDITED, "cat /etc/ssh/sshd_config")
+    assert servers.sh("srv-monitor-1", "test -e /etc/prometheus/rules || echo absent").strip() == "absent"
 
 
 def test_converge_three_servers_then_a_second_run_changes_nothing(servers: ServerLab) -> None:
@@ -117,6 +126,9 @@ def test_converge_three_servers_then_a_second_run_changes_nothing(servers: Serve
     monitor = str(servers.inv.hosts["srv-monitor-1"].mgmt_address)
     ready = subprocess.run(["curl", "-s", "-m", "5", f"http://{monitor}:9090/-/ready"], capture_output=True)
     assert b"Ready" in ready.stdout
+    # Rendered by the run from the inventory, pointing at this monitoring server's own daemons.
+    prometheus_yml = servers.sh("srv-monitor-1", "cat /etc/prometheus/prometheus.yml")
+    assert f"{monitor}:9093" in prometheus_yml and f"{monitor}:9116" in prometheus_yml
 
     second = servers.converge()
     assert {h: (r.status, r.details.get("changed_tasks")) for h, r in second.items()} == {

@@ -1,7 +1,7 @@
 """A tiny SSH server that plays a Cisco IOS or Huawei VRP device from a recorded session.
 
 `tests/deploy/recordings/<platform>.yml` holds what a real device prints: prompts, the
-outputs of the commands a driver sends (paging, show/display, save, confirm), the rejection
+outputs of the commands a driver sends (paging, show/display, save, confirm, the saved config), the rejection
 message, and the running config. The server echoes each line as a device does, answers from
 the recording, keeps the running config (lines applied with hier_config's model when the
 device would apply them: `end` on IOS, `commit` on VRP) and records every line received, so
@@ -45,7 +45,7 @@ class Device:
     @classmethod
     def load(cls, platform: str) -> Device:
         rec = yaml.safe_load((RECORDINGS / f"{platform}.yml").read_text(encoding="utf-8"))
-        return cls(rec, rec["running"])
+        return cls(rec, rec["running"], saved=rec["running"])  # it booted with what it runs
 
 
 class _Auth(paramiko.ServerInterface):  # type: ignore[misc]
@@ -126,12 +126,21 @@ class Session:
         for act in rec.get("actions", []):
             if re.fullmatch(act["match"], line):
                 return self.action(act, line)
+        startup = rec.get("startup")
+        if self.mode == "exec" and startup and line == startup["command"]:
+            return str(startup["output"]).format(saved=dev.saved).rstrip("\n")
         if self.mode == "exec":
             if line in rec["commands"]:
                 return str(rec["commands"][line]).format(running=dev.running).rstrip("\n")
             return str(rec["reject"])
         if any(re.search(p, line) for p in rec.get("reject_config", [])):
             return str(rec["reject"])
+        for answer in rec.get("answers", []):  # what the device prints for this line, verbatim
+            if re.search(answer["line"], line):
+                if answer.get("refused"):
+                    return str(answer["text"]).rstrip("\n")
+                self.pending.append(raw.rstrip())
+                return str(answer["text"]).rstrip("\n")
         if line in ("exit", "quit") or line.startswith("exit-"):
             if self.mode == "section":
                 self.mode = "config"

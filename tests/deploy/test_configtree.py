@@ -197,3 +197,105 @@ def test_rendered_intent_round_trips_from_bare_frr(example_inventory) -> None:  
         after = apply("frr", bare, change.remediation)
         assert same("frr", after, intended), name
         assert same("frr", apply("frr", after, change.rollback), bare), name
+
+
+# ---- platform quirks (infra/drivers/quirks.py) ----------------------------------------------
+
+FRR_VTY = "line vty\n access-class vty-mgmt\n{timeout}exit\n"
+
+
+def test_frr_vty_timeout_goes_back_to_the_default_by_setting_it() -> None:
+    """`no exec-timeout 9 0` answers `% Unknown command` and `no exec-timeout` turns the timeout
+    off (FRR then shows `exec-timeout 0 0`): back to the hidden default 10 is `exec-timeout 10 0`."""
+    default = FRR_VTY.format(timeout="")
+    nine = FRR_VTY.format(timeout=" exec-timeout 9 0\n")
+    eleven = FRR_VTY.format(timeout=" exec-timeout 11 0\n")
+    back = ("line vty", "  exec-timeout 10 0", "  exit")
+    assert compare("frr", nine, default).remediation == back
+    assert compare("frr", default, nine).rollback == back
+    assert compare("frr", nine, eleven).remediation == ("line vty", "  exec-timeout 11 0", "  exit")
+    assert same("frr", apply("frr", nine, back), default)
+    assert same("frr", default, FRR_VTY.format(timeout=" exec-timeout 10 0\n"))  # FRR hides it
+
+
+def test_frr_ospf_area_is_negated_before_the_new_area() -> None:
+    """FRR refuses `ip ospf area 1` while area 0 is set (`Must remove previous area config`)."""
+    a = "interface eth1\n ip address 10.0.0.1/31\n ip ospf area 0\nexit\n"
+    b = a.replace("area 0", "area 1")
+    lines = [x.strip() for x in compare("frr", a, b).remediation]
+    assert lines.index("no ip ospf area 0") < lines.index("ip ospf area 1")
+    assert same("frr", apply("frr", a, compare("frr", a, b).remediation), b)
+
+
+BGP = {
+    "frr": "router bgp 65010\n neighbor {ip} remote-as 64600\n neighbor {ip} password s3cret\n"
+    " neighbor {ip} timers connect 2\n address-family ipv4 unicast\n  network 10.64.1.0/24\n"
+    " exit-address-family\nexit\n",
+    "cisco_ios": "router bgp 65010\n neighbor {ip} remote-as 64600\n neighbor {ip} password s3cret\n"
+    " address-family ipv4\n  network 10.64.1.0 mask 255.255.255.0\n  neighbor {ip} activate\n"
+    " exit-address-family\n",
+    "huawei_vrp": "bgp 65010\n peer {ip} as-number 64600\n peer {ip} password cipher s3cret\n"
+    " ipv4-family unicast\n  network 10.64.1.0 255.255.255.0\n  peer {ip} enable\n",
+}
+
+
+@pytest.mark.parametrize("platform", sorted(BGP))
+def test_a_removed_peer_takes_its_own_lines_with_it(platform: str) -> None:
+    """Once `no neighbor X remote-as` ran, `no neighbor X password` is refused (`% Specify
+    remote-as or peer-group commands first`): only the owner line is negated."""
+    old, new = BGP[platform].format(ip="10.124.0.24"), BGP[platform].format(ip="10.124.0.26")
+    change = compare(platform, old, new)
+    negations = [x.strip() for x in change.remediation if x.strip().startswith(("no ", "undo "))]
+    assert len(negations) == 1 and "10.124.0.24" in negations[0], change.remediation
+    assert same(platform, apply(platform, old, change.remediation), new)
+    assert same(platform, apply(platform, new, change.rollback), old)
+
+
+def test_quirks_cannot_both_replace_in_place_and_negate_first() -> None:
+    from infra.drivers.quirks import Quirks
+
+    with pytest.raises(ValueError, match="both replace in place"):
+        Quirks(
+            replace_in_place=(("interface ", "ip ospf area "),),
+            negate_before_replace=(("interface ", "ip ospf area "),),
+        )
+
+
+@pytest.mark.parametrize("platform", ["frr", "cisco_ios", "huawei_vrp"])
+def test_negate_first_commands_are_not_replaced_in_place(platform: str) -> None:
+    from infra.drivers.quirks import BY_PLATFORM
+
+    q = BY_PLATFORM[platform]
+    assert q.negate_before_replace, platform
+    assert not set(q.negate_before_replace) & set(q.replace_in_place)
+
+
+def test_ios_acl_entries_are_removed_by_sequence_number() -> None:
+    """Cisco: an entry cannot be overwritten by its sequence number; `no 10` removes it."""
+    a = "ip access-list standard VTY-MGMT\n 10 permit 10.127.0.0 0.0.255.255\n 20 deny any log\n"
+    b = a.replace("0.0.255.255", "0.0.127.255")
+    change = compare("cisco_ios", a, b)
+    lines = [x.strip() for x in change.remediation]
+    assert lines[1:3] == ["no 10", "10 permit 10.127.0.0 0.0.127.255"], lines
+    assert same("cisco_ios", apply("cisco_ios", a, change.remediation), b)
+    assert same("cisco_ios", apply("cisco_ios", b, change.rollback), a)
+
+
+def test_vrp_acl_rules_change_in_place_and_go_by_number() -> None:
+    a = "acl number 3000\n rule 5 permit ip source 10.127.0.43 0\n rule 10 permit ip source 10.127.0.44 0\n"
+    b = a.replace("10.127.0.43", "10.127.0.143")
+    assert [x.strip() for x in compare("huawei_vrp", a, b).remediation][1:-1] == [
+        "rule 5 permit ip source 10.127.0.143 0"
+    ]
+    c = "acl number 3000\n rule 5 permit ip source 10.127.0.43 0\n"
+    change = compare("huawei_vrp", a, c)
+    assert [x.strip() for x in change.remediation][1:-1] == ["undo rule 10"]
+    assert same("huawei_vrp", apply("huawei_vrp", a, change.remediation), c)
+
+
+def test_vrp_ospf_router_id_is_entered_over_the_process_not_undone() -> None:
+    a = "ospf 1 router-id 10.126.0.1\n area 0.0.0.0\n  network 10.124.0.0 0.0.0.1\n"
+    b = a.replace("10.126.0.1", "10.126.0.201")
+    change = compare("huawei_vrp", a, b)
+    assert change.remediation == ("ospf 1 router-id 10.126.0.201",)
+    assert same("huawei_vrp", apply("huawei_vrp", a, change.remediation), b)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.drivers import DeviceTarget, Driver, driver_for
+from infra.drivers.configtree import same
 from infra.drivers.neighbours import Adjacency
 from infra.inventory.secrets import Secret
 from tests.conftest import LAB_SECRETS
@@ -178,3 +179,19 @@ def test_neighbours_up_from_the_devices_own_show_commands(server: ReplayServer) 
             Adjacency("ospf", "", "Tunnel0/0/0", "10.126.0.6"),
             Adjacency("bgp", "10.124.0.27"),
         }
+
+
+def test_unsaved_changes_are_seen_in_the_startup_config(server: ReplayServer) -> None:
+    """Running and startup compared as trees: equal after boot, different after an unsaved
+    commit, equal again once saved (the banner lines of each command are not config)."""
+    platform = server.platform  # type: ignore[attr-defined]
+    with make(server) as drv:
+        startup = drv.get_startup_config()
+        assert startup is not None and same(platform, startup, drv.get_running_config())
+        drv.load_candidate(INTENDED[platform])
+        drv.commit(revert_in=None)
+        startup = drv.get_startup_config()
+        assert startup is not None and not same(platform, startup, drv.get_running_config())
+        drv.save()
+        startup = drv.get_startup_config()
+        assert startup is not None and same(platform, startup, drv.get_running_config())

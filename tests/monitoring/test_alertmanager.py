@@ -33,6 +33,13 @@ ROUTES = [
     (["severity=critical", "site=dc", "alertname=InfraUpsOnBattery"], "oncall-dc"),
     (["severity=critical", "site=campus", "alertname=InfraDeviceUnreachable"], "oncall-dc"),
     (["severity=critical", "site=so-y-te", "alertname=InfraWanEndpointUnreachable"], "oncall-wan"),
+    # a tunnel's link alert carries the spoke's site, even from the hub's end: the WAN on-call
+    (
+        ["severity=critical", "site=so-y-te", "hub_site=dc", "host=wan-hub-1", "alertname=InfraWanLinkDown"],
+        "oncall-wan",
+    ),
+    # the hub's own carrier access serves the whole WAN: the DC on-call
+    (["severity=critical", "site=dc", "hub_site=dc", "alertname=InfraWanLinkDown"], "oncall-dc"),
     (["severity=critical", "site=xa-lam-ha", "alertname=InfraDeviceUnreachable"], "oncall-wan"),
     (["severity=warning", "site=dc", "alertname=InfraServerDiskFilling"], "tickets"),
     (["severity=warning", "site=so-y-te", "alertname=InfraOspfNeighbourDown"], "tickets"),
@@ -40,7 +47,9 @@ ROUTES = [
 ]
 
 
-@pytest.mark.parametrize(("labels", "receiver"), ROUTES, ids=[f"{r[1]}:{r[0][1]}" for r in ROUTES])
+@pytest.mark.parametrize(
+    ("labels", "receiver"), ROUTES, ids=[f"{r[1]}:{r[0][1]}:{r[0][-1].split('=')[1]}" for r in ROUTES]
+)
 def test_routes(rendered_dir: Path, labels: list[str], receiver: str) -> None:
     r = amtool(
         "config",
@@ -154,9 +163,19 @@ def test_wan_link_down_inhibits_the_spoke_site_and_the_hub_side(alertmanager: st
                 "alertname": "InfraWanLinkDown",
                 "severity": "critical",
                 "host": "wan-hub-1",
-                "site": "dc",
+                "site": "so-y-te",
+                "agency": "Sở Y tế",
+                "hub_site": "dc",
                 "link_id": "vpn-so-y-te",
                 "peer_site": "so-y-te",
+            },
+            case
+            | {
+                "alertname": "InfraWanEndpointUnreachable",
+                "severity": "critical",
+                "host": "cpe-so-y-te",
+                "site": "so-y-te",
+                "link_id": "vpn-so-y-te",
             },
             case
             | {
@@ -189,8 +208,9 @@ def test_wan_link_down_inhibits_the_spoke_site_and_the_hub_side(alertmanager: st
             },
         ],
     )
-    got = settle(alertmanager, "wan", 5)
-    assert got["InfraWanLinkDown/wan-hub-1"] == []
+    got = settle(alertmanager, "wan", 6)
+    assert got["InfraWanLinkDown/wan-hub-1"] == []  # at the spoke's site, yet not silenced by it
+    assert got["InfraWanEndpointUnreachable/cpe-so-y-te"] != []
     assert got["InfraDeviceUnreachable/cpe-so-y-te"] != []
     assert got["InfraDeviceUnreachable/vc-so-y-te"] != []
     assert got["InfraOspfNeighbourDown/wan-hub-1"] != []

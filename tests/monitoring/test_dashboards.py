@@ -57,6 +57,8 @@ def test_overview_shows_wan_sites_environment_and_power(rendered: Rendered) -> N
     exprs = " ".join(t["expr"] for p in d["panels"] for t in p.get("targets", []))
     for needle in (
         "infra:wan_link_up",
+        "infra:wan_site_reachable",
+        "min by (link_id, site) (infra:wan_link_up)",
         "infra:site_devices_up:ratio",
         "infra:dc_temperature_celsius",
         "upsBasicOutputStatus",

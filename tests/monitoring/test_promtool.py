@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -81,3 +82,23 @@ def test_every_alert_has_a_firing_and_a_silent_unit_test() -> None:
     names = set(BY_NAME)
     assert names - fires == set(), "alerts without a test where they fire"
     assert names - silent == set(), "alerts without a test where they stay silent"
+
+
+# a label the text prints unconditionally (not inside `{{ if }}` or `{{ or }}`)
+PRINTED_LABEL = re.compile(r"\{\{\s*\$labels\.(\w+)\s*\}\}")
+CONDITIONAL = re.compile(r"\{\{\s*if .*?\{\{\s*end\s*\}\}")
+
+
+def test_every_label_a_description_prints_is_on_the_alert() -> None:
+    """promtool renders a missing label as an empty string, so a description that prints a label
+    the rule no longer carries ("site ") would pass unnoticed: the firing cases must carry it."""
+    missing: list[str] = []
+    for f in RULE_TESTS:
+        for case in yaml.safe_load(f.read_text())["tests"]:
+            for check in case.get("alert_rule_test", []):
+                alert = BY_NAME[check["alertname"]]
+                printed = set(PRINTED_LABEL.findall(CONDITIONAL.sub("", alert.description)))
+                for exp in check.get("exp_alerts") or []:
+                    for label in sorted(printed - set(exp["exp_labels"])):
+                        missing.append(f"{f.name}: {alert.name} prints $labels.{label}, which it lacks")
+    assert missing == []

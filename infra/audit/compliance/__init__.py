@@ -39,7 +39,12 @@ __all__ = [
 
 
 def run_compliance_cli(
-    inventory_path: Path, offline: str | None, limit: str | None, platform: str | None, state_dir: Path | None
+    inventory_path: Path,
+    offline: str | None,
+    limit: str | None,
+    platform: str | None,
+    state_dir: Path | None,
+    forks: int = 25,
 ) -> ComplianceReport:
     """`infra audit --compliance`: `offline` is None (online), "-" (the latest backups) or a DIR.
     Files handed over by an auditor need no inventory; when there is one, it names sites,
@@ -48,7 +53,7 @@ def run_compliance_cli(
     if offline in (None, "-") or inventory_path.exists():
         inv = load_inventory(inventory_path)
     if offline is None:
-        return run_compliance(inv, limit=limit, platform=platform)
+        return run_compliance(inv, limit=limit, platform=platform, forks=forks)
     directory = StatePaths.from_env(state_dir).backups if offline == "-" else Path(offline)
     return run_compliance(inv, offline=directory, limit=limit, platform=platform)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from infra.audit.compliance.platforms import guess_platform
 from infra.audit.compliance.report import AppliedWaiver, ComplianceReport, DeviceReport, RuleResult, Status
 from infra.inventory import Inventory
 from infra.inventory.models import Host, Waiver
+from infra.results import Result, on_each_host
 from infra.safety import ready_to_contact
 
 MAX_CONFIG_BYTES = 20_000_000
@@ -146,36 +147,44 @@ def fetch_running_config(inv: Inventory, host: Host) -> str:
 
 
 def online_jobs(
-    inv: Inventory, limit: str | None, fetch_network: Callable[[Inventory, Host], str] | None = None
+    inv: Inventory,
+    limit: str | None,
+    fetch_network: Callable[[Inventory, Host], str] | None = None,
+    forks: int = 25,
 ) -> list[Job]:
-    """Gather from the live devices: servers over SSH; network devices through `fetch_network`
-    (the deploy drivers) when given. Hosts the audit has no rules for are left out."""
-    hosts = [h for h in inv.select(limit) if h.platform.value in CATALOGUE_PLATFORMS]
+    """Gather from the live devices, `forks` at a time: servers over SSH; network devices
+    through `fetch_network` (the deploy drivers) when given. Hosts the audit has no rules for,
+    or no online collector, are left out. One unreachable host never stops the run."""
+    hosts = [
+        h
+        for h in inv.select(limit)
+        if h.platform.value in CATALOGUE_PLATFORMS and (h.is_server or h.is_network_device)
+    ]
     ready_to_contact(inv)  # a lab province only while its lab is up; every secret known to mask
 
-    def gather(host: Host) -> Job:
+    def gather(host: Host) -> Result:
+        if host.is_server:
+            v = host.ansible_vars
+            files = gather_linux_facts(
+                str(v.get("ansible_host", host.mgmt_address)),
+                port=int(v.get("ansible_port", 22)),
+                username=str(v.get("ansible_user", inv.credentials.server_username)),
+                key_filename=v.get("ansible_ssh_private_key_file") or os.environ.get("INFRA_SSH_KEY"),
+            )
+            return Result(host.name, details={"files": files})
+        return Result(host.name, details={"text": (fetch_network or fetch_running_config)(inv, host)})
+
+    results = on_each_host(hosts, gather, forks=forks, name=lambda h: h.name, mask=inv.secrets.mask)
+    jobs = []
+    for host, r in zip(hosts, results, strict=True):
         job = _host_job(Job(host.name, "online"), host, inv)
         job.platform = inv.stand_in_platform(host).value
-        try:
-            if host.platform.value == "linux":
-                v = host.ansible_vars
-                job.files = gather_linux_facts(
-                    str(v.get("ansible_host", host.mgmt_address)),
-                    port=int(v.get("ansible_port", 22)),
-                    username=str(v.get("ansible_user", inv.credentials.server_username)),
-                    key_filename=v.get("ansible_ssh_private_key_file") or os.environ.get("INFRA_SSH_KEY"),
-                )
-            elif host.is_network_device:
-                job.text = (fetch_network or fetch_running_config)(inv, host)
-            else:
-                job.error = f"no online collector for platform {host.platform.value}"
-        except Exception as exc:  # one unreachable host never stops the run
-            job.error = f"could not gather: {type(exc).__name__}: {inv.secrets.mask(str(exc))}"
-        return job
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        jobs = list(pool.map(gather, hosts))
-    return [j for j in jobs if not (j.error or "").startswith("no online collector")]
+        if r.ok:
+            job.files, job.text = r.details.get("files"), r.details.get("text")
+        else:
+            job.error = f"could not gather: {r.exception or r.message}"
+        jobs.append(job)
+    return jobs
 
 
 def _parse(job: Job) -> DeviceConfig:
@@ -305,6 +314,7 @@ def run_compliance(
     rules_dir: Path = RULES_DIR,
     fetch_network: Callable[[Inventory, Host], str] | None = None,
     parser: str = "indent",
+    forks: int = 25,
 ) -> ComplianceReport:
     """Audit a directory of configurations (`offline`) or the live devices of the inventory."""
     if platform is not None and platform not in CATALOGUE_PLATFORMS:
@@ -316,7 +326,7 @@ def run_compliance(
     if offline is not None:
         jobs, mode = offline_jobs(offline, inv, limit, platform), f"offline {offline}"
     elif inv is not None:
-        jobs, mode = online_jobs(inv, limit, fetch_network), "online"
+        jobs, mode = online_jobs(inv, limit, fetch_network, forks), "online"
     else:
         raise ComplianceInputError("online audit needs an inventory; give --offline DIR to audit files")
     for job in jobs:
