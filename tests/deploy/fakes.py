@@ -31,6 +31,7 @@ class FakeNetwork:
         self.startup: dict[str, str] = {}  # saved configs (unset: what it runs is saved)
         self.lock = threading.Lock()
         self.push_delay = 0.0
+        self.lost_after_push: set[str] = set()  # devices that drop off the network once pushed to
 
     def config(self, host: str) -> str:
         return self.configs.setdefault(host, BARE)
@@ -91,6 +92,8 @@ class FakeDriver(Driver):
             host = self.target.host
             self.net.configs[host] = apply("frr", self.net.config(host), lines)
             self.net.pushes.setdefault(host, []).append(lines)
+            if host in self.net.lost_after_push:
+                self.net.down.add(host)
 
     def get_startup_config(self) -> str | None:
         self._alive()

@@ -82,24 +82,7 @@ def test_unreachable_device_does_not_stop_the_others(run: Run, net: FakeNetwork,
 
 
 def test_device_lost_after_push_needs_attention(run: Run, net: FakeNetwork, inv: Inventory) -> None:
-    class Dropping(FakeNetwork):
-        pass
-
-    orig = net.factory
-
-    def factory(target):  # type: ignore[no-untyped-def]
-        drv = orig(target)
-        if target.host == "dc-core-1":
-            push = drv._push
-
-            def push_then_die(lines, revert_in):  # type: ignore[no-untyped-def]
-                push(lines, revert_in)
-                net.down.add("dc-core-1")
-
-            drv._push = push_then_die  # type: ignore[method-assign]
-        return drv
-
-    net.factory = factory  # type: ignore[method-assign]
+    net.lost_after_push.add("dc-core-1")
     report = run("dc-core-1,dc-core-2")
     r = report.results.results["dc-core-1"]
     assert r.failed and r.details.get("needs_attention")

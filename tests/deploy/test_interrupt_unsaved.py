@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -123,21 +122,7 @@ def test_a_device_whose_restore_failed_is_listed_first_for_attention(
     inv: Inventory, paths: StatePaths, net: FakeNetwork
 ) -> None:
     net.down.add("dc-sw-1")
-    orig: Callable[..., Any] = net.factory
-
-    def factory(target):  # type: ignore[no-untyped-def]
-        drv = orig(target)
-        if target.host == "dc-core-1":
-            push = drv._push
-
-            def push_then_die(lines, revert_in):  # type: ignore[no-untyped-def]
-                push(lines, revert_in)
-                net.down.add("dc-core-1")
-
-            drv._push = push_then_die
-        return drv
-
-    net.factory = factory  # type: ignore[method-assign]
+    net.lost_after_push.add("dc-core-1")
     _deploy(inv, paths, net, "dc-core-1,dc-core-2,dc-sw-1")
     entries = Journal(paths.journal).attention()
     assert [(e.host, e.attention) for e in entries] == [("dc-core-1", True), ("dc-sw-1", False)]
