@@ -38,3 +38,25 @@ LAB_SECRETS = (
     "Lab-Vpn-Psk-8d4j",
     "lamvien-lab-vault-2026",
 )
+
+
+def masked(text: str) -> str:
+    for secret in LAB_SECRETS:
+        text = text.replace(secret, "<secret>")
+    return text
+
+
+def mask_report(report: pytest.TestReport) -> None:
+    """A failing assertion prints what it compared: a device's config carries its keys. What a
+    test report prints (the failure and the captured output) never shows a lab secret."""
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if any(secret in text for secret in LAB_SECRETS):
+            report.longrepr = masked(text)
+    report.sections = [(name, masked(content)) for name, content in report.sections]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    mask_report(outcome.get_result())

@@ -146,7 +146,7 @@ class NetmikoDriver(Driver):
     def get_running_config(self) -> str:
         with self._lock:
             out: str = self._call("reading the running config", self.conn.send_command, self.show_running)
-            return out
+            return without_echo(out, self.show_running)
 
     show_startup: str | None = None  # the command that prints the saved configuration
     startup_noise: str | None = None  # a line it prints that is not configuration (IOS: "Using N ...")
@@ -158,6 +158,7 @@ class NetmikoDriver(Driver):
             out: str = self._call(
                 "reading the startup config", self.conn.send_command, self.show_startup, read_timeout=60.0
             )
+        out = without_echo(out, self.show_startup)
         if self.startup_noise:
             out = re.sub(self.startup_noise, "", out, flags=re.M)
         return out
@@ -165,7 +166,7 @@ class NetmikoDriver(Driver):
     def show(self, command: str) -> str:
         with self._lock:
             out: str = self._call(command, self.conn.send_command, command)
-            return out
+            return without_echo(out, command)
 
     discard_candidate: str | None = None  # VRP: `abort` drops uncommitted lines before leaving
 
@@ -202,3 +203,21 @@ class NetmikoDriver(Driver):
         refused = refusals.BY_PLATFORM[self.platform].first(output)
         if refused is not None:
             raise CommandRejected(self._masked(f"{self.target.host}: the device refused a line: {refused}"))
+
+
+def without_echo(out: str, command: str) -> str:
+    """The answer to `command` without what came before it.
+
+    Netmiko drops the command's echo only when the answer starts with it. On a busy device the
+    echo can arrive behind a late prompt (`cpe-1# show running-config`) or a stray newline left
+    by the session's set-up, and would be read as the first line of the configuration (seen
+    once in CI: a false drift). Leading lines that are blank or end with the command go."""
+    lines = out.split("\n")
+    first = 0
+    while first < min(len(lines), 3) and _before_answer(lines[first], command):
+        first += 1
+    return "\n".join(lines[first:])
+
+
+def _before_answer(line: str, command: str) -> bool:
+    return not line.strip() or line.rstrip().endswith(command)
