@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from infra.backup import BackupRepo
 from infra.deploy.device import DeviceOutcome, DriverFactory, default_factory, deploy_device
 from infra.deploy.options import DeployOptions, IntentFn, Progress, ServerRunner, batches
-from infra.deploy.targets import prime_secrets
+from infra.deploy.targets import has_driver, prime_secrets
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
@@ -192,10 +192,10 @@ def deploy(
         journal.record_device(report.run_id, result)
 
     try:
-        network = [h for h in hosts if h.is_network_device]
+        network = [h for h in hosts if has_driver(inv, h)]  # routers, switches, codecs
         server_hosts = [h for h in hosts if h.is_server]
         for h in hosts:
-            if not h.is_network_device and not h.is_server:
+            if not has_driver(inv, h) and not h.is_server:
                 record(Result(h.name, skipped=True, message=f"nothing to deploy on {h.platform}"))
         _deploy_network(run, network, record)
         if servers is not None and server_hosts:

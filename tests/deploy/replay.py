@@ -189,8 +189,10 @@ class Session:
 
 
 class ReplayServer:
-    def __init__(self, platform: str, user: str, password: str) -> None:
-        self.device = Device.load(platform)
+    session_class: Any = Session  # what plays one SSH session (codec_replay.py: a RoomOS shell)
+
+    def __init__(self, platform: str, user: str, password: str, device: Any = None) -> None:
+        self.device = device if device is not None else Device.load(platform)
         self.user, self.password = user, password
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -220,7 +222,7 @@ class ReplayServer:
             if chan is None or not auth.shell.wait(10):
                 return
             self.logins += 1
-            Session(self.device, chan).run()
+            self.session_class(self.device, chan).run()
         except Exception:
             pass
         finally:
