@@ -7,7 +7,7 @@ from pathlib import Path
 from infra.drivers.base import DeviceTarget, platforms
 from infra.inventory import Inventory
 from infra.inventory.models import Host
-from infra.inventory.secrets import Secret, SecretRef
+from infra.inventory.secrets import Secret
 
 CODEC = "cisco_tp"  # video codecs log in with the codec credentials, not the network device ones
 
@@ -33,15 +33,14 @@ def login_of(inv: Inventory, host: Host, platform: str) -> tuple[str, Secret]:
     (codecs: credentials.codec_username / codec_password; the rest: device_username/password)."""
     creds = inv.credentials
     if platform == CODEC:
-        username = str(getattr(creds, "codec_username", "admin"))
-        ref: SecretRef | None = getattr(creds, "codec_password", None)
-        if ref is None:
+        username, ref = creds.codec_username, creds.codec_password
+        if ref is None:  # `infra inventory check` says so too
             raise NoCodecPassword(
                 f"{host.name}: a cisco_tp codec needs credentials.codec_password in the inventory"
             )
-    else:
-        username, ref = creds.device_username, creds.device_password
-    return str(host.ansible_vars.get("ansible_user", username)), inv.secret(ref)
+        return str(host.ansible_vars.get("ansible_user", username)), inv.secret(ref)
+    username = str(host.ansible_vars.get("ansible_user", creds.device_username))
+    return username, inv.secret(creds.device_password)
 
 
 def target_for(
