@@ -40,6 +40,7 @@ class Codec:
     running: str  # canonical form (infra.xconfig)
     received: list[str] = field(default_factory=list)
     registration: list[str] = field(default_factory=list)  # what the next status reads give
+    ignored: set[str] = field(default_factory=set)  # fault injection: paths answered OK, not set
 
     @classmethod
     def load(cls, name: str = "room_kit") -> Codec:
@@ -116,7 +117,8 @@ class CodecSession:
             return str(self.rec["bad_value"]).format(xpath=_xpath(setting.path))
         if not was.same_value(setting.value) and setting.key.startswith("sip "):
             codec.registration = list(self.rec["registration_after_sip_change"])
-        codec.running = xconfig.apply(codec.running, [line])
+        if setting.key not in codec.ignored:
+            codec.running = xconfig.apply(codec.running, [line])
         return ok
 
     def no_such_path(self, kind: str, path: str) -> str:

@@ -211,3 +211,20 @@ def test_no_codec_password_in_output_journal_backups_or_session_log(
         ("state", stored),
     ]:
         assert CODEC_PASSWORD not in text, f"the codec password leaked into {where}"
+
+
+def test_a_setting_that_does_not_read_back_is_named_and_restored(
+    run: Callable[..., Any], codecs: Codecs
+) -> None:
+    """Fault injection (not from the reference): the codec answers OK but keeps HTTP on."""
+    codecs.server.codec.ignored.add("networkservices http mode")
+    before = codecs.running
+    r = run("deploy", "-l", HOST, "--format", "json")
+    assert r.exit_code == 1, r.output
+    (host,) = json.loads(r.output)["hosts"]
+    assert host["status"] == "rolled_back"
+    assert (
+        "drift left after the push (1 lines: xConfiguration NetworkServices HTTP Mode: HTTPS)"
+        in host["message"]
+    )
+    assert codecs.running == before
