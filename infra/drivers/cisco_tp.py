@@ -36,7 +36,7 @@ from infra.drivers.netmiko_session import NetmikoDriver
 
 # The end of every answer, on a line of its own. (Netmiko's own default is built from the
 # `\r\n` the class sends, but reads are normalised to `\n`, so it is given explicitly.)
-ANSWER_END = r"\n(OK|ERROR|Command not recognized\.)\n"
+ANSWER_END = r"(?:^|\n)(OK|ERROR|Command not recognized\.)\n"  # echoed or not
 _FAILED = re.compile(r"^(ERROR|Command not recognized\.)$", re.M)
 _RESULT_ERROR = re.compile(r"^\*r .*\(status=Error\)", re.M | re.I)
 _REASON = re.compile(r'^\*r (?:\S+ )*Reason: "?(?P<reason>.*?)"?\s*$', re.M)

@@ -79,7 +79,8 @@ class CodecSession:
                     return
                 if not line:
                     continue
-                self.send(line + "\n" + self.answer(line).rstrip("\n") + "\n")
+                echo = line + "\n" if self.rec.get("echo", True) else ""
+                self.send(echo + self.answer(line).rstrip("\n") + "\n")
 
     def answer(self, line: str) -> str:
         ok = str(self.rec["ok"])

@@ -217,3 +217,16 @@ def test_probe_logs_in_and_leaves(codec: CodecReplayServer) -> None:
 
 def test_codec_contract_default_intent_is_partial() -> None:
     assert all(line.startswith("xConfiguration ") for line in CODEC_INTENDED.splitlines())
+
+
+def test_a_shell_that_does_not_echo_works_too(codec: CodecReplayServer) -> None:
+    """RoomOS echoes what is typed; a codec shell that does not (e.g. `echo off`) must not
+    leave the driver waiting for an echo."""
+    codec.codec.rec["echo"] = False
+    with make(codec) as drv:
+        drv.load_candidate(NOT_SIP)
+        drv.commit(revert_in=None)
+        assert drv.compare().empty
+        assert drv.status("SIP Registration 1 Status") == "Registered"
+        with pytest.raises(CommandRejected, match=r"Command not recognized\."):
+            drv.show("bogus")
