@@ -29,7 +29,7 @@ SNMP_COMMUNITY = "Lab-Snmp-Comm-3x"  # a secret a managed setting carries
 INTENDED = f"""xConfiguration SIP URI: "sip:so-noi-vu@vc.lamvien.gov.vn"
 xConfiguration SIP Proxy 1 Address: "10.94.20.16"
 xConfiguration SIP DefaultTransport: TLS
-xConfiguration H323 Mode: Off
+xConfiguration NetworkServices H323 Mode: Off
 xConfiguration Conference Encryption Mode: On
 xConfiguration Conference AutoAnswer Mode: Off
 xConfiguration Conference FarEndControl Mode: Off
@@ -98,7 +98,7 @@ def test_only_changed_paths_are_sent_and_a_second_deploy_changes_nothing(codec: 
         drv.save()
         sets = [line for line in _sent(codec) if ":" in line]
         assert sets == list(change.remediation)
-        assert "xConfiguration H323 Mode: Off" not in sets  # already Off on the codec
+        assert "xConfiguration NetworkServices H323 Mode: Off" not in sets  # already Off on the codec
         drv.load_candidate(INTENDED)
         assert drv.compare().empty
     assert "Audio DefaultVolume: 50" in codec.codec.running  # unmanaged paths untouched

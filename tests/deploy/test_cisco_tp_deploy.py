@@ -43,7 +43,7 @@ def codec_intent(inv: Inventory, host: Host) -> str:
     return f"""xConfiguration SIP URI: "sip:so-noi-vu@vc.lamvien.gov.vn"
 xConfiguration SIP Proxy 1 Address: "10.94.20.16"
 xConfiguration SIP DefaultTransport: TLS
-xConfiguration H323 Mode: Off
+xConfiguration NetworkServices H323 Mode: Off
 xConfiguration Conference Encryption Mode: On
 xConfiguration Conference AutoAnswer Mode: Off
 xConfiguration Conference FarEndControl Mode: Off
@@ -135,7 +135,7 @@ def test_check_diff_then_deploy_then_nothing_to_do(run: Callable[..., Any], code
     doc = json.loads(r.output)
     (host,) = doc["hosts"]
     assert host["status"] == "changed" and "applied and verified" in host["message"]
-    assert "xConfiguration H323 Mode: Off" not in codecs.sets()  # Off already: not pushed
+    assert "xConfiguration NetworkServices H323 Mode: Off" not in codecs.sets()  # Off already: not pushed
     assert "xConfiguration Audio DefaultVolume: 50" in codecs.running.splitlines()
     pushed = len(codecs.sets())
     r = run("deploy", "-l", HOST, "--format", "json")
