@@ -11,6 +11,9 @@
     rollback()                     return to the configuration read by `compare()`
     save()                         make the running configuration the startup configuration
     show(command)                  an operational command (verification)
+    neighbours_up()                OSPF/BGP adjacencies that are up (per platform; default none)
+    verify_applied(lines, wait_s)  platform checks after a push beyond the read-back (a codec:
+                                   SIP registration after a SIP change); default none
 
 Platforms are a name table (`DRIVERS`: platform -> "module:Class", like napalm's
 `get_network_driver`): `driver_for("frr")` imports only the FRR module, on first use, and
