@@ -10,6 +10,7 @@ tests can assert exactly what a driver sent. Listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -229,5 +230,12 @@ class ReplayServer:
             t.close()
 
     def close(self) -> None:
+        """Stop listening for good. A close() alone leaves the socket listening while the accept
+        thread is blocked in it, and a server started next may be given the same port: its
+        clients then reach this old device (seen as a codec test reading the previous test's
+        codec). shutdown() wakes the accept up and takes the port out of LISTEN."""
         self._stop = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
+        self._thread.join(timeout=5)
