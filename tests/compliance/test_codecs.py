@@ -177,3 +177,41 @@ def test_offline_directory_of_codec_dumps(tmp_path: Path) -> None:
     report = run_compliance(None, offline=tmp_path, today=TODAY)
     found = {d.host: failed_ids(d) for d in report.devices}
     assert found == {"vc-a": set(), "vc-b": {"TP-SECURE-MANAGEMENT"}}
+
+
+def test_the_rendered_intent_of_every_codec_passes_every_tp_rule(example_inventory: Inventory) -> None:
+    """`infra render` for each codec, audited offline as the canonical text it is: every TP-*
+    rule passes, except the factory login, which no intent can show (a login tells it)."""
+    from infra.audit.compliance.catalogue import rules_for
+    from infra.audit.compliance.run import Job, audit_job, baseline_context
+    from infra.inventory.models import Platform
+    from infra.render import render_host
+
+    inv = example_inventory
+    codecs = [h for h in inv.hosts.values() if h.platform == Platform.CISCO_TP]
+    assert len(codecs) >= 6
+    tp_rules = {r.id for r in rules_for("cisco_tp")}
+    assert len(tp_rules) >= 11
+    for host in codecs:
+        text = render_host(inv, host.name, mask_secrets=True)
+        job = Job(host.name, "render", text=text, site=host.site, role=host.role.value)
+        report = audit_job(job, TODAY, baseline_context(inv))
+        assert report.platform == "cisco_tp"  # told from the content
+        status = {r.rule.id: r.status for r in report.results}
+        assert set(status) == tp_rules
+        assert {k for k, v in status.items() if v is not Status.PASS} == {"TP-NO-FACTORY-CREDENTIALS"}
+        assert status["TP-NO-FACTORY-CREDENTIALS"] is Status.NOT_APPLICABLE
+
+
+def test_remediation_names_the_province_s_own_values(example_inventory: Inventory) -> None:
+    from infra.audit.compliance.run import Job, audit_job, baseline_context
+    from infra.render import render_host, sip_proxy
+
+    inv = example_inventory
+    text = render_host(inv, CODEC).replace(
+        f'SIP Proxy 1 Address: "{sip_proxy(inv)}"', 'SIP Proxy 1 Address: ""'
+    )
+    report = audit_job(Job(CODEC, "render", text=text), TODAY, baseline_context(inv))
+    finding = _result(report, "TP-REGISTERED")
+    assert finding.status is Status.FAIL
+    assert f'xConfiguration SIP Proxy 1 Address: "{sip_proxy(inv)}"' in finding.remediation

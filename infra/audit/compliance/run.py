@@ -69,8 +69,12 @@ class Job:
 def baseline_context(inv: Inventory | None) -> dict[str, Any]:
     if inv is None:
         return dict(PLACEHOLDERS)
-    b, mgmt = inv.baseline, inv.pools.management
+    from infra.render.codec import sip_proxy
+
+    b, mgmt, vc = inv.baseline, inv.pools.management, inv.vc
     return {
+        "sip_proxy": sip_proxy(inv) or PLACEHOLDERS["sip_proxy"],
+        "sip_domain": vc.domain if vc is not None else PLACEHOLDERS["sip_domain"],
         "ntp_servers": [str(a) for a in b.ntp_servers],
         "syslog_servers": [str(a) for a in b.syslog_servers],
         "aaa_servers": [str(a) for a in b.aaa_servers],
