@@ -215,3 +215,23 @@ def test_remediation_names_the_province_s_own_values(example_inventory: Inventor
     finding = _result(report, "TP-REGISTERED")
     assert finding.status is Status.FAIL
     assert f'xConfiguration SIP Proxy 1 Address: "{sip_proxy(inv)}"' in finding.remediation
+
+
+def test_tp_rules_check_the_paths_the_renderer_writes(example_inventory: Inventory) -> None:
+    """The rules read the codec's real paths, the ones `infra render` manages: a rule cannot pass
+    the intent merely by the default of a path nobody writes (telnet aside: RoomOS 10+ has no
+    telnet server and no such path; CE 8/9 default it off)."""
+    from infra.audit.compliance.catalogue import Setting, rules_for
+    from infra.render import render_host
+
+    rendered = {
+        ln.split(":", 1)[0].removeprefix("xConfiguration ").lower()
+        for ln in render_host(example_inventory, CODEC).splitlines()
+    }
+    checked = {
+        c.key.lower()
+        for r in rules_for("cisco_tp")
+        for c in r.checks
+        if isinstance(c, Setting) and c.source == "xconfig"
+    }
+    assert checked - rendered == {"networkservices telnet mode"}

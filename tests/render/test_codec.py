@@ -139,3 +139,25 @@ def test_cli_renders_a_codec_and_refuses_a_codec_as_frr() -> None:
     assert not [s for s in LAB_SECRETS if s in result.output]
     refused = _cli("-l", "vc-so-noi-vu", "--platform", "frr")
     assert refused.exit_code == 2 and "no frr device matches" in refused.output
+
+
+def test_every_endpoint_of_a_170_endpoint_province_renders(tmp_path: Path) -> None:
+    """`inventory generate --vc-endpoints 170`: each codec renders, each with its own URI (from its
+    host vars) and the one call controller, on the agency of its own site."""
+    from infra.inventory.generate import Shape, generate
+
+    generate(tmp_path / "big", Shape(departments=40, communes=130, vc_endpoints=170))
+    big = load_inventory(tmp_path / "big")
+    codecs = _codecs(big)
+    assert len(codecs) == 170 and codecs == big.vc_endpoints
+    configs = render_all(big, codecs)
+    assert set(configs) == {h.name for h in codecs}
+    proxy = f'"{big.registrar_address}:{big.vc.registrar_port if big.vc else 0}"'
+    seen: set[str] = set()
+    for h in codecs:
+        s = _settings(configs[h.name])
+        assert h.sip_uri and s["SIP URI"] == f'"{codec_uri(h.sip_uri)}"'
+        assert s["SIP Proxy 1 Address"] == proxy
+        assert s["SIP DisplayName"] == f'"{big.sites[h.site].agency}"'
+        seen.add(s["SIP URI"])
+    assert len(seen) == 170
