@@ -235,3 +235,16 @@ def test_tp_rules_check_the_paths_the_renderer_writes(example_inventory: Invento
         if isinstance(c, Setting) and c.source == "xconfig"
     }
     assert checked - rendered == {"networkservices telnet mode"}
+
+
+def test_a_codec_without_a_driver_is_reported_not_skipped(
+    example_inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_driver(platform: str) -> Any:
+        raise drivers.UnknownPlatform(f"no driver for platform {platform!r} (known: frr)")
+
+    monkeypatch.setattr(drivers, "driver_for", no_driver)
+    monkeypatch.setattr(compliance_run, "ready_to_contact", lambda inv: ())
+    (device,) = run_compliance(example_inventory, limit=CODEC, today=TODAY).devices
+    assert failed_ids(device) == {"AUDIT-UNPARSEABLE"}
+    assert "no driver for platform 'cisco_tp'" in device.findings[0].evidence[0].text
