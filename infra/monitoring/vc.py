@@ -20,7 +20,10 @@ from typing import Any
 from infra.inventory import Host, Inventory
 from infra.monitoring.labels import host_labels
 
-# Where the vc_controller role serves them (playbooks/roles/vc_controller, defaults).
+# What the vc_controller role serves (playbooks/roles/vc_controller, defaults): Kamailio's HTTP
+# (xhttp: /metrics and the read-only JSON-RPC /RPC) and rtpengine's listen-http, on the server's
+# management address, like node exporter: they are management functions, kept off the service
+# VLAN where every codec registers.
 KAMAILIO_HTTP_PORT = 8088
 KAMAILIO_METRICS_PATH = "/metrics"
 KAMAILIO_RPC_PATH = "/RPC"
@@ -31,12 +34,10 @@ Rule = dict[str, Any]
 TargetGroup = dict[str, Any]
 
 
-def _address(inv: Inventory, h: Host) -> str:
-    """The host's service address; in a lab province the management address, the only one the
-    monitoring host reaches (the vc_controller role listens for HTTP on both)."""
-    if h.service_address is None or inv.province.lab:
-        return str(h.mgmt_address)
-    return str(h.service_address.ip)
+def _address(h: Host) -> str:
+    """Where monitoring reaches the VC servers' HTTP: the management address (in the lab also
+    the only one the monitoring host reaches)."""
+    return str(h.mgmt_address)
 
 
 def media_relay(inv: Inventory) -> Host | None:
@@ -52,7 +53,7 @@ def vc_targets(inv: Inventory) -> dict[str, list[TargetGroup]]:
     out = {
         "vc-controller.json": [
             {
-                "targets": [f"{_address(inv, controller)}:{KAMAILIO_HTTP_PORT}"],
+                "targets": [f"{_address(controller)}:{KAMAILIO_HTTP_PORT}"],
                 "labels": host_labels(inv, controller) | {"service": "kamailio"},
             }
         ],
@@ -64,7 +65,7 @@ def vc_targets(inv: Inventory) -> dict[str, list[TargetGroup]]:
     if relay is not None:
         out["vc-media-relay.json"] = [
             {
-                "targets": [f"{_address(inv, relay)}:{RTPENGINE_HTTP_PORT}"],
+                "targets": [f"{_address(relay)}:{RTPENGINE_HTTP_PORT}"],
                 "labels": host_labels(inv, relay) | {"service": "rtpengine"},
             }
         ]
@@ -78,7 +79,7 @@ def sip_probe_config(inv: Inventory) -> dict[str, Any] | None:
         return None
     return {
         "call_controller": controller.name,
-        "rpc_url": f"http://{_address(inv, controller)}:{KAMAILIO_HTTP_PORT}{KAMAILIO_RPC_PATH}",
+        "rpc_url": f"http://{_address(controller)}:{KAMAILIO_HTTP_PORT}{KAMAILIO_RPC_PATH}",
         "timeout_s": 5,
         "endpoints": [{"endpoint": h.name, "aor": h.sip_uri} for h in inv.vc_endpoints if h.sip_uri],
     }

@@ -32,7 +32,7 @@ def jobs(rendered: Rendered, name: str = "prometheus.yml") -> dict[str, dict[str
 def test_kamailio_rtpengine_and_the_probe_are_scraped_with_the_controllers_labels(rendered: Rendered) -> None:
     controller = json.loads(rendered.files["targets/vc-controller.json"])
     relay = json.loads(rendered.files["targets/vc-media-relay.json"])
-    # a lab province: the management address, the one the monitoring host reaches
+    # the management address, as for node exporter
     assert controller == [
         {"targets": ["10.127.0.69:8088"], "labels": CONTROLLER_LABELS | {"service": "kamailio"}}
     ]
@@ -49,13 +49,14 @@ def test_kamailio_rtpengine_and_the_probe_are_scraped_with_the_controllers_label
     assert exporters["sip_probe"] == ["127.0.0.1:9117"]
 
 
-def test_production_scrapes_the_service_address(example_inventory: Inventory) -> None:
+def test_production_scrapes_the_management_address_too(example_inventory: Inventory) -> None:
+    """Metrics and the JSON-RPC are management functions: never the service VLAN the codecs use."""
     production = dataclasses.replace(
         example_inventory, province=example_inventory.province.model_copy(update={"lab": False})
     )
     r = render_monitoring(production, RenderOptions())
-    assert json.loads(r.files["targets/vc-controller.json"])[0]["targets"] == ["10.94.20.16:8088"]
-    assert yaml.safe_load(r.files["sip-probe.yml"])["rpc_url"] == "http://10.94.20.16:8088/RPC"
+    assert json.loads(r.files["targets/vc-controller.json"])[0]["targets"] == ["10.127.0.69:8088"]
+    assert yaml.safe_load(r.files["sip-probe.yml"])["rpc_url"] == "http://10.127.0.69:8088/RPC"
 
 
 def test_every_endpoint_has_its_info_series_and_its_aor_in_the_probe(
