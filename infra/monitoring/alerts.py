@@ -283,7 +283,7 @@ ALERTS: tuple[Alert, ...] = (
         "call controller for {for}: it cannot join a meeting.",
     ),
     Alert(
-        "InfraVcRegistrationsDropping", "infra-vc", "critical", "2m",
+        "InfraVcRegistrationsDropping", "infra-vc", "critical", "10m",
         f"(count({wan_explained('infra:vc_endpoint_registered == 0')}) "
         "/ count(infra_vc_endpoint_info) > 0.2) "
         "* on () group_left (host, site, role, platform) infra_vc_call_controller_info",
