@@ -18,11 +18,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from infra.drivers.base import ConnectionFailed, DriverError
 from infra.drivers.configtree import Change
 from infra.vc.model import CheckResult, Endpoint, Outcome, Readiness, Thresholds
 from infra.vc.probes import MarkCounts, MarkObserver, NoObserver, Unknown, WanLinks
 from infra.vc.quality import CallQuality, quality
-from infra.vc.roomos import XapiError, dial_call_id, media_channels, refused, status_value, status_values
+from infra.vc.roomos import XapiError, dial_call_id, media_channels, refused, status_value
 
 PASS, FAIL, UNKNOWN, NOT_OBSERVED, SKIPPED = (
     Outcome.PASS,
@@ -34,11 +35,18 @@ PASS, FAIL, UNKNOWN, NOT_OBSERVED, SKIPPED = (
 
 
 class CodecSession(Protocol):
-    """The xAPI a readiness check speaks: `xStatus <path>` and `xCommand ...`, raw answers."""
+    """The xAPI a readiness check speaks (the `cisco_tp` driver's reading methods):
+
+    status(path)   the value of one `xStatus` leaf ("Registered"); DriverError when it has none
+    command(text)  `xCommand <text>`, its `*r` result; CommandRejected when the codec refuses
+    show(command)  a whole answer's `*s` lines (a subtree such as `xStatus MediaChannels Call 2`)
+    """
 
     def status(self, path: str) -> str: ...
 
     def command(self, text: str) -> str: ...
+
+    def show(self, command: str) -> str: ...
 
 
 class Codec(CodecSession, Protocol):
@@ -77,14 +85,17 @@ class Toolkit:
 
 
 def read_status(codec: CodecSession, path: str) -> str | None:
-    """One xStatus leaf; also accepts a session that hands back the bare value."""
-    text = codec.status(path)
-    value = status_value(text, path)
-    if value is None and not status_values(text):
-        bare = [ln.strip() for ln in text.splitlines() if ln.strip() and ln.strip() not in ("OK", "** end")]
-        if len(bare) == 1 and ":" not in bare[0]:
-            return bare[0]
-    return value
+    """One xStatus leaf, None when the codec has no such leaf (a call that is gone). A lost
+    session is not "no value": ConnectionFailed goes on up."""
+    try:
+        text = codec.status(path)
+    except ConnectionFailed:
+        raise
+    except DriverError:
+        return None
+    if "*s " in text:  # a whole answer rather than the value
+        return status_value(text, path)
+    return text.strip() or None
 
 
 class _Run:
@@ -229,11 +240,13 @@ def _test_call(
         if not free:
             return CheckResult("test call", UNKNOWN, "interrupted before the test call")
         marks.append(_observe(tk, ep.site))
-        answer = codec.command(f'xCommand Dial Number: "{tk.test_room_uri}"')
         try:
-            call_id = dial_call_id(answer)
-        except XapiError as exc:
-            return CheckResult("test call", FAIL, f"test call not placed: {exc}", _room_advice(tk))
+            call_id = dial_call_id(codec.command(f'Dial Number: "{tk.test_room_uri}"'))
+        except (XapiError, DriverError) as exc:
+            if isinstance(exc, ConnectionFailed):
+                raise
+            why = f"the codec refused the dial: {_reason(exc)}" if isinstance(exc, DriverError) else str(exc)
+            return CheckResult("test call", FAIL, f"test call not placed: {why}", _room_advice(tk))
         result: CheckResult | None = None
         try:
             result = _connected_call(codec, call_id, tk, r)
@@ -248,6 +261,12 @@ def _test_call(
                 "hang up on the codec (xCommand Call DisconnectAll)",
             )
         return result
+
+
+def _reason(exc: Exception) -> str:
+    """The codec's own reason out of the driver's "host: the codec refused `cmd`: reason"."""
+    text = str(exc)
+    return text.rsplit("`: ", 1)[1] if "`: " in text else text
 
 
 def _room_advice(tk: Toolkit) -> str:
@@ -276,11 +295,11 @@ def _connected_call(codec: Codec, call_id: int, tk: Toolkit, r: Readiness) -> Ch
         if tk.wait(tk.poll_s):
             return CheckResult("test call", UNKNOWN, "interrupted while the test call was set up")
     setup = tk.clock() - start
-    path = f"MediaChannels Call {call_id}"
-    before = media_channels(codec.status(path), call_id)
+    media = f"xStatus MediaChannels Call {call_id}"
+    before = media_channels(codec.show(media), call_id)
     if tk.wait(th.sample_s):
         return CheckResult("test call", UNKNOWN, "interrupted while the test call was sampled")
-    q = quality(before, media_channels(codec.status(path), call_id))
+    q = quality(before, media_channels(codec.show(media), call_id))
     r.call = q
     return _judge(q, setup, tk)
 
@@ -319,9 +338,11 @@ def _judge(q: CallQuality, setup: float, tk: Toolkit) -> CheckResult:
 def _hang_up(codec: Codec, call_id: int) -> str | None:
     """Hang up the test call (that call, else every call: none was up before it); None when done."""
     why = "no answer"
-    for command in (f"xCommand Call Disconnect CallId: {call_id}", "xCommand Call DisconnectAll"):
+    for command in (f"Call Disconnect CallId: {call_id}", "Call DisconnectAll"):
         try:
             why = refused(codec.command(command)) or ""
+        except DriverError as exc:
+            why = _reason(exc)
         except Exception as exc:
             why = f"{type(exc).__name__}: {exc}"
         if not why:

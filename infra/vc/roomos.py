@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 _STATUS = re.compile(r"^\*s (?P<path>.+?): ?(?P<value>.*)$")
-_RESULT = re.compile(r"^\*r (?P<name>\S+) \(status=(?P<status>\w+)\):")
+_RESULT = re.compile(r"^\*r (?P<name>\S+)(?: \(status=(?P<status>\w+)\))?:?(?P<rest>.*)$")
 _FIELD = re.compile(r"^\s+(?P<key>[A-Za-z][\w ]*?): ?(?P<value>.*)$")
 _CHANNEL = re.compile(r"^MediaChannels Call (?P<call>\d+) Channel (?P<channel>\d+) (?P<leaf>.+)$")
 
@@ -48,26 +48,35 @@ def refused(text: str) -> str | None:
     result = command_result(text, required=False)
     if result is not None and result[0].lower() != "ok":
         return result[1].get("Reason") or result[1].get("Description") or f"status={result[0]}"
-    if any(line.strip() == "ERROR" for line in text.splitlines()):
-        return next((ln.strip() for ln in text.splitlines() if ln.strip() and ln.strip() != "ERROR"), "ERROR")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if "ERROR" in lines or "Command not recognized." in lines:
+        return next((ln for ln in lines if ln not in ("ERROR", "** end")), "ERROR")
     return None
 
 
 def command_result(text: str, required: bool = True) -> tuple[str, dict[str, str]] | None:
-    """(status, fields) of the first `*r` block of an xCommand answer."""
+    """(status, fields) of an xCommand answer's `*r` result, in any of the shapes RoomOS and its
+    stand-ins print: a header with indented fields, or one `*r` line per field (with or without
+    the `(status=...)` part)."""
     status: str | None = None
     fields: dict[str, str] = {}
+    in_block = False
     for line in text.splitlines():
-        if status is None:
-            m = _RESULT.match(line.strip())
-            if m:
-                status = m["status"]
+        m = _RESULT.match(line.strip())
+        if m:
+            status = status or m["status"] or "OK"
+            rest = m["rest"].strip()
+            f = _FIELD.match(" " + rest) if rest else None
+            if f:
+                fields.setdefault(f["key"].strip(), f["value"].strip().strip('"'))
+            in_block = True
             continue
-        if line.strip() == "** end" or line.startswith("*"):
-            break
-        f = _FIELD.match(line)
-        if f:
-            fields[f["key"].strip()] = f["value"].strip().strip('"')
+        if in_block and line[:1].isspace():
+            f = _FIELD.match(line)
+            if f:
+                fields.setdefault(f["key"].strip(), f["value"].strip().strip('"'))
+            continue
+        in_block = False
     if status is None:
         if required:
             raise XapiError(f"no result in the codec's answer: {_first_line(text)!r}")

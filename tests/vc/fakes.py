@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from infra.drivers.base import ConnectionFailed
+from infra.drivers.base import CommandRejected, ConnectionFailed, DriverError
 from infra.drivers.configtree import Change
 from infra.vc.checks import Codec, Toolkit
 from infra.vc.model import Endpoint, Thresholds
@@ -67,24 +67,30 @@ class FakeCodec:
             time.sleep(self.latency_s)
 
     def status(self, path: str) -> str:
+        """The value of one leaf, as the cisco_tp driver hands it back (DriverError if none)."""
         self._wait()
         self.commands.append(f"xStatus {path}")
         words = path.split()
+        value: str | None = None
         if path == "SIP Registration 1 Status":
-            return self._leaf(path, self.registration + self.secret_in_answers)
-        if path == "SystemUnit State NumberOfActiveCalls":
-            return self._leaf(path, str(self.active_calls))
-        if words[0] == "Call" and words[2] == "Status":
-            return self._leaf(path, self._call_state(int(words[1])))
-        if words[0] == "MediaChannels":
+            value = self.registration + self.secret_in_answers
+        elif path == "SystemUnit State NumberOfActiveCalls":
+            value = str(self.active_calls)
+        elif words[0] == "Call" and words[2] == "Status":
+            value = self._call_state(int(words[1]))
+        if value is None:
+            raise DriverError(f"codec: `xStatus {path}` printed no value for {path}")
+        return value
+
+    def show(self, command: str) -> str:
+        self._wait()
+        self.commands.append(command)
+        words = command.split()
+        if words[:2] == ["xStatus", "MediaChannels"]:
             if self.media_raises:
                 raise OSError("the session dropped while reading media channels")
-            return self._media(int(words[2]))
-        return "** end\n\nOK\n"
-
-    @staticmethod
-    def _leaf(path: str, value: str | None) -> str:
-        return (f"*s {path}: {value}\n" if value is not None else "") + "** end\n\nOK\n"
+            return self._media(int(words[3]))
+        return "** end"
 
     def _call_state(self, call_id: int) -> str | None:
         if call_id not in self.calls or call_id in self.hung_up:
@@ -98,7 +104,7 @@ class FakeCodec:
 
     def _media(self, call_id: int) -> str:
         if self._call_state(call_id) != "Connected":
-            return "** end\n\nOK\n"
+            return "** end"
         t = self.clock() - self.calls[call_id] - (self.connects_after or 0)
         lines = []
         for n, (direction, kind) in enumerate(
@@ -117,23 +123,26 @@ class FakeCodec:
             ]
             if self.rtt_ms is not None:
                 lines.append(f"{p} Netstat RoundTripTime: {self.rtt_ms}")
-        return "\n".join(lines) + "\n** end\n\nOK\n"
+        return "\n".join(lines) + "\n** end"
 
     def command(self, text: str) -> str:
+        """`xCommand <text>`: its `*r` lines (one per field, as the lab's codec shell prints
+        them); CommandRejected with the reason when refused, like the cisco_tp driver."""
         self._wait()
-        self.commands.append(text)
-        if text.startswith("xCommand Dial"):
+        self.commands.append(f"xCommand {text}")
+        if text.startswith("Dial"):
             if self.dial_error:
-                return f"*r DialResult (status=Error):\n    Reason: {self.dial_error}\n** end\n\nERROR\n"
+                raise CommandRejected(f"codec: the codec refused `xCommand {text}`: {self.dial_error}")
             call_id = len(self.calls) + 1
             self.calls[call_id] = self.clock()
-            return f"OK\n*r DialResult (status=OK):\n    CallId: {call_id}\n    ConferenceId: 1\n** end\n"
-        if text.startswith("xCommand Call Disconnect"):
+            head = "*r DialResult (status=OK):"
+            return f"{head} CallId: {call_id}\n{head} ConferenceId: 1\n** end"
+        if text.startswith("Call Disconnect"):
             if self.hangup_refused:
-                return "*r CallDisconnectResult (status=Error):\n    Reason: busy\n** end\n\nERROR\n"
+                raise CommandRejected(f"codec: the codec refused `xCommand {text}`: busy")
             self.hung_up.extend(c for c in self.calls if c not in self.hung_up)
-            return "*r CallDisconnectResult (status=OK):\n** end\n\nOK\n"
-        return "ERROR\n"
+            return "*r CallDisconnectResult (status=OK):\n** end"
+        raise CommandRejected(f"codec: the codec refused `xCommand {text}`: Unknown command")
 
     def load_candidate(self, intended: str) -> None:
         self.candidate = intended

@@ -80,3 +80,14 @@ def test_quality_of_a_sample_uses_the_deltas_and_the_worst_direction() -> None:
 def test_an_unmeasured_delay_is_assumed_at_the_planning_bound() -> None:
     q = quality([], [Channel(1, "incoming", "audio", 10, 0, 1, None)])
     assert q.delay_ms == ASSUMED_ONE_WAY_DELAY_MS and not q.delay_measured
+
+
+def test_the_result_shapes_of_the_lab_codec_shell_and_of_flattened_answers() -> None:
+    # the lab's codec shell prints one `*r` line per field (infra/lab/codec/xapi.py)
+    shell = "*r DialResult (status=OK): CallId: 4\n*r DialResult (status=OK): ConferenceId: 4\n** end"
+    assert dial_call_id(shell) == 4
+    refused_by_shell = (
+        "*r DialResult (status=Error): Reason: the SIP user agent does not answer\n** end\n\nERROR"
+    )
+    assert refused(refused_by_shell) == "the SIP user agent does not answer"
+    assert dial_call_id("*r DialResult CallId: 9\n** end") == 9  # no status part
