@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
-from infra.vc.lab_marks import counter_ruleset, parse_counters
+from infra.inventory import Inventory
+from infra.vc.lab_marks import HubCounters, counter_ruleset, parse_counters
 from infra.vc.probes import LOAD_QUERY, UP_QUERY, MarkCounts, Prometheus, Unknown, tcp_reachable
 
 
@@ -160,3 +161,41 @@ def test_the_hub_counter_table_and_its_reading() -> None:
     }  # fmt: skip
     assert parse_counters(json.dumps(listing)) == {"vpn_xa_da_huoai_af41": 420, "vpn_xa_da_huoai_ef": 300}
     assert MarkCounts(420, 300) - MarkCounts(400, 250) == MarkCounts(20, 50)
+
+
+def test_hub_counters_read_the_sites_tunnel_in_the_hubs_namespace(
+    example_inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], str | None]] = []
+    listing = {"nftables": [{"counter": {"name": "vpn_xa_da_huoai_af41", "packets": 420}},
+                            {"counter": {"name": "vpn_xa_da_huoai_ef", "packets": 300}}]}  # fmt: skip
+
+    def run(argv: Sequence[str], stdin: str | None) -> tuple[int, str]:
+        calls.append((list(argv), stdin))
+        command = " ".join(argv[argv.index("--") + 1 :])
+        if command.startswith("nft list table"):
+            return 1, ""  # not there yet: loaded once
+        if command.startswith("nft -j list counters"):
+            return 0, json.dumps(listing)
+        return 0, ""
+
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    hub = HubCounters(example_inventory, run)
+    assert hub.observe_marks("xa-da-huoai") == MarkCounts(420, 300)
+    assert hub.observe_marks("xa-da-huoai") == MarkCounts(420, 300)
+    assert hub.observe_marks("dc") is None  # no tunnel of its own
+    assert [c[0][:2] for c in calls] == [["nsenter", "--net=/run/netns/lv-wan-hub-1"]] * len(calls)
+    loads = [stdin for argv, stdin in calls if "-f" in argv]
+    assert len(loads) == 1 and loads[0] is not None
+    tunnel = hub.tunnels["vpn-xa-da-huoai"]
+    assert f'iifname "{tunnel}" ip dscp af41 counter name "vpn_xa_da_huoai_af41"' in loads[0]
+    assert hub.link_up("vpn-xa-da-huoai") is True
+    assert calls[-1][0][-1] == hub.spokes["vpn-xa-da-huoai"]
+
+
+def test_hub_counters_observe_nothing_without_root(
+    example_inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    hub = HubCounters(example_inventory, lambda argv, stdin: (0, ""))
+    assert hub.observe_marks("xa-da-huoai") is None and hub.link_up("vpn-xa-da-huoai") is None
