@@ -135,7 +135,15 @@ def check_endpoint(ep: Endpoint, tk: Toolkit, meeting: str | None = None) -> Rea
             sessions: list[Codec] = []
 
             def login() -> CheckResult:
-                sessions.append(stack.enter_context(tk.open_codec(ep)))
+                try:
+                    sessions.append(stack.enter_context(tk.open_codec(ep)))
+                except Exception as exc:
+                    return CheckResult(
+                        "login",
+                        FAIL,
+                        f"management login failed: {exc}",
+                        "check credentials.codec_username/codec_password against the codec's admin user",
+                    )
                 return CheckResult("login", PASS, "management login works")
 
             if not run.check("login", login) or not sessions:

@@ -57,7 +57,10 @@ def test_a_failed_login_is_the_login_check() -> None:
     bench = Bench(login_fails={"vc-xa-da-huoai"})
     r = run(bench)
     assert names(r) == ["reachable", "login"] and r.first_failure is not None
-    assert r.first_failure.name == "login" and "authentication failed" in r.first_failure.message
+    assert r.line() == (
+        "management login failed: vc-xa-da-huoai: authentication failed for user admin -> check "
+        "credentials.codec_username/codec_password against the codec's admin user"
+    )
 
 
 def test_drift_fails_config_and_says_deploy() -> None:
