@@ -54,6 +54,7 @@ class FakeCodec:
     rtt_ms: int | None = 40
     active_calls: int = 0
     media_raises: bool = False
+    stats_after_s: float = 0.0  # media channels listed only this long after connecting (RTCP)
     hangup_refused: bool = False
     latency_s: float = 0.0  # per command (bench)
     secret_in_answers: str = ""
@@ -106,6 +107,8 @@ class FakeCodec:
         if self._call_state(call_id) != "Connected":
             return "** end"
         t = self.clock() - self.calls[call_id] - (self.connects_after or 0)
+        if t < self.stats_after_s:
+            return "** end"
         lines = []
         for n, (direction, kind) in enumerate(
             [("incoming", "audio"), ("incoming", "video"), ("outgoing", "audio"), ("outgoing", "video")]

@@ -126,8 +126,9 @@ def test_a_call_that_drops_before_connecting_says_so() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"pps_in": 0}, "no media from the test room in 6 s (sent 600 packets)"),
-        ({"pps_out": 0}, "no media sent to the test room in 6 s"),
+        # nothing in one direction: waited call_setup_s (5 s) more for late statistics
+        ({"pps_in": 0}, "no media from the test room in 11 s (sent 1100 packets)"),
+        ({"pps_out": 0}, "no media sent to the test room in 11 s"),
         ({"loss_in": 0.05}, "packet loss 5.0% > 1%"),
         ({"jitter_ms": 45}, "jitter 45 ms > 30 ms"),
         ({"rtt_ms": 900}, "MOS 2.67 < 3.6 (R 52; loss 0.0%, jitter 2 ms, MOS 2.7)"),  # d = 900/2 + 2*2 ms
@@ -227,3 +228,12 @@ def test_messages_are_masked() -> None:
     tk = bench.toolkit(mask=lambda s: s.replace("Lab-Codec-Pw-6m2k", "<secret>"))
     r = check_endpoint(endpoint(), tk)
     assert "Lab-Codec-Pw-6m2k" not in r.line() and "<secret>" in r.line()
+
+
+def test_media_statistics_that_lag_the_sample_are_waited_for() -> None:
+    bench = Bench(codec_options={"stats_after_s": 8})  # the first RTCP report after the 6 s sample
+    r = run(bench)
+    assert r.checks[4].outcome == Outcome.PASS and r.call is not None and r.call.received > 0
+    one_way = run(Bench(codec_options={"stats_after_s": 8, "pps_in": 0}))
+    assert one_way.first_failure is not None
+    assert one_way.first_failure.message == "no media from the test room in 11 s (sent 1100 packets)"
