@@ -186,7 +186,7 @@ def _config(codec: Codec, ep: Endpoint, tk: Toolkit) -> CheckResult:
     return CheckResult(
         "config",
         FAIL,
-        f"configuration drift: {n} setting{'s' if n != 1 else ''} differ from intent",
+        f"configuration drift: {n} setting{'s differ' if n != 1 else ' differs'} from intent",
         f"run `infra deploy -l {ep.host}` (the diff: `infra audit -l {ep.host}`)",
     )
 

@@ -22,10 +22,15 @@ PROMETHEUS_ENV = "INFRA_PROMETHEUS_URL"
 
 
 def prometheus_url(inv: Inventory, given: str | None = None) -> str | None:
-    """--prometheus-url, else $INFRA_PROMETHEUS_URL, else the inventory's server that offers a
-    `prometheus` service (its service address and port)."""
+    """--prometheus-url, else $INFRA_PROMETHEUS_URL, else for a lab province the Prometheus of
+    `infra monitoring up` on this machine, else the inventory's server that offers a `prometheus`
+    service (its service address and port)."""
     if given or os.environ.get(PROMETHEUS_ENV):
         return given or os.environ[PROMETHEUS_ENV]
+    if inv.province.lab:
+        from infra.monitoring.stack import Ports
+
+        return f"http://127.0.0.1:{Ports().prometheus}"
     for h in inv.hosts.values():
         for s in h.services:
             if s.name == "prometheus":

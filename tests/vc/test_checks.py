@@ -68,7 +68,7 @@ def test_drift_fails_config_and_says_deploy() -> None:
     r = run(bench)
     assert names(r) == ["reachable", "login", "config"]
     assert r.line() == (
-        "configuration drift: 1 setting differ from intent -> run `infra deploy -l vc-xa-da-huoai` "
+        "configuration drift: 1 setting differs from intent -> run `infra deploy -l vc-xa-da-huoai` "
         "(the diff: `infra audit -l vc-xa-da-huoai`)"
     )
     assert bench.codecs["vc-xa-da-huoai"].candidate == "xConfiguration SIP URI: sip:vc-xa-da-huoai@vc.example"

@@ -58,9 +58,13 @@ def test_no_vc_system_is_bad_input(example_inventory: Inventory) -> None:
 
 def test_the_prometheus_url(example_inventory: Inventory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("INFRA_PROMETHEUS_URL", raising=False)
-    assert prometheus_url(example_inventory) == "http://10.94.20.11:9090"  # srv-monitor-1's service
-    monkeypatch.setenv("INFRA_PROMETHEUS_URL", "http://127.0.0.1:19090")
-    assert prometheus_url(example_inventory) == "http://127.0.0.1:19090"
+    assert prometheus_url(example_inventory) == "http://127.0.0.1:19090"  # `infra monitoring up`
+    production = replace(
+        example_inventory, province=example_inventory.province.model_copy(update={"lab": False})
+    )
+    assert prometheus_url(production) == "http://10.94.20.11:9090"  # srv-monitor-1's prometheus service
+    monkeypatch.setenv("INFRA_PROMETHEUS_URL", "http://127.0.0.1:29090")
+    assert prometheus_url(example_inventory) == "http://127.0.0.1:29090"
     assert prometheus_url(example_inventory, "http://127.0.0.1:9") == "http://127.0.0.1:9"
 
 
