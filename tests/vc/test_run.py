@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
 
 from infra.journal import Journal
 from infra.vc.metrics import metrics_path, readiness_metrics
@@ -156,3 +160,15 @@ def test_secrets_never_reach_the_journal_or_the_output(tmp_path: Path) -> None:
         "latin-1"
     )
     assert "<secret>" in journal.device_history("vc-xa-da-huoai")[0].message
+
+
+def test_the_textfile_passes_promtool(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (scripts/setup.sh installs it)")
+    bench = Bench(per_host={"vc-xa-da-huoai": {"registration": "Failed"}})
+    report = run_checks(plan(*NAMES), bench.toolkit(), forks=2, metrics_file=tmp_path / "vc.prom")
+    text = (tmp_path / "vc.prom").read_text()
+    r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+    assert report.exit_code == EXIT_NOT_READY
