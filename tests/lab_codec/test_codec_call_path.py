@@ -1,0 +1,121 @@
+"""The codec stand-in against real SIP parts: a Kamailio registrar and a baresip test room in
+scratch namespaces this test owns (tests/lab_codec/scratch.py; the lab itself is neither needed
+nor touched). The shell runs over a pipe in the codec's namespace, as an SSH login would.
+
+Proves: a bare codec answers with factory settings; setting the SIP URI/proxy registers for real
+(Kamailio's location table holds the codec); a proxy nobody answers on reads Failed; a dial
+connects to the auto-answer room and RTCP statistics come back both ways in the same session;
+after the QoS settings the media and SIP leave marked EF / AF41 / CS3 (counted on arrival at the
+core); settings persist across shell sessions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.lab_codec.scratch import CORE_A, DOMAIN, CallPath, Shell, available, call_path, counters, poll
+
+pytestmark = pytest.mark.lab
+
+URI = f"sip:so-noi-vu@{DOMAIN}"
+
+
+@pytest.fixture(scope="module")
+def path() -> Iterator[CallPath]:
+    why = available()
+    if why:
+        pytest.skip(why)
+    with call_path("t") as p:
+        yield p
+
+
+@pytest.fixture
+def shell(path: CallPath) -> Iterator[Shell]:
+    sh = path.shell()
+    yield sh
+    assert sh.close() == 0
+
+
+def registered(path: CallPath, user: str) -> bool:
+    return f"AoR: {user}" in path.kamcmd("ul.dump")
+
+
+def test_a_bare_codec_answers_with_factory_settings(shell: Shell) -> None:
+    assert shell.banner.endswith("*r Login successful\n\nOK")
+    assert shell.value("Conference AutoAnswer Mode", "xConfiguration") == "On"
+    assert shell.value("SIP Proxy 1 Address", "xConfiguration") == ""
+    assert shell.value("NetworkServices SNMP CommunityName", "xConfiguration") == "public"
+    assert shell.value("SIP Registration 1 Status") == "Inactive"
+
+
+def test_sip_settings_register_for_real_and_a_wrong_proxy_fails(path: CallPath, shell: Shell) -> None:
+    for line in (f'SIP URI: "{URI}"', "SIP DefaultTransport: TCP", f'SIP Proxy 1 Address: "{CORE_A}"'):
+        assert shell.ask(f"xConfiguration {line}").endswith("** end\n\nOK")
+    poll("the codec reads Registered", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
+    assert registered(path, "so-noi-vu"), "Kamailio's location table does not hold the codec"
+
+    # nothing listens on that port: the TCP connection is refused, the registration fails
+    assert shell.ask(f'xConfiguration SIP Proxy 1 Address: "{CORE_A}:5999"').endswith("OK")
+    assert shell.value("SIP Registration 1 Status") != "Registered"
+    poll("the codec reads Failed", lambda: shell.value("SIP Registration 1 Status") == "Failed", 15)
+
+    assert shell.ask(f'xConfiguration SIP Proxy 1 Address: "{CORE_A}"').endswith("OK")
+    poll("registered again", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
+
+
+def test_a_dial_connects_media_flows_both_ways_and_carries_the_marks(path: CallPath, shell: Shell) -> None:
+    for line in ("Mode: Diffserv", "Diffserv Audio: 46", "Diffserv Video: 34", "Diffserv Signalling: 24"):
+        assert shell.ask(f"xConfiguration Network 1 QoS {line}").endswith("OK")
+    poll("registered", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
+    seen_before = counters(path.ns("core"), "scratch_seen")
+
+    answer = shell.ask(f'xCommand Dial Number: "testroom@{DOMAIN}"')
+    m = re.search(r"^\*r DialResult \(status=OK\): CallId: (\d+)$", answer, re.M)
+    assert m, answer
+    call = m[1]
+    poll("the call is Connected", lambda: shell.value(f"Call {call} Status") == "Connected", 10)
+    assert shell.value("SystemUnit State NumberOfActiveCalls") == "1"
+
+    def both_ways() -> dict[str, str] | None:
+        leaves = dict(
+            line[3:].split(": ", 1)
+            for line in shell.ask(f"xStatus MediaChannels Call {call}").splitlines()
+            if line.startswith("*s ")
+        )
+        channel = f"MediaChannels Call {call} Channel"
+        ok = all(int(leaves.get(f"{channel} {n} Netstat Packets", "0")) > 0 for n in (1, 2, 3, 4))
+        return leaves if ok else None
+
+    leaves = poll("RTCP statistics for audio and video, both ways", both_ways, 20, every=1.0)
+    assert leaves[f"MediaChannels Call {call} Channel 1 Type"] == "Audio"
+    assert leaves[f"MediaChannels Call {call} Channel 3 Direction"] == "Outgoing"
+    assert int(leaves[f"MediaChannels Call {call} Channel 1 Netstat Loss"]) == 0  # nothing in between
+    assert "Netstat Jitter" in " ".join(leaves)
+
+    marks = counters(path.ns("codec"), "infra_codec_qos")
+    assert marks["audio"] > 0 and marks["video"] > 0, marks
+    seen = counters(path.ns("core"), "scratch_seen")
+    assert seen["ef"] > seen_before["ef"] and seen["af41"] > seen_before["af41"], seen
+    assert seen["cs3"] > 0, seen
+
+    hangup = shell.ask(f"xCommand Call Disconnect CallId: {call}")
+    assert hangup.startswith("*r CallDisconnectResult (status=OK)"), hangup
+    assert shell.ask(f"xStatus Call {call}") == "** end\n\nOK"
+    assert shell.value("SystemUnit State NumberOfActiveCalls") == "0"
+
+
+def test_settings_persist_across_sessions(path: CallPath) -> None:
+    first = path.shell()
+    assert first.ask("xConfiguration Conference AutoAnswer Mode: Off").endswith("OK")
+    assert first.close() == 0
+    second = path.shell()
+    try:
+        assert second.value("Conference AutoAnswer Mode", "xConfiguration") == "Off"
+        assert second.value("SIP URI", "xConfiguration") == URI
+        assert second.value("Network 1 QoS Diffserv Video", "xConfiguration") == "34"
+        assert "answermode=manual" in (path.codec_state / "baresip" / "accounts").read_text()
+    finally:
+        assert second.close() == 0
