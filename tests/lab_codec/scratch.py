@@ -40,7 +40,7 @@ T = TypeVar("T")
 def available() -> str | None:
     if os.geteuid() != 0:
         return "needs root (network namespaces)"
-    missing = [b for b in ("kamailio", "kamcmd", "baresip", "nft") if shutil.which(b) is None]
+    missing = [b for b in ("kamailio", "kamcmd", "baresip", "nft", "openssl") if shutil.which(b) is None]
     if missing:
         return f"not installed: {', '.join(missing)} (scripts/setup.sh installs them)"
     return None
@@ -62,10 +62,22 @@ def poll(what: str, probe: Callable[[], T | None], timeout: float, every: float 
     raise AssertionError(f"{what}: not within {timeout:.0f}s (last: {last!r})")
 
 
+def tls_files(rundir: Path) -> None:
+    """A self-signed certificate for the registrar's TLS listener (baresip does not verify it)."""
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={DOMAIN}",
+        "-keyout", str(rundir / "key.pem"), "-out", str(rundir / "cert.pem"))  # fmt: skip
+    (rundir / "tls.cfg").write_text(
+        "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
+        f"private_key = {rundir / 'key.pem'}\ncertificate = {rundir / 'cert.pem'}\n"
+        "[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n",
+        encoding="utf-8",
+    )
+
+
 def kamailio_cfg(rundir: Path) -> str:
     """A registrar + stateful proxy (the lab call controller's essentials, no media relay)."""
     modules = ("kex", "corex", "tm", "tmx", "sl", "rr", "pv", "maxfwd", "textops", "siputils", "xlog",
-               "sanity", "usrloc", "registrar", "ctl")  # fmt: skip
+               "sanity", "usrloc", "registrar", "ctl", "tls")  # fmt: skip
     mods = "\n".join(f'loadmodule "{m}.so"' for m in modules)
     return f"""#!KAMAILIO
 debug=2
@@ -76,12 +88,15 @@ auto_aliases=no
 tos=0x60
 listen=udp:{CORE_A}:5060
 listen=tcp:{CORE_A}:5060
+enable_tls=yes
+listen=tls:{CORE_A}:5061
 alias={DOMAIN}
 mpath="{KAMAILIO_MODULES}"
 {mods}
 modparam("ctl", "binrpc", "unix:{rundir}/kamailio_ctl")
 modparam("rr", "append_fromtag", 1)
 modparam("usrloc", "db_mode", 0)
+modparam("tls", "config", "{rundir}/tls.cfg")
 request_route {{
 	if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
 	if (has_totag()) {{
@@ -267,6 +282,7 @@ def call_path(tag: str) -> Iterator[CallPath]:
         _wire(path)
         kam = path.root / "kamailio"
         kam.mkdir()
+        tls_files(kam)
         (kam / "kamailio.cfg").write_text(kamailio_cfg(kam), encoding="utf-8")
         argv = ["kamailio", "-f", str(kam / "kamailio.cfg"), "-DD", "-E", "-m", "32", "-M", "8",
                 "-P", str(kam / "kamailio.pid"), "-Y", str(kam)]  # fmt: skip

@@ -107,6 +107,18 @@ def test_a_dial_connects_media_flows_both_ways_and_carries_the_marks(path: CallP
     assert shell.value("SystemUnit State NumberOfActiveCalls") == "0"
 
 
+def test_tls_signalling_registers_and_calls(path: CallPath, shell: Shell) -> None:
+    """The province's transport: SIP over TLS to the registrar's 5061."""
+    assert shell.ask("xConfiguration SIP DefaultTransport: Tls").endswith("OK")
+    poll("registered over TLS", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
+    assert f"Socket: tls:{CORE_A}:5061" in path.kamcmd("ul.dump")
+    m = re.search(r"CallId: (\d+)", shell.ask(f'xCommand Dial Number: "testroom@{DOMAIN}"'))
+    assert m
+    poll("the call is Connected", lambda: shell.value(f"Call {m[1]} Status") == "Connected", 10)
+    assert shell.ask("xCommand Call DisconnectAll").startswith("*r CallDisconnectAllResult (status=OK)")
+    assert shell.value("SystemUnit State NumberOfActiveCalls") == "0"
+
+
 def test_settings_persist_across_sessions(path: CallPath) -> None:
     first = path.shell()
     assert first.ask("xConfiguration Conference AutoAnswer Mode: Off").endswith("OK")

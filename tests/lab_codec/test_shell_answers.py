@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from infra.lab.codec import baresip, qos, xapi
+from infra.lab.codec.agent import holds_address
 from infra.lab.codec.calls import Call, Calls, media_status
 from infra.lab.codec.schema import SETTINGS, factory
 from infra.lab.codec.shell import Codec
@@ -266,3 +267,14 @@ def test_the_shell_over_a_terminal_answers_each_command_once(tmp_path: Path) -> 
         if proc.poll() is None:
             proc.kill()
         os.close(primary)
+
+
+def test_marks_are_only_loaded_where_the_codec_address_lives(tmp_path: Path) -> None:
+    assert holds_address("127.0.0.1")
+    assert not holds_address("198.18.255.254")  # not an address of this namespace
+    assert not holds_address(None)
+    # a lab codec's state dir on the machine itself: setting QoS must not touch the host's nft
+    baresip.write_baresip_config(tmp_path, factory(), "198.18.255.254")
+    codec = Codec(tmp_path, None)
+    assert ask(codec, "xConfiguration Network 1 QoS Mode: Diffserv").endswith("OK")
+    assert "QoS marks not applied" in (tmp_path / "shell.log").read_text()

@@ -8,6 +8,7 @@ enough to test without a user agent (`Agent(state_dir, None)`: no baresip, no nf
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -24,19 +25,18 @@ HANGUP_S = 5.0
 QOS_KEYS = ("Network 1 QoS", "SIP DefaultTransport", "SIP Proxy 1 Address")
 
 
-def namespace_name() -> str | None:
-    """The name (`ip netns`) of the network namespace this process is in, or None when it is not
-    one of those (e.g. the machine's own): the shell only loads nft marks in a named one, the
-    lab's codec namespace, never on the machine itself."""
+def holds_address(address: str | None) -> bool:
+    """Whether this network namespace has the codec's LAN address on an interface: the shell
+    loads nft marks only where the codec lives, never in the machine's own namespace (where the
+    lab's addresses are not local)."""
+    if not address:
+        return False
     try:
-        mine = os.stat("/proc/self/ns/net")
-        for entry in os.scandir("/run/netns"):
-            st = entry.stat()
-            if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
-                return entry.name
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((address, 0))
     except OSError:
-        return None
-    return None
+        return False
+    return True
 
 
 class Agent:
@@ -160,9 +160,9 @@ class Agent:
             self.log(f"re-registration not done live: {e}")
 
     def apply_qos(self, settings: Mapping[str, str]) -> None:
-        netns = namespace_name()
-        if netns is None:
-            self.log("QoS marks not applied: not in a namespace of `ip netns` (the machine's own?)")
+        lan = self.lan_address
+        if not holds_address(lan):
+            self.log(f"QoS marks not applied: the LAN address {lan} is not in this network namespace")
             return
         why = qos.apply(settings)
-        self.log(f"QoS marks in {netns}: {why or 'loaded'}")
+        self.log(f"QoS marks for {lan}: {why or 'loaded'}")

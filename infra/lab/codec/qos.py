@@ -8,7 +8,8 @@ payload type (the 7 bits after the marker bit, 73 bits into the UDP datagram): a
 Each rule counts what it marked (`nft list table inet infra_codec_qos`).
 
 QoS Mode Off removes the table: packets leave with DSCP 0, as baresip sends them.
-Needs CAP_NET_ADMIN in the namespace (the lab runs the codec shell as root there).
+Needs CAP_NET_ADMIN in the namespace (the lab runs the codec shell as root there), and is
+only done where the codec's LAN address is local (agent.holds_address).
 """
 
 from __future__ import annotations
