@@ -36,6 +36,7 @@ LAB_SECRETS = (
     "Lab-Bgp-Md5-2c7x",
     "Lab-Ntp-Key-5r9p",
     "Lab-Vpn-Psk-8d4j",
+    "Lab-Codec-Pw-6m2k",
     "lamvien-lab-vault-2026",
 )
 

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from infra.inventory.checks_vc import check_vc
 from infra.inventory.errors import Problem
 from infra.inventory.inventory import Inventory
-from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform, Vlan
+from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform, Role, Vlan
 from infra.inventory.topology import EXAMPLE_INTERFACE, INTERFACE_PATTERNS, end_addresses
 
 RESERVED_VLANS = range(1002, 1006)  # Cisco's legacy FDDI/Token Ring VLANs
@@ -197,7 +198,7 @@ def check(inv: Inventory) -> list[Problem]:
     for v in inv.vlans:
         vlan_at.setdefault((v.site, v.id), v)
     for name, h in inv.hosts.items():
-        if h.service_address is not None:
+        if h.service_address is not None and h.role != Role.VC_ENDPOINT:  # endpoints: on their LAN
             vlan = vlan_at.get((h.site, h.service_vlan))
             if vlan is None:
                 add(f"service_vlan {h.service_vlan} is not a VLAN of site {h.site}", name, "service_vlan")
@@ -207,6 +208,7 @@ def check(inv: Inventory) -> list[Problem]:
                     name,
                     "service_address",
                 )
+    check_vc(inv, add)
     return problems
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from infra.inventory.generate_vc import VC_SYSTEM, vc_endpoints
+
 DEPARTMENTS = [
     ("so-noi-vu", "Sở Nội vụ"),
     ("so-tai-chinh", "Sở Tài chính"),
@@ -65,6 +67,7 @@ SERVERS = [  # name, vlan, services
     ("srv-log-2", 20, [{"name": "syslog", "protocol": "tcp", "port": 514}]),
     ("srv-infra-1", 20, [{"name": "ntp-aaa", "protocol": "tcp", "port": 49}]),
     ("srv-infra-2", 20, [{"name": "ntp-aaa", "protocol": "tcp", "port": 49}]),
+    ("srv-vc-1", 20, [{"name": "sip", "protocol": "tcp", "port": 5060}]),
 ]
 RECORDINGS = {
     "ups": "apc-smart-ups-rt3000xl.snmprec",
@@ -81,7 +84,7 @@ class Shape:
     communes: int = 10
     access_switches: int = 4
     campus_units: int = 8
-    vc_endpoints: int = 6
+    vc_endpoints: int = 20  # spread over the agencies' sites, one per site first
     ups: int = 2
     pdus: int = 2
     env_sensors: int = 2
@@ -120,6 +123,7 @@ def generate(out: Path, shape: Shape = Shape(), name: str = "Tỉnh Lâm Viên (
     p2p = IPv4Network("10.124.0.0/15").subnets(new_prefix=31)
     tun = IPv4Network("10.122.0.0/15").subnets(new_prefix=31)
     lans = IPv4Network("10.64.0.0/11").subnets(new_prefix=24)
+    lan_of: dict[str, str] = {}  # agency site -> its CPE's LAN
 
     hosts: dict[str, dict[str, Any]] = {}  # group -> hosts
     host_vars: dict[str, dict[str, Any]] = {}
@@ -195,7 +199,7 @@ def generate(out: Path, shape: Shape = Shape(), name: str = "Tỉnh Lâm Viên (
             platform=platform,
             loopback=f"{next(loop)}/32",
             bgp_asn=65100 + n if n < 900 else 4200000000 + n,
-            lan=str(next(lans)),
+            lan=lan_of.setdefault(sid, str(next(lans))),
         )
         links.append(
             {
@@ -271,14 +275,8 @@ def generate(out: Path, shape: Shape = Shape(), name: str = "Tỉnh Lâm Viên (
         )
         svc_ip[vlan] += 1
 
-    vc_sites = [a[1][0] for a in agencies][: shape.vc_endpoints] or ["dc"]
-    for i in range(shape.vc_endpoints):
-        host(
-            "vc_endpoints",
-            f"vc-{vc_sites[i % len(vc_sites)]}" + (f"-{i}" if i >= len(vc_sites) else ""),
-            site=vc_sites[i % len(vc_sites)],
-            model="Cisco Webex Room Kit",
-        )
+    for hname, hv in vc_endpoints(shape.vc_endpoints, lan_of):
+        host("vc_endpoints", hname, **hv)
     for role, group, count in (
         ("ups", "ups", shape.ups),
         ("pdu", "pdus", shape.pdus),
@@ -344,6 +342,7 @@ def _write_files(
         },
         "The province and its address plan. lab_space is blackholed on the host by `infra lab up`.",
     )
+    _write(gv / "all" / "vc.yml", {"vc": VC_SYSTEM}, "The video-conference system (docs/vc.md).")
     _write(gv / "all" / "sites.yml", {"sites": sites}, "Sites: the data centre, the campus, every agency.")
     _write(
         gv / "all" / "topology.yml",
@@ -388,6 +387,8 @@ def _write_files(
                 "bgp_password": "{{ vault_bgp_password }}",
                 "ntp_key": "{{ vault_ntp_key }}",
                 "wan_vpn_psk": "{{ vault_wan_vpn_psk }}",
+                "codec_username": "admin",
+                "codec_password": "{{ vault_codec_password }}",
             }
         },
         "Who infra logs in as. Secrets are references to group_vars/all/vault.yml (ansible-vault).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from infra.inventory.models import (
     Role,
     Site,
     Tunnel,
+    Vc,
     Vlan,
     WanVpn,
 )
@@ -55,6 +56,7 @@ class Inventory:
     links: tuple[Link, ...]
     vlans: tuple[Vlan, ...]
     wan_vpn: WanVpn | None
+    vc: Vc | None
     all_vars: dict[str, Any] = field(repr=False)
     host_origins: dict[str, dict[str, Origin]] = field(repr=False)
     all_origins: dict[str, Origin] = field(repr=False)
@@ -71,6 +73,7 @@ class Inventory:
                 Origin(written.file, name, written.path) if written else None,
             )
             for name in SECRET_FIELDS
+            if getattr(self.credentials, name) is not None
         }
         return SecretStore(self.all_vars.get, named)
 
@@ -252,3 +255,47 @@ class Inventory:
 
     def vlans_at(self, site: str) -> list[Vlan]:
         return [v for v in self.vlans if v.site == site]
+
+    # ---- video conference ----------------------------------------------------------------
+    @property
+    def vc_endpoints(self) -> list[Host]:
+        return self.by_role(Role.VC_ENDPOINT)
+
+    @property
+    def call_controller(self) -> Host | None:
+        return self.hosts.get(self.vc.call_controller) if self.vc else None
+
+    @property
+    def registrar_address(self) -> IPv4Address | None:
+        """Where endpoints register: the call controller's address on its service network."""
+        cc = self.call_controller
+        return cc.service_address.ip if cc and cc.service_address else None
+
+    @property
+    def test_room_uri(self) -> str | None:
+        return f"sip:{self.vc.test_room}@{self.vc.domain}" if self.vc else None
+
+    def lan_router(self, host: Host) -> Host | None:
+        """The router at `host`'s site whose LAN holds the host's service address (an endpoint's CPE)."""
+        if host.service_address is None:
+            return None
+        return next(
+            (
+                h
+                for h in self.hosts.values()
+                if h.site == host.site and h.lan is not None and host.service_address.ip in h.lan
+            ),
+            None,
+        )
+
+    def endpoint_gateway(self, host: Host) -> IPv4Address | None:
+        router = self.lan_router(host)
+        return gateway_address(router.lan).ip if router and router.lan else None
+
+    def wan_link_of(self, site: str) -> str | None:
+        """The WAN-VPN tunnel that carries `site` (its spoke is the site's router)."""
+        for t in self.wan_vpn.tunnels if self.wan_vpn else ():
+            spoke = self.hosts.get(t.spoke)
+            if spoke is not None and spoke.site == site:
+                return t.id
+        return None

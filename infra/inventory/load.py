@@ -28,6 +28,7 @@ from infra.inventory.models import (
     Link,
     Province,
     Site,
+    Vc,
     Vlan,
     WanVpn,
 )
@@ -121,6 +122,7 @@ def _load(path: Path) -> Inventory:
         if "wan_vpn" in all_vars
         else None
     )
+    vc = _typed(Vc, all_vars["vc"], "vc", all_origins, problems) if "vc" in all_vars else None
     sites: dict[str, Site] = {}
     for sid, body in (all_vars.get("sites") or {}).items():
         site = _typed(
@@ -154,6 +156,7 @@ def _load(path: Path) -> Inventory:
         links=tuple(links),
         vlans=tuple(vlans),
         wan_vpn=wan_vpn,
+        vc=vc,
         all_vars=all_vars,
         host_origins=raw.host_origins,
         all_origins=all_origins,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -195,6 +195,7 @@ SECRET_FIELDS = (
     "bgp_password",
     "ntp_key",
     "wan_vpn_psk",
+    "codec_password",
 )
 
 
@@ -213,11 +214,13 @@ class Credentials(Model):
     bgp_password: SecretRef
     ntp_key: SecretRef
     wan_vpn_psk: SecretRef
+    codec_username: str = "admin"  # the video-conference codecs' management account
+    codec_password: SecretRef | None = None  # required as soon as the province has a codec
 
     @field_validator(*SECRET_FIELDS, mode="before")
     @classmethod
-    def _must_be_reference(cls, value: Any) -> SecretRef:
-        if isinstance(value, SecretRef):
+    def _must_be_reference(cls, value: Any) -> SecretRef | None:
+        if isinstance(value, SecretRef) or value is None:
             return value
         ref = parse_ref(value)
         if ref is None:
@@ -226,6 +229,44 @@ class Credentials(Model):
                 "an inline !vault value, or \"{{ lookup('env', 'NAME') }}\""
             )
         return ref
+
+
+class VcReadiness(Model):
+    """What `infra vc check` accepts as ready for a meeting."""
+
+    call_setup_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    sample_s: Annotated[float, Field(gt=0, le=120)] = 6.0  # media sample length of the test call
+    max_loss_pct: Annotated[float, Field(ge=0, le=100)] = 1.0
+    max_jitter_ms: Annotated[float, Field(ge=0)] = 30.0
+    min_mos: Annotated[float, Field(ge=1, le=5)] = 3.6
+
+
+class Meeting(Model):
+    """A recurring meeting the readiness check is run for."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    endpoints: str = "vc_endpoints"  # an Ansible --limit pattern
+    bitrate_kbps: Annotated[int, Field(ge=64, le=20000)] = 1920
+
+
+class Vc(Model):
+    """The province's video-conference system: one call controller (SIP registrar/proxy), a
+    media relay and a test room in the data centre; the endpoints are hosts of role vc_endpoint."""
+
+    domain: str  # SIP domain of every endpoint URI
+    call_controller: str  # host running the registrar/proxy; endpoints register to its service address
+    media_relay: str
+    test_room: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")] = "testroom"
+    transport: Literal["udp", "tcp", "tls"] = "tls"
+    sip_port: Annotated[int, Field(ge=1, le=65535)] = 5060
+    sips_port: Annotated[int, Field(ge=1, le=65535)] = 5061
+    h323: bool = False
+    readiness: VcReadiness = VcReadiness()
+    meetings: list[Meeting] = []
+
+    @property
+    def registrar_port(self) -> int:
+        return self.sips_port if self.transport == "tls" else self.sip_port
 
 
 class Service(Model):
@@ -265,6 +306,7 @@ class HostVars(Model):
     static_routes: list[StaticRoute] = []
     compliance_waivers: list[Waiver] = []
     model: str | None = None
+    sip_uri: Annotated[str, Field(pattern=r"^sips?:[^@\s]+@[^@\s]+$")] | None = None
 
 
 # Variables of group `all` that describe the province, not a host.
@@ -278,6 +320,7 @@ PROVINCE_KEYS = (
     "baseline",
     "credentials",
     "carrier",
+    "vc",
 )
 # Playbook role variables pass through to Ansible untouched (role-prefixed, kolla/geerlingguy style).
 ROLE_VAR_PREFIXES = (
@@ -313,6 +356,7 @@ class Host(Model):
     static_routes: tuple[StaticRoute, ...] = ()
     compliance_waivers: tuple[Waiver, ...] = ()
     model: str | None = None
+    sip_uri: str | None = None  # video-conference endpoints: the address it is called at
     ansible_vars: dict[str, Any] = {}
 
     @property

@@ -102,7 +102,8 @@ def _province(inv: Inventory) -> _ProvinceFacts:
                 vlans_of[name].append(v)
         vc: dict[str, list[str]] = defaultdict(list)
         for h in inv.by_role(Role.VC_ENDPOINT):
-            vc[h.site].append(str(h.mgmt_address))
+            # media and signalling come from its LAN address (management is out of band)
+            vc[h.site].append(str(h.service_address.ip if h.service_address else h.mgmt_address))
         facts = _ProvinceFacts(
             {site: sorted(addrs, key=_ip_key) for site, addrs in vc.items()},
             {k: tuple(v) for k, v in vlans_of.items()},

@@ -80,6 +80,7 @@ def _vlan(vlan_id: int, **changes: Any) -> Callable[[Doc], None]:
 BASELINE = "group_vars/all/baseline.yml"
 TOPOLOGY = "group_vars/all/topology.yml"
 CREDENTIALS = "group_vars/all/credentials.yml"
+VC_MOVED = "10.64.0.20/24"  # the endpoint moves to another address on its LAN
 CPE = "cpe-so-noi-vu"  # department CPE: carrier BGP, WAN-VPN tunnel, LAN, VC endpoint (QoS)
 CORE = "dc-core-1"
 
@@ -155,7 +156,7 @@ KNOBS = (
         CORE,
     ),
     Knob("tunnel-subnet", TOPOLOGY, _tunnel("vpn-so-noi-vu", subnet="10.122.1.0/31"), CPE, CPE),
-    Knob("lan-subnet", f"host_vars/{CPE}.yml", _set("lan", value="10.64.100.0/24"), CPE, CPE),
+    Knob("lan-subnet", f"host_vars/{CPE}.yml", _set("lan", value="10.64.0.0/25"), CPE, CPE),
     Knob(
         "static-route",
         "group_vars/core_routers.yml",
@@ -174,9 +175,7 @@ KNOBS = (
         CPE,
     ),
     Knob("qos-wan-bandwidth", TOPOLOGY, _link("cpe-so-noi-vu--tslcd-pe-1", bandwidth_mbps=200), None, CPE),
-    Knob(
-        "qos-vc-endpoint", "host_vars/vc-so-noi-vu.yml", _set("ansible_host", value="10.127.0.143"), None, CPE
-    ),
+    Knob("qos-vc-endpoint", "host_vars/vc-so-noi-vu.yml", _set("service_address", value=VC_MOVED), None, CPE),
 )
 
 

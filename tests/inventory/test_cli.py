@@ -40,7 +40,7 @@ def test_validate_prints_the_summary() -> None:
     assert result.exit_code == 0
     assert "is valid" in result.output and "hosts" in result.output
     data = json.loads(run("--format", "json", "inventory", "validate").output)
-    assert data["valid"] is True and data["hosts"] == 53 and data["wan_vpn_tunnels"] == 20
+    assert data["valid"] is True and data["hosts"] == 68 and data["wan_vpn_tunnels"] == 20
 
 
 def test_list_honours_limit() -> None:
@@ -81,7 +81,7 @@ def test_generate_writes_a_valid_province(tmp_path: Path) -> None:
         "--campus-units",
         "30",
         "--vc-endpoints",
-        "50",
+        "200",
         "--app-servers",
         "3",
     )
@@ -89,7 +89,10 @@ def test_generate_writes_a_valid_province(tmp_path: Path) -> None:
     inv = load_inventory(out)
     cpes = [h for h in inv.hosts.values() if h.role.value == "cpe"]
     assert len(cpes) == 170 and inv.wan_vpn and len(inv.wan_vpn.tunnels) == 170
-    assert len([h for h in inv.hosts.values() if h.role.value == "server"]) == 12
+    assert len([h for h in inv.hosts.values() if h.role.value == "server"]) == 13  # with the call controller
+    endpoints = inv.vc_endpoints
+    assert len(endpoints) == 200 and len({h.sip_uri for h in endpoints}) == 200
+    assert all(inv.lan_router(h) is not None for h in endpoints)  # each on its agency's LAN
     again = run("inventory", "generate", "--out", str(out))
     assert again.exit_code == 2 and "not empty" in again.output
 

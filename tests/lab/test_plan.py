@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_every_host_becomes_one_node_of_the_right_kind(example_inventory: Inventory) -> None:
     plan = build_plan(example_inventory)
     kinds = {k: len(plan.of_kind(k)) for k in (ROUTER, SERVER, VC, FACILITY, UNIT)}
-    assert kinds == {ROUTER: 32, SERVER: 9, VC: 6, FACILITY: 6, UNIT: 16}
+    assert kinds == {ROUTER: 32, SERVER: 10, VC: 20, FACILITY: 6, UNIT: 16}
     assert set(example_inventory.hosts) <= set(plan.nodes)
     # cisco_ios and huawei_vrp devices are played by FRR
     assert (
