@@ -20,7 +20,7 @@ from tests.lab_codec.scratch import CORE_A, DOMAIN, CallPath, Shell, available, 
 
 pytestmark = pytest.mark.lab
 
-URI = f"sip:so-noi-vu@{DOMAIN}"
+URI = f"so-noi-vu@{DOMAIN}"  # as RoomOS holds it (and infra render writes it): no scheme
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,9 @@ def test_a_bare_codec_answers_with_factory_settings(shell: Shell) -> None:
 
 
 def test_sip_settings_register_for_real_and_a_wrong_proxy_fails(path: CallPath, shell: Shell) -> None:
-    for line in (f'SIP URI: "{URI}"', "SIP DefaultTransport: TCP", f'SIP Proxy 1 Address: "{CORE_A}"'):
+    settings = (f'SIP URI: "{URI}"', 'SIP DisplayName: "Sở Nội vụ"', "SIP DefaultTransport: TCP",
+                f'SIP Proxy 1 Address: "{CORE_A}:5060"')  # fmt: skip
+    for line in settings:
         assert shell.ask(f"xConfiguration {line}").endswith("** end\n\nOK")
     poll("the codec reads Registered", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
     assert registered(path, "so-noi-vu"), "Kamailio's location table does not hold the codec"
@@ -62,7 +64,7 @@ def test_sip_settings_register_for_real_and_a_wrong_proxy_fails(path: CallPath, 
     assert shell.value("SIP Registration 1 Status") != "Registered"
     poll("the codec reads Failed", lambda: shell.value("SIP Registration 1 Status") == "Failed", 15)
 
-    assert shell.ask(f'xConfiguration SIP Proxy 1 Address: "{CORE_A}"').endswith("OK")
+    assert shell.ask(f'xConfiguration SIP Proxy 1 Address: "{CORE_A}:5060"').endswith("OK")
     poll("registered again", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
 
 
@@ -78,6 +80,12 @@ def test_a_dial_connects_media_flows_both_ways_and_carries_the_marks(path: CallP
     call = m[1]
     poll("the call is Connected", lambda: shell.value(f"Call {call} Status") == "Connected", 10)
     assert shell.value("SystemUnit State NumberOfActiveCalls") == "1"
+    # another session (a deploy verifying registration) meanwhile: the call's events still
+    # reach the session that placed it
+    other = path.shell()
+    assert other.value("SIP Registration 1 Status") == "Registered"
+    assert other.value("SystemUnit State NumberOfActiveCalls") == "1"
+    assert other.close() == 0
 
     def both_ways() -> dict[str, str] | None:
         leaves = dict(
@@ -110,6 +118,7 @@ def test_a_dial_connects_media_flows_both_ways_and_carries_the_marks(path: CallP
 def test_tls_signalling_registers_and_calls(path: CallPath, shell: Shell) -> None:
     """The province's transport: SIP over TLS to the registrar's 5061."""
     assert shell.ask("xConfiguration SIP DefaultTransport: Tls").endswith("OK")
+    assert shell.ask(f'xConfiguration SIP Proxy 1 Address: "{CORE_A}:5061"').endswith("OK")
     poll("registered over TLS", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
     assert f"Socket: tls:{CORE_A}:5061" in path.kamcmd("ul.dump")
     m = re.search(r"CallId: (\d+)", shell.ask(f'xCommand Dial Number: "testroom@{DOMAIN}"'))

@@ -1,5 +1,5 @@
 """The codec stand-in's xAPI answers, settings and mappings, without a user agent or the lab:
-`Codec(state_dir, None)` has no baresip behind it (no SIP stack, no nft)."""
+`Codec(state_dir, None, None)` has no baresip behind it (no SIP stack, no nft)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def codec(tmp_path: Path) -> Codec:
-    return Codec(tmp_path / "codec", None)
+    return Codec(tmp_path / "codec", None, None)
 
 
 def ask(codec: Codec, line: str) -> str:
@@ -62,7 +62,7 @@ def test_a_set_value_reads_back_in_roomos_spelling_and_persists(codec: Codec) ->
     assert '"10.94.20.16"' in ask(codec, "xConfiguration SIP Proxy 1 Address")
     stored = json.loads((codec.state_dir / "xconfig.json").read_text())
     assert stored["SIP DefaultTransport"] == "Tls" and len(stored) == len(SETTINGS)
-    assert Codec(codec.state_dir, None).handle("xConfiguration SIP DefaultTransport")[0] == (
+    assert Codec(codec.state_dir, None, None).handle("xConfiguration SIP DefaultTransport")[0] == (
         "*c xConfiguration SIP DefaultTransport: Tls\n** end\n\nOK"
     )
 
@@ -142,7 +142,7 @@ def test_account_line_follows_the_settings() -> None:
         '<sip:so-noi-vu@vc.example;transport=tls>;outbound="sip:10.94.20.16;transport=tls";regint=600;'
         "answermode=manual;mediaenc=srtp-mand;audio_codecs=pcmu,pcma;video_codecs=vp8"
     )
-    s["SIP Mode"] = "Off"
+    s["NetworkServices SIP Mode"] = "Off"
     assert ";regint=0;" in baresip.account_line(s, "10.64.0.10")
 
 
@@ -204,13 +204,18 @@ def test_calls_follow_events_and_ignore_calls_already_running() -> None:
     calls.on_event({**ev, "type": "CALL_LOCAL_SDP", "_t": t0 + 2})
     calls.on_event({**ev, "type": "CALL_ESTABLISHED", "_t": t0 + 3})
     assert calls.claim(call, t0) and call.ua_id == "new" and call.status == "Connected"
-    stats = {"tx": {"sent": 250, "lost": 0, "jit": 1077}, "rx": {"sent": 248, "lost": 2, "jit": 4200}}
+    stats = {
+        "tx": {"sent": 250, "lost": 0, "jit": 1077},
+        "rx": {"sent": 248, "lost": 2, "jit": 4200},
+        "rtt": 1359,
+    }
     calls.on_event({**ev, "type": "CALL_RTCP", "param": "audio", "rtcp_stats": stats})
     leaves = dict(media_status(call))
     assert leaves["MediaChannels Call 5 Channel 1 Netstat Packets"] == "248"
     assert leaves["MediaChannels Call 5 Channel 1 Netstat Loss"] == "2"
     assert leaves["MediaChannels Call 5 Channel 1 Netstat Jitter"] == "4"
     assert leaves["MediaChannels Call 5 Channel 3 Netstat Packets"] == "250"
+    assert leaves["MediaChannels Call 5 Channel 3 Netstat RoundTripTime"] == "1.4"
     assert "MediaChannels Call 5 Channel 2 Type" not in leaves  # no video report yet
     calls.on_event({**ev, "type": "CALL_CLOSED", "param": "Connection reset by peer"})
     assert calls.live() == []
@@ -258,9 +263,9 @@ def test_the_shell_over_a_terminal_answers_each_command_once(tmp_path: Path) -> 
 
     try:
         assert read_until(b"Login successful\r\n\r\nOK\r\n").startswith(b"Welcome to")
-        os.write(primary, b"xConfiguration SIP Mode\r\n")
+        os.write(primary, b"xConfiguration NetworkServices SIP Mode\r\n")
         out = read_until(b"OK\r\n")
-        assert out.endswith(b"*c xConfiguration SIP Mode: On\r\n** end\r\n\r\nOK\r\n")
+        assert out.endswith(b"*c xConfiguration NetworkServices SIP Mode: On\r\n** end\r\n\r\nOK\r\n")
         os.write(primary, b"bye\r\n")
         assert proc.wait(timeout=20) == 0
     finally:
@@ -275,6 +280,6 @@ def test_marks_are_only_loaded_where_the_codec_address_lives(tmp_path: Path) -> 
     assert not holds_address(None)
     # a lab codec's state dir on the machine itself: setting QoS must not touch the host's nft
     baresip.write_baresip_config(tmp_path, factory(), "198.18.255.254")
-    codec = Codec(tmp_path, None)
+    codec = Codec(tmp_path, None, None)
     assert ask(codec, "xConfiguration Network 1 QoS Mode: Diffserv").endswith("OK")
     assert "QoS marks not applied" in (tmp_path / "shell.log").read_text()

@@ -5,7 +5,9 @@ and how baresip's registration report reads as RoomOS's `SIP Registration 1 Stat
 
 writes `config`, `accounts` and `contacts` for `baresip -f DIR/baresip`, started by the lab in
 the endpoint's network namespace: SIP on <lan_address>:5060 (baresip adds TLS on 5061), RTP
-on RTP_PORTS, ctrl_tcp on 127.0.0.1:4444 (inside the namespace), audio from a sine source
+on RTP_PORTS, ctrl_tcp on 127.0.0.1:4444 and httpd on 127.0.0.1:8000 (inside the namespace:
+calls and their events go over ctrl_tcp, which serves one client at a time; registration reads
+and account changes over httpd, which any session can use at once), audio from a sine source
 (G.711, a static payload type so nft can tell audio from video), video from fakevideo (VP8),
 no sound card, no display, `rtp_tos 0` (DSCP marks are nft's job, see qos.py).
 
@@ -13,7 +15,7 @@ Settings -> account line (one user agent):
     SIP URI                      the address of record (empty: `sip:codec@<lan>`, no registration)
     SIP Proxy 1 Address          outbound proxy = registrar (empty: no registration)
     SIP DefaultTransport         ;transport= of the proxy and the AOR (Auto -> udp)
-    SIP Mode Off                 no registration
+    NetworkServices SIP Mode Off no registration
     SIP DisplayName              the account's display name
     Conference AutoAnswer Mode   answermode=auto | manual
     Conference Encryption Mode   mediaenc: On -> srtp-mand, BestEffort -> srtp, Off -> none
@@ -29,7 +31,8 @@ from pathlib import Path
 
 from infra.lab.codec.state import locked, update_runtime
 
-CTRL_ADDRESS = ("127.0.0.1", 4444)
+CTRL_ADDRESS = ("127.0.0.1", 4444)  # ctrl_tcp: commands + call events, one client at a time
+HTTP_ADDRESS = ("127.0.0.1", 8000)  # httpd: stateless menu commands, any number of clients
 SIP_PORT = 5060
 RTP_PORTS = (20000, 20999)
 REGISTER_INTERVAL_S = 600
@@ -73,8 +76,10 @@ module_tmp		uuid.so
 module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
+module_app		httpd.so
 module_app		rtcpsummary.so
 ctrl_tcp_listen		{ctrl_host}:{ctrl_port}
+http_listen		{http_host}:{http_port}
 statmode_default	off
 """
 
@@ -107,7 +112,7 @@ def aor(settings: Mapping[str, str], lan_address: str) -> str:
 def registers(settings: Mapping[str, str]) -> bool:
     """Whether the codec tries to register at all (else RoomOS reads Inactive)."""
     return (
-        settings["SIP Mode"] == "On"
+        settings["NetworkServices SIP Mode"] == "On"
         and bool(settings["SIP URI"].strip())
         and bool(settings["SIP Proxy 1 Address"].strip())
     )
@@ -147,6 +152,8 @@ def write_baresip_config(
         rtp_high=RTP_PORTS[1],
         ctrl_host=CTRL_ADDRESS[0],
         ctrl_port=CTRL_ADDRESS[1],
+        http_host=HTTP_ADDRESS[0],
+        http_port=HTTP_ADDRESS[1],
     )
     (out / "config").write_text(config, encoding="utf-8")
     (out / "accounts").write_text(account_line(settings, lan) + "\n", encoding="utf-8")

@@ -8,7 +8,8 @@ Media statistics come from CALL_RTCP events (every ~5 s per medium and call): fo
 (audio, video) an Incoming channel (what this codec received: `rx`) and an Outgoing channel
 (what the far end reports about this codec's stream: `tx`). A channel appears with the call's
 first RTCP report. Channel ids are fixed per call: 1 incoming audio, 2 incoming video,
-3 outgoing audio, 4 outgoing video.
+3 outgoing audio, 4 outgoing video. `Netstat RoundTripTime` (ms, from RTCP) is the stand-in's
+own addition: RoomOS has no such leaf, so readers must treat it as optional.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Netstat:
     max_jitter_ms: int = 0
     last_interval_lost: int = 0
     last_interval_received: int = 0
+    round_trip_ms: float | None = None
 
     def update(self, sent: int, lost: int, jit_us: int) -> None:
         self.last_interval_received = max(0, sent - self.packets)
@@ -101,6 +103,8 @@ class Calls:
             s = stats.get(side) or {}
             netstat = call.media.setdefault((direction, medium), Netstat())
             netstat.update(int(s.get("sent", 0)), int(s.get("lost", 0)), int(s.get("jit", 0)))
+            if stats.get("rtt"):
+                netstat.round_trip_ms = round(int(stats["rtt"]) / 1000, 1)
 
     def claim(self, call: Call, dialled_at: float) -> bool:
         """Match a freshly dialled call with the first outgoing baresip call that began after
@@ -159,6 +163,8 @@ def media_status(call: Call) -> list[tuple[str, str]]:
             (f"{base} Netstat Loss", str(n.loss)),
             (f"{base} Netstat MaxJitter", str(n.max_jitter_ms)),
             (f"{base} Netstat Packets", str(n.packets)),
-            (f"{base} Type", medium.capitalize()),
         ]
+        if n.round_trip_ms is not None:  # a stand-in extension, not a RoomOS leaf
+            out.append((f"{base} Netstat RoundTripTime", f"{n.round_trip_ms:.1f}"))
+        out.append((f"{base} Type", medium.capitalize()))
     return out

@@ -14,9 +14,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +28,22 @@ Event = dict[str, Any]
 
 class ControlError(RuntimeError):
     """The user agent cannot be reached or did not answer."""
+
+
+_PRE = re.compile(r"<pre>\n?(.*)</pre>", re.S)
+
+
+def menu(address: tuple[str, int], command: str, timeout: float = 5.0) -> str:
+    """One menu command (`/reginfo`, `/uanew <account>`) over baresip's httpd module: stateless,
+    any number of clients at once, unlike ctrl_tcp. The command's text output."""
+    url = f"http://{address[0]}:{address[1]}/?{urllib.parse.quote(command, safe='/')}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            page = reply.read().decode("utf-8", "replace")
+    except (OSError, ValueError) as e:
+        raise ControlError(f"baresip httpd at {address[0]}:{address[1]}: {e}") from None
+    m = _PRE.search(page)
+    return m[1] if m else page
 
 
 class Control:

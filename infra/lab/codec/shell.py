@@ -4,7 +4,7 @@ and maps it onto a real SIP user agent (baresip) in the same network namespace.
 
 Stable interface (the lab's VC nodes depend on it):
 
-    python3 -m infra.lab.codec.shell --state DIR [--ctrl 127.0.0.1:4444]
+    python3 -m infra.lab.codec.shell --state DIR [--ctrl 127.0.0.1:4444] [--http 127.0.0.1:8000]
 
     reads commands on stdin, one per line, and answers on stdout (an SSH login shell: the lab
     points the codec's `admin` account at it, run as root inside the endpoint's namespace so it
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from infra.lab.codec import xapi
 from infra.lab.codec.agent import Agent
-from infra.lab.codec.baresip import CTRL_ADDRESS
+from infra.lab.codec.baresip import CTRL_ADDRESS, HTTP_ADDRESS
 from infra.lab.codec.calls import Call
 from infra.lab.codec.control import ControlError
 from infra.lab.codec.schema import BY_KEY, Refused, under
@@ -52,9 +52,15 @@ bye"""
 
 
 class Codec:
-    def __init__(self, state_dir: Path, ctrl_address: tuple[str, int] | None = CTRL_ADDRESS) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        ctrl_address: tuple[str, int] | None = CTRL_ADDRESS,
+        http_address: tuple[str, int] | None = HTTP_ADDRESS,
+    ) -> None:
+        """A codec over its state directory; None addresses: no user agent behind it."""
         self.state_dir = state_dir
-        self.agent = Agent(state_dir, ctrl_address)
+        self.agent = Agent(state_dir, ctrl_address, http_address)
 
     def banner(self) -> str:
         name = load_settings(self.state_dir)["SystemUnit Name"] or "lab codec"
@@ -186,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m infra.lab.codec.shell", description=__doc__.split("\n")[0])
     ap.add_argument("--state", required=True, type=Path, help="the codec's state directory")
     ap.add_argument("--ctrl", type=_address, default=CTRL_ADDRESS, help="baresip ctrl_tcp (host:port)")
+    ap.add_argument("--http", type=_address, default=HTTP_ADDRESS, help="baresip httpd (host:port)")
     args = ap.parse_args(argv)
-    codec = Codec(args.state, args.ctrl)
+    codec = Codec(args.state, args.ctrl, args.http)
     out = sys.stdout
     try:
         out.write(codec.banner() + "\n")
