@@ -12,6 +12,7 @@ core); settings persist across shell sessions.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -126,6 +127,31 @@ def test_tls_signalling_registers_and_calls(path: CallPath, shell: Shell) -> Non
     poll("the call is Connected", lambda: shell.value(f"Call {m[1]} Status") == "Connected", 10)
     assert shell.ask("xCommand Call DisconnectAll").startswith("*r CallDisconnectAllResult (status=OK)")
     assert shell.value("SystemUnit State NumberOfActiveCalls") == "0"
+
+
+def test_auto_answer_follows_the_setting_live(path: CallPath, shell: Shell) -> None:
+    """The room calls the codec: Off leaves the call ringing, On answers it (baresip's
+    answermode changed over its control, no restart)."""
+    for line in ("SIP DefaultTransport: TCP", f'SIP Proxy 1 Address: "{CORE_A}:5060"'):
+        assert shell.ask(f"xConfiguration {line}").endswith("OK")  # calls *to* a TLS contact: not modelled
+    poll("registered", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
+    room = Shell(path.ns("room"), path.root / "room")
+    try:
+        assert shell.ask("xConfiguration Conference AutoAnswer Mode: Off").endswith("OK")
+        m = re.search(r"CallId: (\d+)", room.ask(f'xCommand Dial Number: "{URI}"'))
+        assert m
+        poll("the codec rings", lambda: room.value(f"Call {m[1]} Status") == "Ringing", 10)
+        for _ in range(4):  # auto-answer takes ~50 ms; manual keeps ringing
+            time.sleep(0.5)
+            assert room.value(f"Call {m[1]} Status") == "Ringing"
+        assert room.ask("xCommand Call DisconnectAll").endswith("OK")
+        assert shell.ask("xConfiguration Conference AutoAnswer Mode: On").endswith("OK")
+        m = re.search(r"CallId: (\d+)", room.ask(f'xCommand Dial Number: "{URI}"'))
+        assert m
+        poll("the codec answers", lambda: room.value(f"Call {m[1]} Status") == "Connected", 10)
+        assert room.ask("xCommand Call DisconnectAll").endswith("OK")
+    finally:
+        assert room.close() == 0
 
 
 def test_settings_persist_across_sessions(path: CallPath) -> None:
