@@ -139,7 +139,7 @@ def test_account_line_follows_the_settings() -> None:
     s.update({"SIP DefaultTransport": "Tls", "Conference AutoAnswer Mode": "Off"})
     s.update({"Conference Encryption Mode": "On"})
     assert baresip.account_line(s, "10.64.0.10") == (
-        '<sip:so-noi-vu@vc.example;transport=tls>;outbound="sip:10.94.20.16;transport=tls";regint=600;'
+        '<sip:so-noi-vu@vc.example;transport=tls>;outbound="sip:10.94.20.16;transport=tls";regint=60;'
         "answermode=manual;mediaenc=srtp-mand;audio_codecs=pcmu,pcma;video_codecs=vp8"
     )
     s["NetworkServices SIP Mode"] = "Off"

@@ -35,7 +35,10 @@ CTRL_ADDRESS = ("127.0.0.1", 4444)  # ctrl_tcp: commands + call events, one clie
 HTTP_ADDRESS = ("127.0.0.1", 8000)  # httpd: stateless menu commands, any number of clients
 SIP_PORT = 5060
 RTP_PORTS = (20000, 20999)
-REGISTER_INTERVAL_S = 600
+# Refreshed every minute (at 90 %): a cut WAN path reads Failed within ~1.5 min (refresh + SIP's
+# 32 s transaction timeout), and the registrar drops the contact within a minute. 60 s is
+# Kamailio's default min_expires. After a failure baresip retries after 30-60 s, then 60-120 s...
+REGISTER_INTERVAL_S = 60
 # SIP timer F (64 x T1): a REGISTER without any answer after this long has failed
 REGISTER_GIVE_UP_S = 35.0
 AUDIO_CODECS = "pcmu,pcma"  # static payload types 0/8: nft marks audio by payload type
