@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from infra.inventory import load_inventory
 from infra.lab.codec import baresip, qos, xapi
 from infra.lab.codec.agent import holds_address
 from infra.lab.codec.calls import Call, Calls, media_status
 from infra.lab.codec.schema import SETTINGS, factory
 from infra.lab.codec.shell import Codec
 from infra.lab.codec.state import StateError, load_settings
+from infra.render import render_host
+from tests.conftest import INVENTORY
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -283,3 +286,19 @@ def test_marks_are_only_loaded_where_the_codec_address_lives(tmp_path: Path) -> 
     codec = Codec(tmp_path, None, None)
     assert ask(codec, "xConfiguration Network 1 QoS Mode: Diffserv").endswith("OK")
     assert "QoS marks not applied" in (tmp_path / "shell.log").read_text()
+
+
+def test_every_rendered_codec_intent_is_accepted_and_reads_back(tmp_path: Path) -> None:
+    """What `infra render` emits for the province's codecs (templates/cisco_tp), line by line
+    into a bare stand-in: every setting is accepted, and `xConfiguration` then prints each one
+    exactly as rendered (the driver's second deploy finds nothing to change)."""
+    inv = load_inventory(INVENTORY)
+    codecs = [h.name for h in inv.vc_endpoints]
+    assert codecs
+    for name in codecs:
+        codec = Codec(tmp_path / name, None, None)
+        intent = [line for line in render_host(inv, name).splitlines() if line.strip()]
+        for line in intent:
+            assert ask(codec, line) == "** end\n\nOK", line
+        running = ask(codec, "xConfiguration").splitlines()
+        assert [f"*c {line}" for line in intent if f"*c {line}" not in running] == []
