@@ -33,6 +33,32 @@ TEMPLATES = {
     "baresip-contacts.j2": "testroom/contacts",
 }
 
+# A headless caller (baresip) for the tests that place a call to the test room.
+CALLER_CONFIG = """poll_method epoll
+sip_listen {address}:5090
+net_interface {address}
+audio_source ausine,440
+ausrc_srate 48000
+ausrc_channels 2
+audio_level no
+video_source fakevideo,nil
+video_display fakevideo,nil
+video_size 320x240
+video_fps 15.00
+rtp_ports 22000-22099
+rtcp_mux no
+rtp_stats yes
+module_path /usr/lib/baresip/modules
+module g711.so
+module opus.so
+module ausine.so
+module vp8.so
+module fakevideo.so
+module_tmp account.so
+module_app menu.so
+statmode_default off
+"""
+
 
 def ansible_playbook(*argv: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ANSIBLE_VAULT_PASSWORD_FILE": str(VAULT_PASSWORD_FILE), "ANSIBLE_NOCOLOR": "1"}
