@@ -23,6 +23,7 @@ ROLE = ROOT / "playbooks" / "roles" / "vc_controller"
 BIN = Path(sys.executable).parent
 HOST = "srv-vc-1"
 ADDRESS = "10.94.20.16"  # srv-vc-1's service_address in the example province
+MGMT = "10.127.0.69"  # and its management address
 DOMAIN = "vc.lamvien.gov.vn"
 TEMPLATES = {
     "kamailio.cfg.j2": "kamailio.cfg",
@@ -160,13 +161,14 @@ def test_site_playbook_applies_the_role_to_the_vc_servers() -> None:
     assert [(p["hosts"], p["roles"][0]["tags"]) for p in vc] == [("servers_vc", ["vc_controller"])]
 
 
-def test_kamailio_listens_on_the_service_address_with_the_inventory_ports(rendered: Path) -> None:
+def test_kamailio_listens_on_the_service_address_http_also_on_the_management_one(rendered: Path) -> None:
     cfg = (rendered / "kamailio.cfg").read_text()
     listens = re.findall(r"^listen=(\S+)", cfg, re.M)
     assert listens == [
         f"udp:{ADDRESS}:5060",
         f"tcp:{ADDRESS}:5060",
         f"tls:{ADDRESS}:5061",
+        f"tcp:{MGMT}:8088",  # where monitoring scrapes (infra/monitoring/vc.py)
         f"tcp:{ADDRESS}:8088",
     ]
     assert f'alias="{DOMAIN}"' in cfg
@@ -237,6 +239,15 @@ def test_host_firewall_opens_sip_media_and_metrics_on_the_call_controller(render
     assert check.returncode == 0, check.stderr
 
 
+def test_monitoring_scrapes_the_ports_the_role_serves() -> None:
+    from infra.monitoring import vc as monitoring
+
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    assert defaults["vc_controller_http_port"] == monitoring.KAMAILIO_HTTP_PORT
+    assert defaults["vc_controller_rtpengine_http_port"] == monitoring.RTPENGINE_HTTP_PORT
+    assert defaults["vc_controller_management_address"] == "{{ ansible_host }}"
+
+
 def test_rtpengine_is_userspace_only_with_control_on_loopback(rendered: Path) -> None:
     text = (rendered / "rtpengine.conf").read_text()
     # A glib key file: a comment after a value would become part of it.
@@ -248,7 +259,7 @@ def test_rtpengine_is_userspace_only_with_control_on_loopback(rendered: Path) ->
     assert r["interface"] == ADDRESS
     assert r["listen-ng"] == "127.0.0.1:22222"
     assert r["listen-cli"].startswith("127.0.0.1:")
-    assert r["listen-http"] == f"{ADDRESS}:9901"
+    assert r["listen-http"] == f"{MGMT}:9901;{ADDRESS}:9901"
     assert r["tos"] == "136"  # AF41 on everything the relay forwards
 
 

@@ -1,13 +1,15 @@
 """The vc_controller role on the lab's srv-vc-1, over real SSH, proven from another namespace
 (issue 13, point 3: the call controller).
 
-srv-vc-1 is reset to bare and converged with the site playbook (baseline with its firewall,
-SNMP, node exporter, then vc_controller), as `infra deploy` does. From the monitoring server's
+srv-vc-1 is reset to bare; check mode reports its pending changes; then it is converged with the
+site playbook (baseline with its firewall, SNMP, node exporter, then vc_controller), as
+`infra deploy` does. From the monitoring server's
 network namespace (same service VLAN; the probes run with the machine's own sipsak and curl):
 Kamailio answers SIP OPTIONS on the service address, a REGISTER for the province's domain is
 accepted (and one for another domain refused), the registration shows in `ul.dump` (JSON-RPC)
 and in `kamailio_usrloc_registered_users`, rtpengine's /metrics answers, the test room is
-registered, and a second run changes nothing.
+registered, a call to it carries audio and video both ways through the relay (marked AF41 by
+the relay on the wire), and a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class VcLab:
     domain: str
     first: dict[str, Any]
     first_s: float
+    check: dict[str, Any]  # check mode on the bare server, before the first converge
 
     def probe(self, argv: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """A command in the probe's network namespace (the machine's own tools)."""
@@ -107,9 +110,19 @@ def vc(lab: Any) -> Iterator[VcLab]:
     inv: Inventory = lab.inv
     assert inv.vc is not None and inv.registrar_address is not None
     reset_servers(lab.plan, [SERVER])
+    check = converge_servers(inv, [inv.hosts[SERVER]], check=True, ssh_key=SSH_KEY, forks=1).results
     t0 = time.monotonic()
     first = converge(inv)
-    yield VcLab(inv, str(inv.registrar_address), inv.vc.domain, first, time.monotonic() - t0)
+    yield VcLab(inv, str(inv.registrar_address), inv.vc.domain, first, time.monotonic() - t0, check)
+
+
+def test_check_mode_on_the_bare_server_reports_pending_changes(vc: VcLab) -> None:
+    r = vc.check[SERVER]
+    assert r.status == Status.CHANGED, r.message
+    changed = r.details["changed_tasks"]
+    assert {"vc_controller : Configure Kamailio", "vc_controller : Configure rtpengine"} <= set(changed), (
+        changed
+    )
 
 
 def test_first_converge_starts_the_call_controller(vc: VcLab) -> None:
@@ -222,6 +235,17 @@ def test_a_call_to_the_test_room_carries_media_both_ways_through_the_relay(vc: V
 def answered(metrics: str) -> int:
     m = re.search(r'^kamailio_calls_total\{result="answered"\} (\d+)', metrics, re.M)
     return int(m.group(1)) if m else 0
+
+
+def test_monitoring_reaches_both_metrics_on_the_management_address(vc: VcLab) -> None:
+    """Where `infra monitoring` scrapes them (infra/monitoring/vc.py), from the machine's own
+    namespace (the lab's management network), through the server's firewall."""
+    mgmt = str(vc.inv.hosts[SERVER].mgmt_address)
+    for port, series in ((8088, "kamailio_usrloc_registered_users"), (9901, "rtpengine_sessions_total")):
+        p = subprocess.run(
+            ["curl", "-s", "-m", "5", f"http://{mgmt}:{port}/metrics"], capture_output=True, text=True
+        )
+        assert series in p.stdout, (port, p.stdout[:500], p.stderr)
 
 
 def test_second_converge_changes_nothing(vc: VcLab) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ansible.test_vc_controller import ADDRESS, CALLER_CONFIG, DOMAIN, rendered  # noqa: F401 (fixture)
+from tests.ansible.test_vc_controller import ADDRESS, CALLER_CONFIG, DOMAIN, MGMT, rendered  # noqa: F401 (fixture)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root for a private network namespace"),
@@ -94,7 +94,7 @@ def ns(rendered: Path) -> Iterator[Netns]:  # noqa: F811
     )
     n = Netns()
     try:
-        for address in (ADDRESS, CALLER):
+        for address in (ADDRESS, MGMT, CALLER):
             assert n.run("ip", "addr", "add", f"{address}/32", "dev", "lo").returncode == 0
         assert n.run("ip", "link", "set", "lo", "up").returncode == 0
         config = str(rendered)
@@ -152,6 +152,9 @@ def test_options_register_ul_dump_and_metrics(ns: Netns) -> None:
     assert aors == {f"probe@{DOMAIN}", f"testroom@{DOMAIN}"}
     metrics = curl(ns, 8088, "/metrics").stdout
     assert re.search(r"^kamailio_usrloc_registered_users 2 ", metrics, re.M), metrics[:1500]
+    # Monitoring scrapes both daemons on the management address.
+    assert "kamailio_usrloc_registered_users 2 " in ns.run("curl", "-s", f"http://{MGMT}:8088/metrics").stdout
+    assert "rtpengine_sessions_total" in ns.run("curl", "-s", f"http://{MGMT}:9901/metrics").stdout
     assert rpc(ns, "ul.rm", "location", f"testroom@{DOMAIN}")[0] == "403"
     assert rpc(ns, "core.kill")[0] == "403"
 
