@@ -142,8 +142,28 @@ def register(n: Netns, user: str, domain: str) -> str:
     return p.stdout + p.stderr
 
 
+def capture(ns: Netns, interface: str, what: str) -> subprocess.Popen[str]:
+    """tcpdump in the namespace, once it listens; terminate() it and read what it printed."""
+    p = subprocess.Popen(
+        ns.argv("tcpdump", "-n", "-v", "-l", "--immediate-mode", "-i", interface, what),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert p.stderr is not None
+    assert "listening on" in p.stderr.readline()
+    return p
+
+
 def test_options_register_ul_dump_and_metrics(ns: Netns) -> None:
-    assert "SIP/2.0 200 Keepalive" in ns.run("sipsak", "-vv", "-s", f"sip:{ADDRESS}").stdout
+    sip = capture(ns, "lo", f"udp and src host {ADDRESS} and src port 5060")
+    try:
+        assert "SIP/2.0 200 Keepalive" in ns.run("sipsak", "-vv", "-s", f"sip:{ADDRESS}").stdout
+        sip.terminate()
+        marks, _ = sip.communicate(timeout=30)
+    finally:
+        sip.kill()
+    assert set(re.findall(r"\(tos (0x[0-9a-f]+)", marks)) == {"0x60"}, marks  # CS3 on signalling
     assert "SIP/2.0 200 OK" in register(ns, "probe", DOMAIN)
     assert f"SIP/2.0 403 Not the SIP domain {DOMAIN}" in register(ns, "intruder", "example.org")
     status, body = rpc(ns, "ul.dump")
@@ -169,20 +189,13 @@ def test_call_to_the_test_room_flows_both_ways_through_the_relay_marked_af41(
     # Both addresses share one loopback: the caller's packets leave from the service address, and
     # the relay learns that; its packets to the caller are told by the caller's RTP ports.
     relay_media = f"udp and src host {ADDRESS} and src portrange 30000-31999 and dst portrange 22000-22099"
-    capture = subprocess.Popen(
-        ns.argv("tcpdump", "-n", "-v", "-l", "--immediate-mode", "-i", "lo", relay_media),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    media = capture(ns, "lo", relay_media)
     try:
-        assert capture.stderr is not None
-        assert "listening on" in capture.stderr.readline()
         call = ns.run("baresip", "-f", str(tmp_path), "-e", f"/dial sip:testroom@{DOMAIN}", "-t", "6")
-        capture.terminate()  # tcpdump prints what it captured and exits
-        marks, _ = capture.communicate(timeout=30)
+        media.terminate()  # tcpdump prints what it captured and exits
+        marks, _ = media.communicate(timeout=30)
     finally:
-        capture.kill()
+        media.kill()
     log = call.stdout + call.stderr
     assert re.search(r"Call with sip:testroom@\S+ terminated", log), log[-3000:]
     for media in ("audio", "video"):
