@@ -256,3 +256,20 @@ def test_second_converge_changes_nothing(vc: VcLab) -> None:
     assert (r.status, r.details.get("changed_tasks")) == (Status.OK, []), r.message
     found = vc.rpc("ul.lookup", "location", f"testroom@{vc.domain}")
     assert found.stdout.endswith("\n200")
+
+
+def test_a_hand_edit_is_reverted_and_kamailio_restarted_with_the_test_room(vc: VcLab) -> None:
+    """The restart handlers for real: a changed kamailio.cfg is put back, Kamailio and the test
+    room are restarted (new pids), the relay is left alone, and the test room is registered again."""
+    pids = "cat /run/vc-kamailio.pid /run/vc-testroom.pid /run/vc-rtpengine.pid"
+    before = vc.on_server(pids).split()
+    vc.on_server("echo '# hand edit' >> /etc/vc-controller/kamailio.cfg")
+    r = converge(vc.inv)[SERVER]
+    assert r.status == Status.CHANGED, r.message
+    assert "vc_controller : Configure Kamailio" in r.details["changed_tasks"]
+    after = vc.on_server(pids).split()
+    assert len(before) == len(after) == 3
+    assert after[0] != before[0] and after[1] != before[1] and after[2] == before[2], (before, after)
+    assert "# hand edit" not in vc.on_server("tail -1 /etc/vc-controller/kamailio.cfg")
+    found = vc.rpc("ul.lookup", "location", f"testroom@{vc.domain}")
+    assert found.stdout.endswith("\n200"), found.stdout
