@@ -86,7 +86,8 @@ def check_endpoint(ep: Endpoint, tk: Toolkit, meeting: str | None = None) -> Rea
             if not run.check("registered", lambda: _registered(codec, ep, tk)):
                 return r
             marks: list[MarkCounts | None] = []
-            if not run.check("test call", lambda: place_test_call(codec, ep, tk, r, marks)):
+            call = lambda: _behind_wan(place_test_call(codec, ep, tk, r, marks), ep, tk)  # noqa: E731
+            if not run.check("test call", call):
                 return r
             if not run.check("dscp", lambda: _dscp(ep, marks)):
                 return r
@@ -148,6 +149,19 @@ def _registered(codec: Codec, ep: Endpoint, tk: Toolkit) -> CheckResult:
         )
     where = f"WAN link {link} (its state is unknown here) and " if link else ""
     return CheckResult("registered", FAIL, said, f"check {where}{controller}")
+
+
+def _behind_wan(res: CheckResult, ep: Endpoint, tk: Toolkit) -> CheckResult:
+    """A failed test call behind a WAN link that is down says so: a codec's registration can
+    read `Registered` for up to its refresh interval after the link went (RoomOS, baresip)."""
+    if res.outcome != FAIL or not ep.wan_link or tk.wan.link_up(ep.wan_link) is not False:
+        return res
+    cpe = f" {ep.cpe}" if ep.cpe else ""
+    return replace(
+        res,
+        message=f"{res.message}: WAN link {ep.wan_link} is down",
+        advice=f"check the {ep.site_kind}'s CPE{cpe} and its tunnel",
+    )
 
 
 def _dscp(ep: Endpoint, marks: list[MarkCounts | None]) -> CheckResult:

@@ -117,6 +117,17 @@ def test_a_call_that_does_not_connect_in_time_fails_and_is_hung_up() -> None:
     assert bench.codecs["vc-xa-da-huoai"].hung_up == [1]
 
 
+def test_a_call_that_fails_while_still_registered_behind_a_down_link_names_the_link() -> None:
+    # a codec reads Registered until its next refresh fails: the call is what finds the cut
+    bench = Bench(codec_options={"connects_after": None}, links=FakeLinks(up=False))
+    r = run(bench)
+    assert r.line() == (
+        "test call did not connect within 5 s (last: Ringing): WAN link vpn-xa-da-huoai is down -> "
+        "check the commune's CPE cpe-xa-da-huoai and its tunnel"
+    )
+    assert bench.codecs["vc-xa-da-huoai"].hung_up == [1]
+
+
 def test_a_call_that_drops_before_connecting_says_so() -> None:
     r = run(Bench(codec_options={"ends_with": "Idle"}))
     assert r.first_failure is not None
