@@ -15,6 +15,8 @@ APT_PACKAGES=(
   prometheus-node-exporter
   # servers (Ansible roles): present on the host so the lab's overlay-root servers have them
   chrony rsyslog auditd nginx nftables ssl-cert python3-apt
+  # video conference: call controller, media relay, the codecs' SIP agent, SIP test tools
+  kamailio kamailio-tls-modules kamailio-extra-modules rtpengine-daemon baresip-core sip-tester sipsak tcpdump
   # misc: graphs, the Vagrant file check, state, venv, browser for the HTML report check
   graphviz vagrant git sqlite3 python3-venv python3-dev chromium
 )

@@ -25,6 +25,7 @@ COMMANDS = {
     "history": "infra.cli.history_cmd:history_cmd",
     "render": "infra.cli.render_cmd:render_cmd",
     "exporter": "infra.cli.exporter_cmd:exporter_group",
+    "vc": "infra.cli.vc_cmd:vc_group",
 }
 
 

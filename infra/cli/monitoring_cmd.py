@@ -131,6 +131,13 @@ def render_cmd(
 @click.option("--alertmanager-port", default=19093, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--blackbox-port", default=19115, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--snmp-exporter-port", default=19116, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--sip-probe-port",
+    default=19117,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="infra-sip-probe (VC registrations), when the inventory has a VC system",
+)
 @click.option("--webhook-url", default=None, help="on-call webhook Alertmanager posts to")
 @click.option("--scrape-interval", default="15s", show_default=True)
 @click.option(
@@ -148,6 +155,7 @@ def up_cmd(
     alertmanager_port: int,
     blackbox_port: int,
     snmp_exporter_port: int,
+    sip_probe_port: int,
     webhook_url: str | None,
     scrape_interval: str,
     fast_alerts: bool,
@@ -155,7 +163,7 @@ def up_cmd(
     """Start Prometheus, Alertmanager, the blackbox exporter and infra-snmp-exporter on loopback
     with the rendered configuration (and the lab's stand-ins when the lab is up)."""
     _check(scrape_interval, DURATION, "--scrape-interval")
-    ports = Ports(prometheus_port, alertmanager_port, blackbox_port, snmp_exporter_port)
+    ports = Ports(prometheus_port, alertmanager_port, blackbox_port, snmp_exporter_port, sip_probe_port)
     try:
         stack = start_stack(ctx.inventory(), out, ports, fast_alerts, webhook_url, scrape_interval)
     except StackError as exc:

@@ -1,4 +1,4 @@
-"""`infra render`: each network device's intended configuration, from the inventory."""
+"""`infra render`: each network device's (and codec's) intended configuration, from the inventory."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import click
 from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
 from infra.inventory import Platform
 from infra.inventory.models import NETWORK_PLATFORMS
-from infra.render import RenderError, render_all
+from infra.render import RenderError, render_all, renders
+from infra.render.codec import CODEC_PLATFORMS
 
-PLATFORMS = sorted(p.value for p in NETWORK_PLATFORMS)
+PLATFORMS = sorted(p.value for p in NETWORK_PLATFORMS | CODEC_PLATFORMS)
 
 
 def _write(path: Path, text: str, private: bool) -> None:
@@ -49,16 +50,17 @@ def _write(path: Path, text: str, private: bool) -> None:
 def render_cmd(
     ctx: Context, limit: str | None, out: Path | None, platform: str | None, with_secrets: bool
 ) -> None:
-    """Render the intended configuration of each selected network device.
+    """Render the intended configuration of each selected network device and codec.
 
     Secrets print as <secret> unless --with-secrets is given together with --out.
     """
     if with_secrets and out is None:
         raise UsageFailure("--with-secrets writes files only: give --out DIR")
     inv = ctx.inventory()
-    hosts = [h for h in ctx.selected(limit) if h.is_network_device]
+    hosts = [h for h in ctx.selected(limit) if renders(h, Platform(platform) if platform else None)]
     if not hosts:
-        raise UsageFailure("no network device matches the selection")
+        what = f"{platform} device" if platform else "network device or codec"
+        raise UsageFailure(f"no {what} matches the selection")
     try:
         configs = render_all(
             inv, hosts, Platform(platform) if platform else None, mask_secrets=not with_secrets

@@ -168,6 +168,7 @@ class Journal:
             "SELECT d.*, r.user, r.command, r.comment FROM device_results d JOIN runs r ON r.id = d.run_id"
             " WHERE d.rowid = (SELECT d2.rowid FROM device_results d2 JOIN runs r2 ON r2.id = d2.run_id"
             "   WHERE d2.host = d.host AND r2.command NOT LIKE '%(check)'"
+            "   AND r2.command NOT LIKE '%vc check%'"  # a readiness check changes nothing either
             "   ORDER BY d2.finished DESC, d2.rowid DESC LIMIT 1)"
             " AND (d.attention = 1 OR d.status IN ('failed', 'rolled_back', 'unreachable'))"
             " ORDER BY d.attention DESC, d.finished DESC, d.host"

@@ -20,6 +20,14 @@ POWER_EXPLAINS = (
 WAN_EXPLAINS = "InfraWanEndpointUnreachable|InfraWanLinkFlapping|InfraOspfNeighbourDown|InfraBgpPeerDown"
 # What pages for a spoke site cut off (they carry the spoke's site); everything else there is silenced.
 WAN_ROOT_CAUSES = "InfraWanLinkDown|InfraWanEndpointUnreachable"
+# Video conference: what the call controller (or the media relay) down explains, province-wide.
+VC_CONTROLLER_EXPLAINS = (
+    "InfraVcEndpointNotRegistered|InfraVcRegistrationsDropping|InfraVcRegistrationProbeFailing"
+    "|InfraVcReadinessFailing|InfraVcMediaQualityLow"
+)
+VC_RELAY_EXPLAINS = "InfraVcReadinessFailing|InfraVcMediaQualityLow"
+# The VC alerts about the servers themselves, which their server down explains.
+VC_SERVER_ALERTS = "InfraVcCallControllerDown|InfraVcMediaRelayDown|InfraVcRegistrationProbeFailing"
 
 
 SLUG = re.compile(r"^[\w-]+$")
@@ -87,8 +95,31 @@ def inhibit_rules(inv: Inventory) -> list[Config]:
         {
             "source_matchers": ['alertname="InfraServerDown"'],
             "target_matchers": [
-                'alertname=~"InfraServiceProbeFailing|InfraServerDiskFilling|InfraServerClockDrift"'
+                'alertname=~"InfraServiceProbeFailing|InfraServerDiskFilling|InfraServerClockDrift'
+                f'|{VC_SERVER_ALERTS}"'
             ],
+            "equal": ["host"],
+        },
+        # Video conference (docs/monitoring.md, "Video conference"): one call controller per
+        # province, so its fault explains every endpoint's; a province-wide registration drop
+        # explains each endpoint's; a failed readiness check for a meeting (the page) explains the
+        # same endpoint's registration and media tickets. Endpoint alerts carry the endpoint's
+        # `site` and `host`: the WAN rules below and InfraDeviceUnreachable silence them too.
+        {
+            "source_matchers": ['alertname="InfraVcCallControllerDown"'],
+            "target_matchers": [f'alertname=~"{VC_CONTROLLER_EXPLAINS}"'],
+        },
+        {
+            "source_matchers": ['alertname="InfraVcMediaRelayDown"'],
+            "target_matchers": [f'alertname=~"{VC_RELAY_EXPLAINS}"'],
+        },
+        {
+            "source_matchers": ['alertname="InfraVcRegistrationsDropping"'],
+            "target_matchers": ['alertname=~"InfraVcEndpointNotRegistered|InfraVcReadinessFailing"'],
+        },
+        {
+            "source_matchers": ['alertname="InfraVcReadinessFailing"'],
+            "target_matchers": ['alertname=~"InfraVcEndpointNotRegistered|InfraVcMediaQualityLow"'],
             "equal": ["host"],
         },
         # The SNMP exporter down explains every SNMP scrape failure.

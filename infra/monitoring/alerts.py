@@ -38,6 +38,12 @@ JOIN_LINK = "on (host, ifName) group_left (link_id, link_kind, peer_host, peer_s
 NON_VOLATILE_FS = 'fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"'
 SITE_CUT_OFF = "infra:wan_site_reachable == 0"
 WAN_LINK_DOWN = "infra:wan_link_up == 0"
+# VC: labels an endpoint's series gets from the inventory (infra_vc_endpoint_info, monitoring/vc.py)
+VC_JOIN = "on (endpoint) group_left (host, site, agency, role, platform, link_id) infra_vc_endpoint_info"
+VC_BREACH = (
+    "label_replace({agg} by (endpoint, meeting) ({metric}) {op} on () group_left () "
+    'infra_vc_threshold{{threshold="{threshold}"}}, "measure", "{measure}", "", "")'
+)
 
 
 def wan_explained(expr: str) -> str:
@@ -245,6 +251,78 @@ ALERTS: tuple[Alert, ...] = (
         "A DC service fails its probe.",
         "Service {{ $labels.service }} on {{ $labels.host }} ({{ $labels.instance }}) has failed its "
         "probe for {for}: citizens and agencies cannot use it.",
+    ),
+    # ---- video conference (docs/monitoring.md, "Video conference") ----------------------------
+    Alert(
+        "InfraVcCallControllerDown", "infra-vc", "critical", "2m",
+        'up{job="vc_controller"} == 0',
+        "The call controller (Kamailio) does not answer: no endpoint can register or call.",
+        "Kamailio on {{ $labels.host }} ({{ $labels.instance }}) has not answered the metrics scrape "
+        "for {for}: endpoints cannot register, meetings cannot be joined.",
+    ),
+    Alert(
+        "InfraVcMediaRelayDown", "infra-vc", "critical", "2m",
+        'up{job="vc_media_relay"} == 0',
+        "The media relay (rtpengine) does not answer: calls set up without media.",
+        "rtpengine on {{ $labels.host }} ({{ $labels.instance }}) has not answered the metrics scrape "
+        "for {for}: calls through the call controller get no audio or video.",
+    ),
+    Alert(
+        "InfraVcRegistrationProbeFailing", "infra-vc", "warning", "10m",
+        'infra_vc_probe_success{job="vc_registration"} == 0',
+        "Per-endpoint registration cannot be read from the call controller.",
+        "infra-sip-probe has not been able to read ul.dump from {{ $labels.host }} for {for}: "
+        "endpoint registration alerts are blind.",
+    ),
+    Alert(
+        "InfraVcEndpointNotRegistered", "infra-vc", "warning", "15m",
+        wan_explained("infra:vc_endpoint_registered == 0"),
+        "A video-conference endpoint is not registered to the call controller.",
+        "{{ $labels.host }} ({{ $labels.aor }}, site {{ $labels.site }}"
+        "{{ if $labels.agency }}, {{ $labels.agency }}{{ end }}) has had no live registration at the "
+        "call controller for {for}: it cannot join a meeting.",
+    ),
+    Alert(
+        "InfraVcRegistrationsDropping", "infra-vc", "critical", "10m",
+        f"(count({wan_explained('infra:vc_endpoint_registered == 0')}) "
+        "/ count(infra_vc_endpoint_info) > 0.2) "
+        "* on () group_left (host, site, role, platform) infra_vc_call_controller_info",
+        "Endpoints are dropping off the call controller province-wide.",
+        "{{ $value | humanizePercentage }} of the province's endpoints, more than 20 %, have had no "
+        "registration at {{ $labels.host }} for {for}, and not because their WAN links are down: "
+        "look at the call controller (certificate, TLS, firewall, restarts), not at the sites.",
+    ),
+    Alert(
+        "InfraVcMediaQualityLow", "infra-vc", "warning", "2m",
+        wan_explained(
+            "("
+            + " or ".join(
+                VC_BREACH.format(agg=agg, metric=m, op=op, threshold=t, measure=measure)
+                for agg, m, op, t, measure in (
+                    ("min", "infra_vc_call_mos", "<", "min_mos", "mos"),
+                    ("max", "infra_vc_call_loss_ratio", ">", "max_loss_ratio", "loss_ratio"),
+                    ("max", "infra_vc_call_jitter_seconds", ">", "max_jitter_seconds", "jitter_seconds"),
+                )
+            )
+            + f") * {VC_JOIN}"
+        ),
+        "A readiness test call measured media quality outside the inventory's thresholds.",
+        "The last test call of {{ $labels.host }} (site {{ $labels.site }}) measured "
+        "{{ $labels.measure }} {{ $value }}, outside vc.readiness in the inventory, "
+        "and has for {for}: the meeting will stutter or freeze there.",
+    ),
+    Alert(
+        "InfraVcReadinessFailing", "infra-vc", "critical", "2m",
+        wan_explained(
+            f"infra:vc_endpoint_not_ready * {VC_JOIN} and on (meeting) infra_vc_meeting_info "
+            "and on (meeting) (time() - max by (meeting) (infra_vc_check_timestamp_seconds) < 12 * 3600)"
+        ),
+        "An endpoint failed the readiness check of a scheduled meeting.",
+        "{{ $labels.host }} (site {{ $labels.site }}{{ if $labels.agency }}, {{ $labels.agency }}{{ end }}) "
+        "failed `infra vc check` for meeting {{ $labels.meeting }}"
+        "{{ if $labels.check }} at its {{ $labels.check }} check{{ end }} in a check of the last 12 hours, "
+        "and has for {for}: run `infra vc check --meeting {{ $labels.meeting }} --limit {{ $labels.host }}` "
+        "for what to do.",
     ),
     # ---- infra's own runs (from the journal) ----------------------------------------------
     Alert(

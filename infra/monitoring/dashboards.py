@@ -194,7 +194,42 @@ def province_overview(province: str) -> Json:
         8,
         "amp",
     )
+    _video_conference(b)
     return b.json()
+
+
+def _video_conference(b: Board) -> None:
+    """The VC system (docs/monitoring.md, "Video conference"): registrations, readiness, media."""
+    b.row("Video conference")
+    b.add(
+        "stat",
+        "VC endpoints",
+        [
+            ("sum(infra:vc_endpoint_registered)", "registered"),
+            ("count(infra:vc_endpoint_registered == 0) or vector(0)", "not registered"),
+            ("count(infra:vc_endpoint_not_ready) or vector(0)", "not ready (last check)"),
+        ],
+        8,
+    )
+    b.add(
+        "timeseries",
+        "Call controller",
+        [
+            ("kamailio_usrloc_registered_users", "registered users"),
+            ("rate(kamailio_registrar_accepted_regs[5m])", "REGISTER accepted/s"),
+            ("rate(kamailio_registrar_rejected_regs[5m])", "REGISTER rejected/s"),
+        ],
+        8,
+    )
+    b.add(
+        "timeseries",
+        "Media: relay mean MOS, test calls' MOS",
+        [
+            ("infra:vc_relay_mos:avg15m", "relay (15 min)"),
+            ("min by (endpoint) (infra_vc_call_mos)", "{{endpoint}}"),
+        ],
+        8,
+    )
 
 
 def device_interfaces() -> Json:

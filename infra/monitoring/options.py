@@ -17,6 +17,7 @@ class RenderOptions:
         None  # blackbox exporter that probes WAN-VPN endpoints (default: blackbox_exporter)
     )
     alertmanager: str = "127.0.0.1:9093"
+    sip_probe: str = "127.0.0.1:9117"  # host:port of infra-sip-probe (VC registrations)
     scrape_interval: str = "30s"
     evaluation_interval: str = "30s"
     shards: int = 1

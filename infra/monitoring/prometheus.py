@@ -48,7 +48,39 @@ def _file_sd(*names: str) -> list[Config]:
     return [{"files": [f"targets/{n}" for n in names], "refresh_interval": "1m"}]
 
 
-def scrape_configs(opts: RenderOptions, snmp_files: list[str], shard: int | None) -> list[Config]:
+def _vc_jobs(opts: RenderOptions, keep: list[Config]) -> list[Config]:
+    """Kamailio's and rtpengine's own /metrics, and infra-sip-probe's /probe (monitoring/vc.py)."""
+    instance = {"source_labels": ["host"], "target_label": "instance"}
+    return [
+        {
+            "job_name": "vc_controller",
+            "scrape_interval": opts.scrape_interval,
+            "file_sd_configs": _file_sd("vc-controller.json"),
+            "relabel_configs": [*keep, instance],
+        },
+        {
+            "job_name": "vc_media_relay",
+            "scrape_interval": opts.scrape_interval,
+            "file_sd_configs": _file_sd("vc-media-relay.json"),
+            "relabel_configs": [*keep, instance],
+        },
+        {
+            "job_name": "vc_registration",
+            "scrape_interval": opts.scrape_interval,
+            "metrics_path": "/probe",
+            "file_sd_configs": _file_sd("vc-registration.json"),
+            "relabel_configs": [
+                *keep,
+                instance,
+                {"target_label": "__address__", "replacement": opts.sip_probe},
+            ],
+        },
+    ]
+
+
+def scrape_configs(
+    opts: RenderOptions, snmp_files: list[str], shard: int | None, vc: bool = False
+) -> list[Config]:
     keep = _shard_filter(opts.shards, shard)
     jobs: list[Config] = [
         {
@@ -109,10 +141,11 @@ def scrape_configs(opts: RenderOptions, snmp_files: list[str], shard: int | None
                 [{"targets": [opts.wan_prober_address], "labels": {"exporter": "wan_prober"}}]
                 if opts.wan_prober_address != opts.blackbox_exporter
                 else []
-            ),
+            )
+            + ([{"targets": [opts.sip_probe], "labels": {"exporter": "sip_probe"}}] if vc else []),
         },
     ]
-    return jobs
+    return jobs + (_vc_jobs(opts, keep) if vc else [])
 
 
 def _timeout(interval: str) -> str:
@@ -125,7 +158,7 @@ def _timeout(interval: str) -> str:
 
 
 def prometheus_config(
-    opts: RenderOptions, snmp_files: list[str], province: str, shard: int | None = None
+    opts: RenderOptions, snmp_files: list[str], province: str, shard: int | None = None, vc: bool = False
 ) -> Config:
     external: dict[str, str] = {"province": province}
     if shard is not None:
@@ -138,7 +171,7 @@ def prometheus_config(
         },
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [opts.alertmanager]}]}]},
         "rule_files": RULE_FILES,
-        "scrape_configs": scrape_configs(opts, snmp_files, shard),
+        "scrape_configs": scrape_configs(opts, snmp_files, shard, vc),
     }
 
 

@@ -6,6 +6,7 @@ OUT/rules/{inventory,recording,alerts}.yml
 OUT/alertmanager.yml
 OUT/snmp-exporter.yml              auths for infra-snmp-exporter (secrets as ${ENV})
 OUT/blackbox.yml
+OUT/sip-probe.yml                  infra-sip-probe: the call controller's JSON-RPC URL and every AOR (VC)
 OUT/dashboards/*.json              Grafana
 """
 
@@ -26,6 +27,7 @@ from infra.monitoring.options import RenderOptions
 from infra.monitoring.prometheus import global_config, prometheus_config
 from infra.monitoring.rules import rule_files
 from infra.monitoring.targets import build_targets
+from infra.monitoring.vc import SIP_PROBE_FILE, sip_probe_config
 
 HEADER = "# Rendered by `infra monitoring render` from the inventory: do not edit, re-render.\n"
 
@@ -93,17 +95,23 @@ def render_monitoring(inv: Inventory, opts: RenderOptions) -> Rendered:
         files[f"targets/{name}"] = _json(groups, indent=None if len(groups) > 500 else 2)
     snmp_files = sorted(n for n in targets if n.startswith("snmp-"))
     province = inv.province.code
+    sip_probe = sip_probe_config(inv)
+    vc = sip_probe is not None
     if opts.shards <= 1:
-        files["prometheus.yml"] = _yaml(prometheus_config(opts, snmp_files, province))
+        files["prometheus.yml"] = _yaml(prometheus_config(opts, snmp_files, province, vc=vc))
     else:
         for i in range(opts.shards):
-            files[f"prometheus-shard-{i}.yml"] = _yaml(prometheus_config(opts, snmp_files, province, shard=i))
+            files[f"prometheus-shard-{i}.yml"] = _yaml(
+                prometheus_config(opts, snmp_files, province, shard=i, vc=vc)
+            )
         files["prometheus-global.yml"] = _yaml(global_config(opts, province))
     for name, content in rule_files(inv, opts).items():
         files[f"rules/{name}"] = _yaml(content)
     files["alertmanager.yml"] = _yaml(alertmanager_config(inv, opts))
     files["snmp-exporter.yml"] = _yaml(snmp_exporter_auths(inv))
     files["blackbox.yml"] = _yaml(blackbox_config(inv))
+    if sip_probe is not None:
+        files[SIP_PROBE_FILE] = _yaml(sip_probe)
     for name, board in dashboards(inv.province.name).items():
         files[f"dashboards/{name}"] = _json(board)
     return Rendered(files)

@@ -17,6 +17,7 @@ from infra.monitoring.dependencies import hub_site, served_site, sites_behind
 from infra.monitoring.labels import host_labels, interface_name_on_device, site_agency
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.snmp_modules import ospf_neighbours, snmp_modules
+from infra.monitoring.vc import VC_RECORDING_RULES, vc_info_rules
 
 Rule = dict[str, Any]
 INVENTORY_GROUP_SIZE = 5000
@@ -206,9 +207,13 @@ def rule_files(inv: Inventory, opts: RenderOptions) -> dict[str, dict[str, Any]]
     """rules/<file>.yml -> content."""
     # Groups of at most INVENTORY_GROUP_SIZE rules: Prometheus evaluates groups concurrently,
     # so a 5,000-device province's ~48,000 info series use both cores.
-    info = inventory_rules(inv)
+    info = inventory_rules(inv) + vc_info_rules(inv)
     site_reachable = site_reachable_rule(inv)
-    recording = [*RECORDING_RULES, *([site_reachable] if site_reachable else [])]
+    recording = [
+        *RECORDING_RULES,
+        *([site_reachable] if site_reachable else []),
+        *(VC_RECORDING_RULES if inv.vc is not None else ()),
+    ]
     inventory_groups: list[Rule] = []
     for n, start in enumerate(range(0, max(len(info), 1), INVENTORY_GROUP_SIZE)):
         group: Rule = {

@@ -45,7 +45,9 @@ def snmp_modules(inv: Inventory, host: Host) -> tuple[str, ...]:
     if host.role == Role.ENV_SENSOR:
         return ("akcp_sensorprobe",)
     if host.role == Role.VC_ENDPOINT:
-        return ("system", "if_mib")
+        # RoomOS offers SNMP v1/v2c only, so the baseline turns it off (TP-SNMP): codecs are
+        # watched by ICMP, their SIP registration at the call controller and `infra vc check`.
+        return ()
     modules = ["if_mib", "system"]
     modules += VENDOR_MODULES.get(platform, ())
     if host.is_router:

@@ -27,6 +27,7 @@ from infra.inventory import Inventory, Role
 from infra.monitoring.exporter_config import snmp_exporter_environment
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.render import render_monitoring, write_monitoring
+from infra.monitoring.vc import SIP_PROBE_FILE, sip_probe_config
 from infra.safety import LabNotUp, require_lab_route
 
 WAN_PROBER_PORT = 9115
@@ -43,6 +44,7 @@ class Ports:
     alertmanager: int = 19093
     blackbox: int = 19115
     snmp_exporter: int = 19116
+    sip_probe: int = 19117  # infra-sip-probe, started when the inventory has a VC system
 
 
 @dataclass
@@ -63,6 +65,11 @@ def _tool(name: str) -> str:
 def _exporter_command() -> list[str]:
     script = Path(sys.executable).with_name("infra-snmp-exporter")
     return [str(script)] if script.exists() else [sys.executable, "-m", "exporters.snmp.main"]
+
+
+def _sip_probe_command() -> list[str]:
+    script = Path(sys.executable).with_name("infra-sip-probe")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "exporters.sip.main"]
 
 
 def _bundled_exporter_modules() -> list[str]:
@@ -188,9 +195,11 @@ def start_stack(
 ) -> Stack:
     """Render into OUT and start every process; returns URLs and pids. Raises StackError."""
     tools = {n: _tool(n) for n in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter")}
+    vc = sip_probe_config(inv) is not None
     busy = [
         p
         for p in (ports.prometheus, ports.alertmanager, ports.blackbox, ports.snmp_exporter)
+        + ((ports.sip_probe,) if vc else ())
         if not _port_free(p)
     ]
     if busy:
@@ -212,6 +221,7 @@ def start_stack(
     opts = RenderOptions(
         snmp_exporter=f"{local}:{ports.snmp_exporter}",
         blackbox_exporter=f"{local}:{ports.blackbox}",
+        sip_probe=f"{local}:{ports.sip_probe}",
         wan_prober=wan_prober,
         alertmanager=f"{local}:{ports.alertmanager}",
         scrape_interval=scrape_interval,
@@ -234,6 +244,16 @@ def start_stack(
         [*_exporter_command(), *config_args, f"--web.listen-address={local}:{ports.snmp_exporter}"],
         env,
     )
+    if vc:
+        _spawn(
+            stack,
+            "sip-probe",
+            [
+                *_sip_probe_command(),
+                f"--config.file={out / SIP_PROBE_FILE}",
+                f"--web.listen-address={local}:{ports.sip_probe}",
+            ],
+        )
     _spawn(
         stack,
         "blackbox",
@@ -273,8 +293,11 @@ def start_stack(
     }
     if wan_prober:
         stack.urls["wan-prober"] = f"http://{wan_prober}"
+    if vc:
+        stack.urls["sip-probe"] = f"http://{local}:{ports.sip_probe}"
     try:
         for name, path in (
+            *((("sip-probe", "/-/healthy"),) if vc else ()),
             ("snmp-exporter", "/-/healthy"),
             ("blackbox", "/-/healthy"),
             ("alertmanager", "/-/ready"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from infra.inventory import Host, Inventory, Role
 from infra.monitoring.labels import host_labels
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.snmp_modules import snmp_auth, snmp_modules
+from infra.monitoring.vc import vc_targets
 
 # Blackbox exporter modules (see blackbox.yml): one per service protocol.
 SERVICE_MODULES = {
@@ -31,6 +32,7 @@ class TargetFiles:
     wan: list[TargetGroup]
     services: list[TargetGroup]
     node: list[TargetGroup]
+    vc: dict[str, list[TargetGroup]] = field(default_factory=dict)  # vc-*.json (monitoring/vc.py)
 
     def files(self) -> dict[str, list[TargetGroup]]:
         out = {f"snmp-{role}.json": groups for role, groups in self.snmp.items()}
@@ -40,7 +42,7 @@ class TargetFiles:
             "services.json": self.services,
             "node.json": self.node,
         }
-        return out
+        return out | self.vc
 
 
 def _group(target: str, labels: dict[str, str]) -> TargetGroup:
@@ -116,4 +118,5 @@ def build_targets(inv: Inventory, opts: RenderOptions) -> TargetFiles:
         wan=wan_targets(inv),
         services=service_targets(inv),
         node=node_targets(inv, opts),
+        vc=vc_targets(inv),
     )

@@ -8,16 +8,18 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import jinja2
 
 from infra.inventory import Host, Inventory, Platform
 from infra.inventory.secrets import MASK
+from infra.render.codec import CODEC_PLATFORMS, codec_context, is_codec
 from infra.render.context import device_context
 from infra.render.errors import RenderError
 from infra.render.filters import FILTERS
 
-__all__ = ["MASK", "TEMPLATES_DIR", "render_all", "render_host"]
+__all__ = ["MASK", "TEMPLATES_DIR", "render_all", "render_host", "renders"]
 
 # The project's templates/ (beside the package in a checkout); INFRA_TEMPLATES overrides it.
 TEMPLATES_DIR = Path(os.environ.get("INFRA_TEMPLATES", Path(__file__).resolve().parents[2] / "templates"))
@@ -56,6 +58,25 @@ def _relative(filename: str, templates_dir: Path) -> str:
         return filename
 
 
+def renders(host: Host, platform: Platform | None = None) -> bool:
+    """Whether `render_all(..., platform)` renders this host: network devices (for their own or a
+    network platform) and codecs (for their own platform)."""
+    if platform is None:
+        return host.is_network_device or is_codec(host)
+    if Platform(platform) in CODEC_PLATFORMS:
+        return host.platform == Platform(platform)
+    return host.is_network_device
+
+
+def _context(inv: Inventory, host: str, platform: Platform | None, mask_secrets: bool) -> dict[str, Any]:
+    h = inv.hosts.get(host)
+    if h is not None and is_codec(h):
+        if platform is not None and Platform(platform) != h.platform:
+            raise RenderError(host, f"a codec renders only as {h.platform.value}", Platform(platform).value)
+        return codec_context(inv, host)
+    return device_context(inv, host, platform, mask_secrets=mask_secrets)
+
+
 def render_host(
     inv: Inventory,
     host: str,
@@ -64,14 +85,14 @@ def render_host(
     mask_secrets: bool = False,
     templates_dir: Path | None = None,
 ) -> str:
-    """The intended configuration of one network device.
+    """The intended configuration of one network device or codec.
 
     `platform` defaults to the platform that really runs the device (`inv.stand_in_platform`: FRR
     for every router and switch of a lab province). With `mask_secrets=True` every secret renders
     as `<secret>` (for diffs, backups and golden files); otherwise secrets are resolved (vault).
     """
     tdir = templates_dir or TEMPLATES_DIR
-    ctx = device_context(inv, host, platform, mask_secrets=mask_secrets)
+    ctx = _context(inv, host, platform, mask_secrets)
     plat = ctx["platform"]
     env = _environment(tdir)
     try:
@@ -97,10 +118,11 @@ def render_all(
     mask_secrets: bool = False,
     templates_dir: Path | None = None,
 ) -> dict[str, str]:
-    """Intended configurations of the given hosts (default: all), network devices only, by name."""
+    """Intended configurations of the given hosts (default: all) that `renders` for `platform`:
+    network devices and codecs, by name."""
     selected = hosts if hosts is not None else list(inv.hosts.values())
     return {
         h.name: render_host(inv, h.name, platform, mask_secrets=mask_secrets, templates_dir=templates_dir)
         for h in selected
-        if h.is_network_device
+        if renders(h, platform)
     }

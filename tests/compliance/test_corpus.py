@@ -60,7 +60,13 @@ EXPECTED = {
         "LNX-SSH-ROOT-LOGIN",
         "LNX-TIME-SYNC",
     },
-    "cisco_tp": {"TP-AUTO-ANSWER-OFF", "TP-SECURE-MANAGEMENT", "TP-SESSION-TIMEOUT", "TP-SNMP"},
+    "cisco_tp": {
+        "TP-AUTO-ANSWER-OFF",
+        "TP-NO-FACTORY-CREDENTIALS",
+        "TP-SECURE-MANAGEMENT",
+        "TP-SESSION-TIMEOUT",
+        "TP-SNMP",
+    },
 }
 
 

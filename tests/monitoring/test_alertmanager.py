@@ -83,7 +83,11 @@ def test_routes_detect_a_wrong_expectation(rendered_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def alertmanager(rendered_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("am-data")
+    yield from run_alertmanager(rendered_dir, tmp_path_factory.mktemp("am-data"))
+
+
+def run_alertmanager(rendered_dir: Path, data: Path) -> Iterator[str]:
+    """A real Alertmanager on the rendered alertmanager.yml, on loopback; yields its URL."""
     log = data / "alertmanager.log"
     for attempt in range(1, BIND_RETRIES + 1):
         port = free_port()

@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from infra.inventory import Inventory
+from infra.inventory.models import Role
 from infra.lab.sh import run_in
 from infra.lab.snmprec import serve_modified_recording
 from infra.monitoring.stack import Ports, Stack, StackError, start_stack, stop_stack
@@ -107,7 +108,7 @@ def start_on_free_ports(inv: Inventory, out: Path, attempts: int = 5, **kw: Any)
     tests/ports.py offers the shared allocator."""
     errors = []
     for attempt in range(attempts):
-        socks = [socket.socket() for _ in range(4)]
+        socks = [socket.socket() for _ in range(5)]
         for s in socks:
             s.bind(("127.0.0.1", 0))
         ports = Ports(*(int(s.getsockname()[1]) for s in socks))
@@ -123,6 +124,7 @@ def start_on_free_ports(inv: Inventory, out: Path, attempts: int = 5, **kw: Any)
             continue
         names = {"prometheus": ports.prometheus, "alertmanager": ports.alertmanager}
         names |= {"blackbox": ports.blackbox, "snmp-exporter": ports.snmp_exporter}
+        names |= {"sip-probe": ports.sip_probe}
         if all(stack.pids[name] in _listener_pids(port) for name, port in names.items()):
             return stack
         errors.append(f"ports {ports} answered by another process")
@@ -179,9 +181,15 @@ def test_every_target_is_up(stack: Stack, converged_lab: LabHandle) -> None:
     wait_for("every scrape target up", lambda: not down_targets(), timeout=120, detail=down_targets)
     targets = api(f"{stack.urls['prometheus']}/api/v1/targets?state=active")["data"]["activeTargets"]
     jobs = {t["labels"]["job"] for t in targets}
-    assert jobs == {"snmp", "icmp", "wan", "services", "node", "exporters"}
+    assert jobs == {"snmp", "icmp", "wan", "services", "node", "exporters"} | {
+        "vc_controller",
+        "vc_media_relay",
+        "vc_registration",
+    }
     snmp_hosts = {t["labels"]["host"] for t in targets if t["labels"]["job"] == "snmp"}
-    assert len(snmp_hosts) == 44  # every router, switch, VC endpoint and facility device
+    # every router, switch and facility device (codecs have SNMP off: watched over SIP and ICMP)
+    hosts = converged_lab.inv.hosts.values()
+    assert snmp_hosts == {h.name for h in hosts if not h.is_server and h.role != Role.VC_ENDPOINT}
 
     # every SNMP module answers (FRR's AgentX sub-agents may need a few seconds after convergence)
     def module_errors() -> list[str]:

@@ -23,7 +23,7 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
     example_inventory: Inventory, tmp_path: Path
 ) -> None:
     stack = with_fresh_ports(
-        4,
+        5,
         lambda p: start_stack(
             example_inventory, tmp_path, Ports(*p), fast_alerts=True, lab_stand_ins=False, with_targets=False
         ),
@@ -31,7 +31,11 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
     )
     ports = stack.ports
     try:
-        assert set(stack.pids) == {"snmp-exporter", "blackbox", "alertmanager", "prometheus"}
+        assert set(stack.pids) == {"snmp-exporter", "blackbox", "alertmanager", "prometheus", "sip-probe"}
+        # infra-sip-probe runs on the rendered sip-probe.yml: every endpoint's AOR
+        with urllib.request.urlopen(f"{stack.urls['sip-probe']}/config", timeout=10) as r:
+            probe_config = r.read().decode()
+        assert probe_config.count("aor: sip:") == len(example_inventory.vc_endpoints) == 20
         with urllib.request.urlopen(f"{stack.urls['prometheus']}/api/v1/rules", timeout=10) as r:
             groups = json.load(r)["data"]["groups"]
         names = {g["name"] for g in groups}
@@ -51,7 +55,7 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
             start_stack(example_inventory, tmp_path / "again", ports, lab_stand_ins=False, with_targets=False)
     finally:
         stopped = stop_stack(tmp_path)
-    assert sorted(stopped) == ["alertmanager", "blackbox", "prometheus", "snmp-exporter"]
+    assert sorted(stopped) == ["alertmanager", "blackbox", "prometheus", "sip-probe", "snmp-exporter"]
     for pid in stack.pids.values():
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     for path in tmp_path.rglob("*"):

@@ -117,7 +117,10 @@ def test_rendering_is_pure(inv: Inventory, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "write", no_os_write)
     second = render_all(inv, mask_secrets=True)
     assert first == second
-    assert set(first) == {h.name for h in inv.hosts.values() if h.is_network_device}
+    # network devices and codecs (their own platform: a codec is not rendered as FRR)
+    assert set(first) == {
+        h.name for h in inv.hosts.values() if h.is_network_device or h.platform == Platform.CISCO_TP
+    }
     # the other platforms too, and a second inventory object gives the same text
     again = load_inventory(INVENTORY)
     for p in (Platform.CISCO_IOS, Platform.HUAWEI_VRP):

@@ -27,6 +27,7 @@ CONTACTS: dict[str, list[list[str]]] = {
     "deploy": [["deploy", "-l", "dc-core-1"], ["deploy", "--check", "-l", "dc-core-1,srv-portal-1"]],
     "audit": [["audit", "-l", "dc-core-1"], ["audit", "--compliance", "-l", "dc-core-1,srv-portal-1"]],
     "monitoring up": [["monitoring", "up", "--out", "{tmp}/mon", "--prometheus-port", "1"]],
+    "vc check": [["vc", "check"], ["vc", "check", "--meeting", "giao-ban-ubnd", "-l", "vc-xa-da-huoai"]],
 }
 NEVER = {
     "history": "reads the journal",

@@ -22,7 +22,7 @@ from infra.audit.compliance.catalogue import (
     Service,
     Setting,
 )
-from infra.audit.compliance.parse import DeviceConfig, Node, SettingValue
+from infra.audit.compliance.parse import OPTIONAL_SOURCES, DeviceConfig, Node, SettingValue
 from infra.audit.compliance.sections import Facts, select_sections
 from infra.audit.compliance.tree import describe_path, human, rx
 from infra.audit.compliance.tree import walk as _walk
@@ -233,6 +233,8 @@ def _sv(s: SettingValue) -> Evidence:
 
 
 def setting(device: DeviceConfig, check: Setting, facts: Facts) -> Outcome:
+    if check.source not in device.settings and check.source in OPTIONAL_SOURCES:
+        return nothing_to_check(f"not gathered: {check.source} (an online audit gathers it)")
     if check.source not in device.settings:
         return Outcome(False, [Evidence(f"not gathered: {check.source}", missing=True)])
     key = check.key.lower()

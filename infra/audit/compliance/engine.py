@@ -43,6 +43,8 @@ PLACEHOLDERS: dict[str, Any] = {
     "mgmt_wildcard": "<mgmt-wildcard>",
     "mgmt_prefix": "<mgmt-prefix>",
     "mgmt_mask": "<mgmt-mask>",
+    "sip_proxy": "<call-controller>:<port>",
+    "sip_domain": "<sip-domain>",
 }
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)

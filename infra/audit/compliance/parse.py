@@ -160,20 +160,40 @@ def indent_tree(text: str, platform: str) -> list[Node]:
 
 
 # ---- Cisco TelePresence / RoomOS codecs ------------------------------------------------------
-_XCONFIG = re.compile(r'^\*?c? ?xConfiguration (?P<path>.+?):\s*"?(?P<value>.*?)"?\s*$')
+_XCONFIG = re.compile(r"^(?:\*c )?xConfiguration (?P<path>[^:]+?):\s*(?P<value>.*?)\s*$")
+# What the online audit adds after trying the factory login (docs/compliance.md, "Codecs").
+FACTORY_LOGIN = re.compile(r"^#\s*infra factory-login (?P<user>\S+):\s*(?P<result>accepted|refused)\s*$")
+# Settings sources a codec dump may lack: the rules on them are then not applicable.
+OPTIONAL_SOURCES = frozenset({"login"})
+
+
+def xconfig_value(raw: str) -> str:
+    """A printed value without its quotes: `"10.94.20.16:5061"` -> `10.94.20.16:5061`, `Off` -> `Off`."""
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        return raw[1:-1]
+    return raw
 
 
 def parse_cisco_tp(name: str, text: str, origin: str) -> DeviceConfig:
-    """`xConfiguration Conference AutoAnswer Mode: Off` lines (xConfiguration export or
-    `xConfiguration` output with `*c` prefixes) into settings keyed by path."""
+    """xConfiguration lines into settings keyed by path: the codec's own output
+    (`*c xConfiguration Conference AutoAnswer Mode: Off`) or the canonical form `infra render`
+    writes (the same without `*c `). Everything else (`OK`, `** end`, `xStatus` and `xCommand`
+    results) is left aside, except the factory-login line of an online audit (source `login`)."""
     settings: dict[str, list[SettingValue]] = {}
+    login: dict[str, list[SettingValue]] = {}
     for n, raw in enumerate(text.splitlines(), 1):
-        m = _XCONFIG.match(raw.strip())
+        line = raw.strip()
+        m = _XCONFIG.match(line)
         if m:
             key = " ".join(m["path"].split()).lower()
-            settings.setdefault(key, []).append(SettingValue(m["value"], "", n, raw.strip()))
+            settings.setdefault(key, []).append(SettingValue(xconfig_value(m["value"]), "", n, line))
+            continue
+        f = FACTORY_LOGIN.match(line)
+        if f:
+            login.setdefault("factory-login", []).append(SettingValue(f["result"], "", n, line))
     if not settings:
         raise UnparseableConfig("no xConfiguration lines found")
-    return DeviceConfig(
-        name=name, platform="cisco_tp", origin=origin, settings={"xconfig": settings}, tree=[]
-    )
+    sources = {"xconfig": settings}
+    if login:
+        sources["login"] = login
+    return DeviceConfig(name=name, platform="cisco_tp", origin=origin, settings=sources, tree=[])

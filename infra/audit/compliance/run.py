@@ -28,7 +28,7 @@ from infra.audit.compliance.parse import (
 from infra.audit.compliance.platforms import guess_platform
 from infra.audit.compliance.report import AppliedWaiver, ComplianceReport, DeviceReport, RuleResult, Status
 from infra.inventory import Inventory
-from infra.inventory.models import Host, Waiver
+from infra.inventory.models import Host, Platform, Waiver
 from infra.results import Result, on_each_host
 from infra.safety import ready_to_contact
 
@@ -69,8 +69,12 @@ class Job:
 def baseline_context(inv: Inventory | None) -> dict[str, Any]:
     if inv is None:
         return dict(PLACEHOLDERS)
-    b, mgmt = inv.baseline, inv.pools.management
+    from infra.render.codec import sip_proxy
+
+    b, mgmt, vc = inv.baseline, inv.pools.management, inv.vc
     return {
+        "sip_proxy": sip_proxy(inv) or PLACEHOLDERS["sip_proxy"],
+        "sip_domain": vc.domain if vc is not None else PLACEHOLDERS["sip_domain"],
         "ntp_servers": [str(a) for a in b.ntp_servers],
         "syslog_servers": [str(a) for a in b.syslog_servers],
         "aaa_servers": [str(a) for a in b.aaa_servers],
@@ -137,11 +141,19 @@ def _walk(directory: Path) -> Iterator[Path]:
 
 
 def fetch_running_config(inv: Inventory, host: Host) -> str:
-    """The running configuration of a network device, through the deploy drivers (Netmiko)."""
+    """The running configuration of a network device or codec, through the platform's driver
+    (`driver_for(platform)`, Netmiko). A codec is first tried with its factory login
+    (audit/compliance/codec.py); the result is the last line of what is audited."""
     from infra.deploy.targets import target_for
     from infra.drivers.base import driver_for
 
     target = target_for(inv, host)
+    if host.platform == Platform.CISCO_TP:
+        from infra.audit.compliance.codec import factory_login, with_factory_login
+
+        probe = factory_login(target)  # first: the managed login right after is a good one
+        with driver_for(target.platform)(target) as driver:
+            return with_factory_login(str(driver.get_running_config()), probe)
     with driver_for(target.platform)(target) as driver:
         return str(driver.get_running_config())
 
@@ -152,14 +164,10 @@ def online_jobs(
     fetch_network: Callable[[Inventory, Host], str] | None = None,
     forks: int = 25,
 ) -> list[Job]:
-    """Gather from the live devices, `forks` at a time: servers over SSH; network devices
-    through `fetch_network` (the deploy drivers) when given. Hosts the audit has no rules for,
-    or no online collector, are left out. One unreachable host never stops the run."""
-    hosts = [
-        h
-        for h in inv.select(limit)
-        if h.platform.value in CATALOGUE_PLATFORMS and (h.is_server or h.is_network_device)
-    ]
+    """Gather from the live devices, `forks` at a time: servers over SSH; network devices and
+    codecs through `fetch_network` (default: the platform's driver). Hosts the audit has no rules
+    for are left out. One unreachable host never stops the run."""
+    hosts = [h for h in inv.select(limit) if h.platform.value in CATALOGUE_PLATFORMS]
     ready_to_contact(inv)  # a lab province only while its lab is up; every secret known to mask
 
     def gather(host: Host) -> Result:
