@@ -13,10 +13,11 @@ APT_PACKAGES=(
   # monitoring: the real tools the generated configuration is checked with and runs on
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
   prometheus-node-exporter
+  # video conference: call controller, media relay, the codecs' SIP user agent, probes
+  # (installed behind the policy-rc.d below: the packaged units never start; the lab runs them in namespaces)
+  kamailio kamailio-tls-modules kamailio-extra-modules baresip-core rtpengine-daemon sip-tester sipsak tcpdump
   # servers (Ansible roles): present on the host so the lab's overlay-root servers have them
   chrony rsyslog auditd nginx nftables ssl-cert python3-apt
-  # video conference: call controller, media relay, the codecs' SIP agent, SIP test tools
-  kamailio kamailio-tls-modules kamailio-extra-modules rtpengine-daemon baresip-core sip-tester sipsak tcpdump
   # misc: graphs, the Vagrant file check, state, venv, browser for the HTML report check
   graphviz vagrant git sqlite3 python3-venv python3-dev chromium
 )
