@@ -204,7 +204,8 @@ def build_plan(inv: Inventory, limit: str | None = None) -> LabPlan:
         elif kind == VC:
             lan = lan_of_endpoint(inv, h)
             gw = lan[1].ip if lan else None
-            plan.nodes[h.name] = Node(h.name, kind, mgmt, VC_DAEMONS, h.site, h, h.service_address, gw)
+            daemons = VC_DAEMONS if h.service_address else ("sshd", "snmpd")  # baresip needs its LAN
+            plan.nodes[h.name] = Node(h.name, kind, mgmt, daemons, h.site, h, h.service_address, gw)
         else:
             plan.nodes[h.name] = Node(h.name, kind, mgmt, ("snmpd",), h.site, h)
 

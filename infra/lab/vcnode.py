@@ -15,17 +15,15 @@ input (never to a Unix shell). A real codec's admin is equally all-powerful on t
 
 The node has its own mount and UTS namespaces. In them `/run` is a private tmpfs (sshd's
 privilege-separation dir) into which only the node's own directory is bound back at its usual
-path, so the same paths work inside and outside; lab copies of passwd/group/shadow carry the
+path, so the same paths work inside and outside; lab copies of passwd/shadow carry the
 codec account, whose home is the codec's state directory `<node dir>/codec`.
 
-Everything that names the codec stand-in's commands is in this module (`shell_argv`,
-`boot_argv`, `ua_argv`, `write_placeholder_ua`): until `infra.lab.codec` exists a placeholder
-shell and a registration-less baresip configuration stand in.
+Everything that names the codec stand-in's commands (`infra.lab.codec`, docs/vc-lab-codec.md)
+is in this module: `shell_argv`, `boot_argv`, `ua_argv`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -37,7 +35,6 @@ from infra.lab.router import sshd_config
 
 CODEC_SHELL = "infra.lab.codec.shell"  # python -m CODEC_SHELL --state <node dir>/codec
 CODEC_BOOT = "infra.lab.codec.boot"  # python -m CODEC_BOOT --state DIR --lan-address A
-UA_CONTROL = "127.0.0.1:4444"  # baresip's ctrl_tcp inside the node (infra.lab.codec.baresip)
 
 
 def codec_dir(node: str) -> Path:
@@ -49,52 +46,21 @@ def ua_pidfile(node: str) -> Path:
     return codec_dir(node) / "baresip.pid"
 
 
-def _codec_module_present() -> bool:
-    try:
-        return importlib.util.find_spec(CODEC_SHELL) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def shell_argv(node: str) -> list[str]:
     """The codec management shell the codec account's login runs (stdin/stdout are the SSH channel)."""
-    if _codec_module_present():
-        return [sys.executable, "-m", CODEC_SHELL, "--state", str(codec_dir(node))]
-    return ["/bin/sh", str(node_dir(node) / "placeholder-shell")]
+    return [sys.executable, "-m", CODEC_SHELL, "--state", str(codec_dir(node))]
 
 
-def boot_argv(node: Node) -> list[str] | None:
+def boot_argv(node: Node) -> list[str]:
     """Run (as root, in the node) before baresip starts: writes `codec/baresip` from the codec's
-    persisted settings and loads its QoS marks. None: the placeholder config is used."""
-    if not _codec_module_present() or node.access is None:
-        return None
-    return [
-        sys.executable,
-        "-m",
-        CODEC_BOOT,
-        "--state",
-        str(codec_dir(node.name)),
-        "--lan-address",
-        str(node.access.ip),
-    ]
+    persisted settings (factory values on first boot) and loads its QoS marks."""
+    assert node.access is not None
+    lan = str(node.access.ip)
+    return [sys.executable, "-m", CODEC_BOOT, "--state", str(codec_dir(node.name)), "--lan-address", lan]
 
 
 def ua_argv(node: str) -> list[str]:
     return ["baresip", "-f", str(codec_dir(node) / "baresip")]
-
-
-PLACEHOLDER_SHELL = """# Placeholder codec shell until infra.lab.codec.shell exists: a RoomOS-like prompt that
-# answers every command with ERROR.
-echo "Welcome to $(hostname) (codec stand-in not installed)"
-echo OK
-while IFS= read -r line; do
-  case "$line" in bye|exit|quit) exit 0 ;; "") continue ;; esac
-  echo "*r Result (status=Error): codec stand-in not installed"
-  echo "** end"
-  echo
-  echo ERROR
-done
-"""
 
 
 def login_shell(node: str) -> str:
@@ -111,36 +77,6 @@ if [ "$1" = -c ]; then
 fi
 exec {argv}
 """
-
-
-def write_placeholder_ua(node: Node) -> None:
-    """Until `infra.lab.codec` exists: a headless baresip that registers nowhere."""
-    target = codec_dir(node.name) / "baresip"
-    target.mkdir(parents=True, exist_ok=True)
-    ip = node.access.ip if node.access else "127.0.0.1"
-    config = "\n".join(
-        [
-            "poll_method epoll",
-            f"sip_listen {ip}:5060",
-            f"net_interface {ip}",
-            "audio_source ausine,440",
-            "ausrc_srate 48000",
-            "ausrc_channels 2",
-            "module_path /usr/lib/baresip/modules",
-            "module g711.so",
-            "module ausine.so",
-            "module_tmp uuid.so",
-            "module_tmp account.so",
-            "module_app menu.so",
-            "module_app ctrl_tcp.so",
-            f"ctrl_tcp_listen {UA_CONTROL}",
-            "statmode_default off",
-            "",
-        ]
-    )
-    write(target / "config", config, 0o644)
-    write(target / "accounts", "", 0o644, keep=True)
-    write(target / "contacts", "", 0o644, keep=True)
 
 
 def _accounts(username: str, password_hash: str, shell: Path, home: Path) -> tuple[str, str]:
@@ -161,20 +97,16 @@ def codec_sshd_config(node: Node, username: str) -> str:
 
 def write_vc_files(inv: Inventory, node: Node, password_hash: str) -> None:
     """sshd's config, the accounts with the codec user, its login shell and the codec's state dir
-    (baresip's config is written by the codec's boot step, or the placeholder's here; snmpd's
-    files by `snmpnode`)."""
+    (baresip's config is written by the codec's boot step; snmpd's files by `snmpnode`)."""
     d, c = node_dir(node.name), codec_dir(node.name)
     c.mkdir(mode=0o700, exist_ok=True)
     user = inv.credentials.codec_username
     shell = d / "codec-shell"
     write(shell, login_shell(node.name), 0o755)
-    write(d / "placeholder-shell", PLACEHOLDER_SHELL, 0o644)
     passwd, shadow = _accounts(user, password_hash, shell, c)
     write(d / "passwd", passwd, 0o644, keep=True)
     write(d / "shadow", shadow, 0o640, keep=True)
     write(d / "sshd_config", codec_sshd_config(node, user), 0o600)
-    if boot_argv(node) is None:
-        write_placeholder_ua(node)
 
 
 def mount_script(node: Node) -> str:
@@ -196,20 +128,19 @@ mount --bind {d}/shadow /etc/shadow
 def ensure_script(node: Node) -> str:
     """Idempotent (inside the node): sshd; the codec's boot then baresip, if baresip is not running."""
     d, c = node_dir(node.name), codec_dir(node.name)
-    boot = boot_argv(node)
     script = f"""set -e
 alive() {{ [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }}
 alive {d}/sshd.pid || /usr/sbin/sshd -f {d}/sshd_config -E {d}/sshd.log
 """
     if "baresip" not in node.daemons:
         return script
-    boot_line = f"  PYTHONPATH={REPO} {' '.join(boot)} >>{c}/boot.log 2>&1\n" if boot else ""
-    return (
-        script
-        + f"""if ! alive {ua_pidfile(node.name)}; then
-  cd {c}
-{boot_line}  {" ".join(ua_argv(node.name))} >>{c}/baresip.log 2>&1 </dev/null &
-  echo $! >{ua_pidfile(node.name)}
-fi
-"""
+    boot, ua = " ".join(boot_argv(node)), " ".join(ua_argv(node.name))
+    return script + (
+        f"if ! alive {ua_pidfile(node.name)}; then\n"
+        f"  cd {c}\n"
+        f"  PYTHONPATH={REPO} {boot} >>{c}/boot.log 2>&1 ||\n"
+        f"    {{ echo 'codec boot failed: see {c}/boot.log' >&2; exit 1; }}\n"
+        f"  {ua} >>{c}/baresip.log 2>&1 </dev/null &\n"
+        f"  echo $! >{ua_pidfile(node.name)}\n"
+        "fi\n"
     )

@@ -151,13 +151,42 @@ def _read_until_status(channel: paramiko.Channel, seen: str = "") -> str:
 def test_the_codec_account_lands_in_the_codec_shell_over_ssh(
     lab: LabHandle, codec_session: paramiko.Channel
 ) -> None:
-    _read_until_status(codec_session)  # the login prompt
+    banner = _read_until_status(codec_session)
+    assert "*r Login successful" in banner, banner
     codec_session.send(b"xStatus SIP Registration\n")
-    answer = _read_until_status(codec_session, "SIP")
-    assert answer.rstrip().splitlines()[-1].strip() in ("OK", "ERROR"), answer
-    # the session's shell is the codec shell (or its placeholder), in the endpoint's namespace
+    answer = _read_until_status(codec_session, "*s SIP Registration 1 Status:")
+    assert answer.replace("\r", "").rstrip().splitlines()[-1] == "OK", answer
+    # the session's shell is the codec shell, a process of the endpoint's namespace
     names = {name for name, _ in _processes(_endpoint(lab))}
-    assert names & {"python3", "python", "sh"}, names
+    assert names & {"python3", "python"}, names
+
+
+def test_netmiko_cisco_tp_reads_the_codec_lan_address(lab: LabHandle) -> None:
+    """Netmiko's `cisco_tp` class (what the codec driver uses) against a lab endpoint: the codec
+    reports the LAN address the lab gave its eth1."""
+    from netmiko import ConnectHandler
+
+    node = _endpoint(lab)
+    assert node.mgmt is not None and node.access is not None
+    assert lab.inv.credentials.codec_password is not None
+    conn = ConnectHandler(
+        device_type="cisco_tp",
+        host=str(node.mgmt.ip),
+        username=lab.inv.credentials.codec_username,
+        password=lab.inv.secret(lab.inv.credentials.codec_password).reveal(),
+        allow_agent=False,
+        use_keys=False,
+        ssh_config_file=None,
+        fast_cli=True,
+        conn_timeout=20,
+    )
+    try:
+        out = conn.send_command(
+            "xStatus Network 1 IPv4 Address", expect_string=r"\n(OK|ERROR)\n", strip_prompt=False
+        )
+    finally:
+        conn.disconnect()
+    assert f'*s Network 1 IPv4 Address: "{node.access.ip}"' in out, out
 
 
 def test_the_codec_login_offers_nothing_but_the_codec_shell(codec_session: paramiko.Channel) -> None:
