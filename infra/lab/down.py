@@ -83,8 +83,8 @@ def lab_down(lab_space: str | None = None) -> DownReport:
         report.problems += ip_batch([f"link del {name}" for name in links])
         mounts = sorted(ns_file_mounts(), key=len, reverse=True)
         report.mounts = len(mounts)
-        for mp in mounts:
-            run(["umount", "-l", mp], check=False)
+        if mounts:  # one umount for all (deepest first): VC nodes add two namespace files each
+            run(["umount", "-l", *mounts], check=False)
         if lab_space:
             run(["ip", "route", "del", "unreachable", lab_space], check=False)
         else:

@@ -286,3 +286,22 @@ def test_down_finds_the_user_agents_by_name(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_lan_with_several_endpoints_is_one_bridge_with_all_of_them(tmp_path: Path) -> None:
+    """`inventory generate` puts up to ~10 codecs on one agency LAN at 170 endpoints."""
+    from infra.inventory import load_inventory
+    from infra.inventory.generate import Shape, generate
+
+    generate(tmp_path, Shape(vc_endpoints=45), name="synthetic", lab=True)
+    inv = load_inventory(tmp_path)
+    plan = build_plan(inv)
+    endpoints = plan.of_kind(VC)
+    assert len(endpoints) == 45 and all(n.gateway is not None for n in endpoints)
+    members: dict[str, list[str]] = {}
+    for p in plan.lan_ports:
+        members.setdefault(p.lan, []).append(p.node)
+    crowded = max(members.values(), key=len)
+    assert len(crowded) > 2 and crowded[0] in plan.lans  # the CPE and its several endpoints
+    roots = [p.root_if for p in plan.lan_ports] + [lan.name for lan in plan.lans.values()]
+    assert len(roots) == len(set(roots)) and all(len(r) <= 15 for r in roots)
