@@ -17,7 +17,7 @@ from infra.backup import BackupRepo
 from infra.deploy.device import DriverFactory, default_factory
 from infra.deploy.options import IntentFn, Progress
 from infra.deploy.run import default_intent
-from infra.deploy.targets import prime_secrets, target_for
+from infra.deploy.targets import has_driver, prime_secrets, target_for
 from infra.drivers.configtree import compare
 from infra.inventory import Inventory
 from infra.inventory.models import Host
@@ -76,9 +76,9 @@ def audit_drift(
     factory: DriverFactory = default_factory,
     progress: Progress | None = None,
 ) -> list[Check]:
-    """One Check per network device among `hosts` (others are left out)."""
+    """One Check per device a driver configures among `hosts` (others are left out)."""
     backups = BackupRepo(paths.backups, prime_secrets(inv))
-    devices = [h for h in hosts if h.is_network_device]
+    devices = [h for h in hosts if has_driver(inv, h)]
 
     def one(h: Host) -> Result:
         return drift_of(inv, h, offline=offline, backups=backups, intent=intent, factory=factory)

@@ -20,6 +20,7 @@ from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse
 from infra.deploy.interrupt import interruptible
 from infra.deploy.options import Progress, batches
 from infra.deploy.run import DeployRun
+from infra.inventory.models import Role
 from infra.state import StatePaths
 
 
@@ -79,7 +80,13 @@ def print_report(report: DeployReport, show_diff: bool) -> None:
     help="revert timer: unconfirmed changes are rolled back after this long (90s, 2m)",
 )
 @click.option("--comment", default="", help="why: stored in the journal and the backup commit")
-@click.option("--only", type=click.Choice(["all", "network", "servers"]), default="all", show_default=True)
+@click.option(
+    "--only",
+    type=click.Choice(["all", "network", "servers", "codecs"]),
+    default="all",
+    show_default=True,
+    help="network devices, Linux servers or video-conference codecs (all: in that order)",
+)
 @click.option("--tags", default=None, help="servers: only the Ansible tasks with these tags (a,b)")
 @click.option(
     "--state-dir",
@@ -143,6 +150,8 @@ def deploy_cmd(
         hosts = [h for h in hosts if h.is_network_device]
     elif only == "servers":
         hosts = [h for h in hosts if h.is_server]
+    elif only == "codecs":
+        hosts = [h for h in hosts if h.role == Role.VC_ENDPOINT]
     if not hosts:
         raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no host to deploy")
     if session_log_dir:

@@ -233,6 +233,8 @@ def _verify(
     probe.start()
     try:
         running = _read_back(dev, drv, intended, expected, settle_s, deadline, problems)
+        wait = min(run.options.converge_wait_s, deadline - time.monotonic())
+        problems += [run.inv.secrets.mask(p) for p in drv.verify_applied(remediation, max(wait, 0.0))]
     finally:
         probe.join()
     for exc in probe_error:

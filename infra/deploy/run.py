@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from infra.backup import BackupRepo
 from infra.deploy.device import DeviceOutcome, DriverFactory, default_factory, deploy_device
 from infra.deploy.options import DeployOptions, IntentFn, Progress, ServerRunner, batches
-from infra.deploy.targets import prime_secrets
+from infra.deploy.targets import has_driver, prime_secrets
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
@@ -192,10 +192,13 @@ def deploy(
         journal.record_device(report.run_id, result)
 
     try:
-        network = [h for h in hosts if h.is_network_device]
+        # Three phases: the network, then the servers (the call controller among them), then the
+        # codecs, whose verification needs a SIP registration across both.
+        network = [h for h in hosts if h.is_network_device and has_driver(inv, h)]
         server_hosts = [h for h in hosts if h.is_server]
+        endpoints = [h for h in hosts if has_driver(inv, h) and not h.is_network_device]
         for h in hosts:
-            if not h.is_network_device and not h.is_server:
+            if not has_driver(inv, h) and not h.is_server:
                 record(Result(h.name, skipped=True, message=f"nothing to deploy on {h.platform}"))
         _deploy_network(run, network, record)
         if servers is not None and server_hosts:
@@ -206,6 +209,7 @@ def deploy(
                 for r in servers(inv, server_hosts, options.check, options.diff).results.values():
                     r.diff, r.message = mask(r.diff), mask(r.message)
                     record(r)
+        _deploy_network(run, endpoints, record)
     finally:
         report.interrupted = run.stop.is_set()
         if report.interrupted and not report.stopped:

@@ -11,13 +11,20 @@
     rollback()                     return to the configuration read by `compare()`
     save()                         make the running configuration the startup configuration
     show(command)                  an operational command (verification)
+    neighbours_up()                OSPF/BGP adjacencies that are up (per platform; default none)
+    verify_applied(lines, wait_s)  platform checks after a push beyond the read-back (a codec:
+                                   SIP registration after a SIP change); default none
 
-Platforms register by name (`@register`); `driver_for("junos")` is a clear `UnknownPlatform`.
-Every text a driver hands out or logs passes through `target.mask` first.
+Platforms are a name table (`DRIVERS`: platform -> "module:Class", like napalm's
+`get_network_driver`): `driver_for("frr")` imports only the FRR module, on first use, and
+`driver_for("junos")` is a clear `UnknownPlatform` listing the known platforms. This module
+imports no platform module. Every text a driver hands out or logs passes through `target.mask`
+first.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -120,10 +127,15 @@ class Driver(ABC):
         return None
 
     def neighbours_up(self) -> Adjacencies:
-        """The OSPF (Full) and BGP (Established) adjacencies, as the device shows them."""
-        from infra.drivers import neighbours
+        """The OSPF (Full) and BGP (Established) adjacencies, as the device shows them. Per
+        platform: the default is none (a video codec has no routing adjacencies)."""
+        return frozenset()
 
-        return neighbours.frr(self.show)
+    def verify_applied(self, remediation: tuple[str, ...], wait_s: float) -> list[str]:
+        """What is wrong on the device once `remediation` is pushed, beyond the configuration
+        read back and the adjacencies (a deploy checks those for every platform): e.g. a codec
+        whose SIP settings changed must register again within `wait_s`. Default: nothing."""
+        return []
 
     @abstractmethod
     def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:
@@ -234,29 +246,36 @@ class Driver(ABC):
     def is_alive(self) -> bool: ...
 
 
-_REGISTRY: dict[str, type[Driver]] = {}
-
-
-def register(cls: type[Driver]) -> type[Driver]:
-    _REGISTRY[cls.platform] = cls
-    return cls
+# platform -> "module:Class": imported on first use, so adding a platform imports nothing more
+DRIVERS: dict[str, str] = {
+    "frr": "infra.drivers.frr:FrrDriver",
+    "cisco_ios": "infra.drivers.cisco_ios:CiscoIosDriver",
+    "huawei_vrp": "infra.drivers.huawei_vrp:HuaweiVrpDriver",
+    "cisco_tp": "infra.drivers.cisco_tp:CiscoTpDriver",
+}
+_LOADED: dict[str, type[Driver]] = {}
 
 
 def driver_for(platform: str) -> type[Driver]:
-    import infra.drivers.cisco_ios
-    import infra.drivers.frr
-    import infra.drivers.huawei_vrp  # noqa: F401  (they register themselves)
-
+    """The driver class of `platform`, its module imported on first use."""
+    if platform in _LOADED:
+        return _LOADED[platform]
     try:
-        return _REGISTRY[platform]
+        where = DRIVERS[platform]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
+        known = ", ".join(platforms())
         raise UnknownPlatform(f"no driver for platform {platform!r} (known: {known})") from None
+    module, _, name = where.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, Driver)) or cls.platform != platform:
+        raise TypeError(f"DRIVERS[{platform!r}] = {where!r} is not the {platform} Driver class")
+    _LOADED[platform] = cls
+    return cls
 
 
 def platforms() -> list[str]:
-    driver_for("frr")
-    return sorted(_REGISTRY)
+    """The platforms that have a driver (read from the table: imports nothing)."""
+    return sorted(DRIVERS)
 
 
 def kwargs_of(target: DeviceTarget) -> dict[str, Any]:

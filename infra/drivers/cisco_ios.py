@@ -22,12 +22,10 @@ from typing import ClassVar
 from netmiko.cisco.cisco_ios import CiscoIosSSH
 
 from infra.drivers import neighbours
-from infra.drivers.base import register
 from infra.drivers.configtree import Change
 from infra.drivers.netmiko_session import NetmikoDriver
 
 
-@register
 class CiscoIosDriver(NetmikoDriver):
     platform: ClassVar[str] = "cisco_ios"
     connection_class = CiscoIosSSH

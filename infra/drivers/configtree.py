@@ -6,6 +6,10 @@ negated before a new value, or go with their owner) turned into hier_config rule
 hier_config 3.7 ships Cisco IOS and Huawei VRP drivers but no FRR one, so `FrrRules` also
 declares vtysh's `exit`/`exit-address-family` section ends and the banner lines of
 `show running-config`.
+
+A video codec (`cisco_tp`) has no tree: its configuration is one `xConfiguration` setting per
+line and its intent names only the paths infra manages, so `compare`/`same`/`apply` hand it to
+the path-by-path difference of `infra.xconfig`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from hier_config.models import (
 )
 from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
 
+from infra import xconfig
 from infra.drivers import quirks
 from infra.drivers.quirks import GoesWith, Quirks
 
@@ -278,7 +283,13 @@ def _expand_keyed_negations(pushed: HConfig, run: HConfig, platform: str) -> Non
             section.children.rebuild_mapping()
 
 
+PATH_PLATFORMS = ("cisco_tp",)  # configured path by path (infra.xconfig), not as a tree
+
+
 def compare(platform: str, running: str, intended: str) -> Change:
+    if platform in PATH_PLATFORMS:
+        d = xconfig.diff(running, intended)
+        return Change(d.remediation, d.rollback, d.diff)
     run, want = parse(platform, running), parse(platform, intended)
     remediation = _difference(platform, running, want)
     rollback = _difference(platform, intended, run)
@@ -294,6 +305,8 @@ def same(platform: str, a: str, b: str) -> bool:
 def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> str:
     """Running config after `lines` are applied (hier_config's model of the device, plus the
     `goes_with` quirk: negating an owner removes its dependents)."""
+    if platform in PATH_PLATFORMS:
+        return xconfig.apply(running, lines)
     run = parse(platform, running)
     pushed = get_hconfig(tree_driver(platform), "\n".join(lines))  # defaults too: they are sent
     _rename_sections(run, pushed, platform)

@@ -20,7 +20,8 @@ from typing import ClassVar
 import paramiko
 from netmiko.cisco.cisco_ios import CiscoIosBase
 
-from infra.drivers.base import ConnectionFailed, DriverError, register
+from infra.drivers import neighbours
+from infra.drivers.base import ConnectionFailed, DriverError
 from infra.drivers.netmiko_session import NetmikoDriver
 
 
@@ -47,7 +48,6 @@ class VtyshConnection(CiscoIosBase):
         return True
 
 
-@register
 class FrrDriver(NetmikoDriver):
     platform: ClassVar[str] = "frr"
     connection_class = VtyshConnection
@@ -63,6 +63,9 @@ class FrrDriver(NetmikoDriver):
             raise
         if renames:
             self._call("reading the new prompt", self.conn.set_base_prompt)
+
+    def neighbours_up(self) -> neighbours.Adjacencies:
+        return neighbours.frr(self.show)
 
     def get_running_config(self) -> str:
         return _whole(super().get_running_config(), "show running-config")

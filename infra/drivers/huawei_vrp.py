@@ -21,7 +21,6 @@ from netmiko.cisco_base_connection import CiscoBaseConnection
 from netmiko.huawei.huawei import HuaweiVrpv8SSH
 
 from infra.drivers import neighbours
-from infra.drivers.base import register
 from infra.drivers.configtree import Change
 from infra.drivers.netmiko_session import NetmikoDriver
 
@@ -34,7 +33,6 @@ class VrpConnection(HuaweiVrpv8SSH):
         return CiscoBaseConnection.check_config_mode(self, check_string=check_string, pattern=r"[>\]]")
 
 
-@register
 class HuaweiVrpDriver(NetmikoDriver):
     platform: ClassVar[str] = "huawei_vrp"
     connection_class = VrpConnection

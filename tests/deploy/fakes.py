@@ -13,6 +13,7 @@ import time
 from typing import ClassVar
 
 from infra.deploy.verify import intended_neighbours
+from infra.drivers import neighbours
 from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver
 from infra.drivers.configtree import apply
 from infra.inventory import Inventory
@@ -84,6 +85,9 @@ class FakeDriver(Driver):
             peers = {n.address: {"state": "Established"} for n in expected if n.protocol == "bgp"}
             return json.dumps({"ipv4Unicast": {"peers": peers}})
         return ""
+
+    def neighbours_up(self) -> neighbours.Adjacencies:
+        return neighbours.frr(self.show)  # it answers as FRR does
 
     def _push(self, lines: tuple[str, ...], revert_in: float | None) -> None:
         self._alive()

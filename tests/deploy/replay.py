@@ -10,6 +10,7 @@ tests can assert exactly what a driver sent. Listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -189,8 +190,10 @@ class Session:
 
 
 class ReplayServer:
-    def __init__(self, platform: str, user: str, password: str) -> None:
-        self.device = Device.load(platform)
+    session_class: Any = Session  # what plays one SSH session (codec_replay.py: a RoomOS shell)
+
+    def __init__(self, platform: str, user: str, password: str, device: Any = None) -> None:
+        self.device = device if device is not None else Device.load(platform)
         self.user, self.password = user, password
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -220,12 +223,19 @@ class ReplayServer:
             if chan is None or not auth.shell.wait(10):
                 return
             self.logins += 1
-            Session(self.device, chan).run()
+            self.session_class(self.device, chan).run()
         except Exception:
             pass
         finally:
             t.close()
 
     def close(self) -> None:
+        """Stop listening for good. A close() alone leaves the socket listening while the accept
+        thread is blocked in it, and a server started next may be given the same port: its
+        clients then reach this old device (seen as a codec test reading the previous test's
+        codec). shutdown() wakes the accept up and takes the port out of LISTEN."""
         self._stop = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
+        self._thread.join(timeout=5)

@@ -177,7 +177,10 @@ def test_frr_replaced_values_are_single_commands() -> None:
 def test_unknown_platform_is_a_clear_error() -> None:
     from infra.drivers import UnknownPlatform, driver_for
 
-    with pytest.raises(UnknownPlatform, match="no driver for platform 'junos' \\(known: cisco_ios, frr"):
+    with pytest.raises(
+        UnknownPlatform,
+        match="no driver for platform 'junos' \\(known: cisco_ios, cisco_tp, frr, huawei_vrp\\)",
+    ):
         driver_for("junos")
     with pytest.raises(ValueError, match="no configuration-tree rules for platform 'junos'"):
         compare("junos", "", "")
