@@ -223,7 +223,7 @@ class Inventory:
                 )
             if h.lan is not None:
                 out[h.name].append(
-                    Interface("lan", "lo", "lan", gateway_address(h.lan), description=f"{h.site} LAN")
+                    Interface("lan", "lan0", "lan", gateway_address(h.lan), description=f"{h.site} LAN")
                 )
         return {name: tuple(out.get(name, ())) for name in self.hosts}
 

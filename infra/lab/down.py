@@ -1,6 +1,7 @@
 """`infra lab down`: remove everything of the lab, found by name prefix and the lab's own files
 (not by the inventory, which may have changed since `up`): processes, namespaces, veths, OVS,
-mounts, the management bridge, the unreachable route and the run directory."""
+mounts, the management bridge (and the agency LANs' bridges, `lv` names like every root-side
+link), the unreachable route and the run directory."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import shutil
 import signal
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from infra.lab import ovs
 from infra.lab.lock import exclusive, require_root
@@ -42,6 +44,21 @@ def _lab_pids(namespaces: list[str]) -> list[int]:
     return sorted(pids)
 
 
+def _user_agents(pids: list[int]) -> list[int]:
+    """The VC endpoints' baresip: on SIGTERM it deregisters and waits for the registrar's answer,
+    which can take the whole grace period when the call controller has gone first. A torn-down lab
+    needs no deregistration. Found by name among the lab's processes (not by the pid file, which
+    the codec account can write)."""
+    out = []
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "baresip":
+                out.append(pid)
+        except OSError:
+            continue
+    return out
+
+
 def lab_down(lab_space: str | None = None) -> DownReport:
     require_root()
     t0 = time.monotonic()
@@ -52,6 +69,7 @@ def lab_down(lab_space: str | None = None) -> DownReport:
         ovs.stop()
         pids = _lab_pids(namespaces)
         report.processes = len(pids)
+        _kill(_user_agents(pids), signal.SIGKILL)
         _kill(pids, signal.SIGTERM)
         deadline = time.monotonic() + 3
         while pids and time.monotonic() < deadline:
@@ -65,8 +83,8 @@ def lab_down(lab_space: str | None = None) -> DownReport:
         report.problems += ip_batch([f"link del {name}" for name in links])
         mounts = sorted(ns_file_mounts(), key=len, reverse=True)
         report.mounts = len(mounts)
-        for mp in mounts:
-            run(["umount", "-l", mp], check=False)
+        if mounts:  # one umount for all (deepest first): VC nodes add two namespace files each
+            run(["umount", "-l", *mounts], check=False)
         if lab_space:
             run(["ip", "route", "del", "unreachable", lab_space], check=False)
         else:

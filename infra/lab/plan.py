@@ -1,9 +1,10 @@
 """What the lab builds for a province, derived from the inventory alone (pure, no I/O).
 
 Every router and switch becomes a `router` node (FRR), every Linux server a `server` node
-(overlay root + sshd), every VC endpoint a `vc` node (snmpd), every UPS/PDU/sensor a
-`facility` node (snmpd serving a recording), and every campus VLAN gets two `unit` hosts
-(user PCs) behind its access switch.
+(overlay root + sshd), every VC endpoint a `vc` node (sshd with the codec shell, baresip, snmpd)
+on its agency's LAN behind the site's CPE, every UPS/PDU/sensor a `facility` node (snmpd
+serving a recording), and every campus VLAN gets two `unit` hosts (user PCs) behind its access
+switch.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ FACILITY = "facility"
 UNIT = "unit"
 
 CABLE_KINDS = ("p2p", "carrier_access", "campus_uplink")
+VC_DAEMONS = ("sshd", "baresip", "snmpd")
 UNITS_PER_VLAN = 2
 
 
@@ -33,7 +35,7 @@ class Node:
     daemons: tuple[str, ...] = ()
     site: str = ""
     host: Host | None = None
-    # unit hosts and servers: the address on eth1 and the default gateway
+    # unit hosts, servers and VC endpoints: the address on eth1 and the default gateway
     access: IPv4Interface | None = None
     gateway: IPv4Address | None = None
 
@@ -43,7 +45,7 @@ class Node:
 
     @property
     def own_mounts(self) -> bool:
-        return self.kind in (ROUTER, SERVER)
+        return self.kind in (ROUTER, SERVER, VC)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,32 @@ class Bridge:
 
 
 @dataclass(frozen=True)
+class Lan:
+    """An agency LAN behind a CPE: a Linux bridge in the root namespace (no address: layer 2
+    only) joining the CPE's LAN interface and the site's VC endpoints."""
+
+    cpe: str
+    gateway: IPv4Interface  # the CPE's LAN address (the endpoints' default gateway)
+
+    @property
+    def name(self) -> str:
+        return root_ifname("l", self.cpe)
+
+
+@dataclass(frozen=True)
+class LanPort:
+    """A veth from a node into its LAN's bridge (the CPE's `lan0`, an endpoint's `eth1`)."""
+
+    node: str
+    ifname: str  # inside the node
+    lan: str  # the CPE's name (key of LabPlan.lans)
+
+    @property
+    def root_if(self) -> str:
+        return root_ifname("e", self.node, self.ifname)
+
+
+@dataclass(frozen=True)
 class WgTunnel:
     tunnel_id: str
     number: int
@@ -105,6 +133,8 @@ class LabPlan:
     bridges: dict[str, Bridge] = field(default_factory=dict)
     ports: list[Port] = field(default_factory=list)
     tunnels: list[WgTunnel] = field(default_factory=list)
+    lans: dict[str, Lan] = field(default_factory=dict)
+    lan_ports: list[LanPort] = field(default_factory=list)
     mgmt_gateway: IPv4Interface | None = None
 
     def of_kind(self, kind: str) -> list[Node]:
@@ -118,6 +148,20 @@ def router_daemons(inv: Inventory, host: Host) -> tuple[str, ...]:
     if host.bgp_asn is not None:
         daemons.append("bgpd")
     return tuple(daemons)
+
+
+def lan_of_endpoint(inv: Inventory, host: Host) -> tuple[str, IPv4Interface] | None:
+    """The CPE whose LAN holds the endpoint's service address, and that CPE's LAN address (the
+    endpoint's gateway: `Inventory.endpoint_gateway`)."""
+    if host.service_address is None:
+        return None
+    for cpe in inv.hosts.values():
+        if cpe.site != host.site or cpe.name == host.name:
+            continue
+        for i in inv.interfaces[cpe.name]:
+            if i.kind == "lan" and i.address and host.service_address.ip in i.address.network:
+                return cpe.name, i.address
+    return None
 
 
 def node_kind(inv: Inventory, host: Host) -> str:
@@ -157,6 +201,11 @@ def build_plan(inv: Inventory, limit: str | None = None) -> LabPlan:
         elif kind == ROUTER:
             daemons = (*router_daemons(inv, h), "sshd", "snmpd")
             plan.nodes[h.name] = Node(h.name, kind, mgmt, daemons, h.site, h)
+        elif kind == VC:
+            lan = lan_of_endpoint(inv, h)
+            gw = lan[1].ip if lan else None
+            daemons = VC_DAEMONS if h.service_address else ("sshd", "snmpd")  # baresip needs its LAN
+            plan.nodes[h.name] = Node(h.name, kind, mgmt, daemons, h.site, h, h.service_address, gw)
         else:
             plan.nodes[h.name] = Node(h.name, kind, mgmt, ("snmpd",), h.site, h)
 
@@ -167,6 +216,7 @@ def build_plan(inv: Inventory, limit: str | None = None) -> LabPlan:
                 plan.cables.append(Cable(i.link_id or "", name, i.lab_name, i.peer_host, peer_if))
 
     _plan_vlans(inv, hosts, plan)
+    _plan_lans(inv, hosts, plan)
 
     wan = inv.wan_vpn
     if wan and wan.hub in hosts:
@@ -220,3 +270,23 @@ def _plan_vlans(inv: Inventory, hosts: dict[str, Host], plan: LabPlan) -> None:
         if members:
             plan.bridges.setdefault(v.site, Bridge(v.site, v.site))
             plan.ports.extend(members)
+
+
+def _plan_lans(inv: Inventory, hosts: dict[str, Host], plan: LabPlan) -> None:
+    """Every selected CPE's LAN interface (its inventory `lab_name`, e.g. `lan0`) and every selected
+    endpoint's `eth1` join the LAN's bridge; a LAN without endpoints is the CPE's port alone."""
+    for name, h in hosts.items():
+        if node_kind(inv, h) != ROUTER:
+            continue
+        for i in inv.interfaces[name]:
+            if i.kind == "lan" and i.address is not None:
+                plan.lans[name] = Lan(name, i.address)
+                plan.lan_ports.append(LanPort(name, i.lab_name, name))
+    for h in hosts.values():
+        if node_kind(inv, h) != VC:
+            continue
+        lan = lan_of_endpoint(inv, h)
+        if lan is None:
+            continue
+        plan.lans.setdefault(lan[0], Lan(lan[0], lan[1]))
+        plan.lan_ports.append(LanPort(h.name, "eth1", lan[0]))

@@ -99,7 +99,10 @@ def daemon_pidfiles(node: Node) -> dict[str, Path]:
         return out
     if node.kind == SERVER:
         return {}  # the pid file is inside the server's private mounts: SSH answering is the check
-    if node.kind in (VC, FACILITY):
+    if node.kind == VC:
+        files = {"sshd": d / "sshd.pid", "baresip": d / "codec/baresip.pid", "snmpd": d / "snmpd.pid"}
+        return {n: files[n] for n in node.daemons if n in files}
+    if node.kind == FACILITY:
         return {"snmpd": d / "snmpd.pid"}
     return {}
 
@@ -112,7 +115,7 @@ def node_status(node: Node, present: set[str], env: dict[str, str], probe: bool 
     if node.kind == UNIT or not node.mgmt:
         return st
     addr = str(node.mgmt.ip)
-    if node.kind in (ROUTER, SERVER):
+    if node.kind in (ROUTER, SERVER, VC):
         st.ssh = st.present and probe and ssh_answers(addr)
     if node.kind in (ROUTER, VC, FACILITY):
         st.snmp = st.present and probe and snmp_answers(addr, env)

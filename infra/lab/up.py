@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from infra.inventory import Inventory
 from infra.inventory.secrets import SecretUnavailable
-from infra.lab import ovs, router, server, snmpnode, wireguard
+from infra.lab import ovs, router, server, snmpnode, vcnode, wireguard
 from infra.lab.lock import exclusive, require_root
 from infra.lab.netns import (
     add_namespaces,
@@ -90,26 +90,44 @@ def ensure_root_side(inv: Inventory, plan: LabPlan) -> None:
         )
 
 
-def admin_password_hash(inv: Inventory) -> str:
+@dataclass(frozen=True)
+class PasswordHashes:
+    admin: str  # routers' admin (device_password)
+    codec: str | None  # VC endpoints' codec account (codec_password); None: no endpoint in the plan
+
+
+def password_hashes(inv: Inventory, plan: LabPlan) -> PasswordHashes:
     """Checks the secrets the lab needs before anything is created (nothing half-built)."""
+    c = inv.credentials
     try:
-        for ref in (inv.credentials.snmpv3_auth_password, inv.credentials.snmpv3_priv_password):
+        for ref in (c.snmpv3_auth_password, c.snmpv3_priv_password):
             inv.secret(ref)
-        return router._hash_password(inv.secret(inv.credentials.device_password).reveal())
+        admin = router._hash_password(inv.secret(c.device_password).reveal())
     except SecretUnavailable as exc:
         raise LabError(f"the lab needs the device and SNMPv3 secrets: {exc}") from None
+    if not plan.of_kind(VC):
+        return PasswordHashes(admin, None)
+    if c.codec_password is None:
+        raise LabError("the lab's VC endpoints need credentials.codec_password (group_vars/all)")
+    try:
+        return PasswordHashes(admin, router._hash_password(inv.secret(c.codec_password).reveal()))
+    except SecretUnavailable as exc:
+        raise LabError(f"the lab's VC endpoints need the codec secret: {exc}") from None
 
 
-def write_node_files(inv: Inventory, plan: LabPlan, password_hash: str) -> dict[str, dict[str, str]]:
+def write_node_files(inv: Inventory, plan: LabPlan, hashes: PasswordHashes) -> dict[str, dict[str, str]]:
     extras: dict[str, dict[str, str]] = {}
     for node in plan.nodes.values():
         node_dir(node.name).mkdir(parents=True, exist_ok=True, mode=0o700)
         if node.kind == ROUTER:
-            router.write_router_files(inv, node, password_hash)
+            router.write_router_files(inv, node, hashes.admin)
         elif node.kind == SERVER:
             server.write_server_files(node)
         elif node.kind in (VC, FACILITY):
             extras[node.name] = snmpnode.write_snmp_node_files(inv, node)
+        if node.kind == VC:
+            assert hashes.codec is not None
+            vcnode.write_vc_files(inv, node, hashes.codec)
     return extras
 
 
@@ -119,25 +137,21 @@ def create_mount_ns(node: Node) -> None:
         return
     mnt.touch()
     uts.touch()
-    script = router.mount_script(node) if node.kind == ROUTER else server.mount_script(node)
-    run(
-        [
-            "nsenter",
-            f"--net=/run/netns/{node.netns}",
-            "unshare",
-            f"--uts={uts}",
-            f"--mount={mnt}",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            script,
-        ]
-    )
+    scripts = {ROUTER: router.mount_script, SERVER: server.mount_script, VC: vcnode.mount_script}
+    script = scripts[node.kind](node)
+    argv = ["nsenter", f"--net=/run/netns/{node.netns}", "unshare", f"--uts={uts}", f"--mount={mnt}"]
+    try:
+        run([*argv, "--propagation", "private", "sh", "-c", script])
+    except LabError:
+        # unshare bound the namespaces to their files before the script failed: release them,
+        # or the next `up` would take the half-mounted namespace for a finished one
+        run(["umount", str(mnt), str(uts)], check=False)
+        raise
 
 
 def wire(plan: LabPlan, fresh: set[str]) -> None:
-    """Root-side veths: management, cables between nodes, access ports into OVS."""
+    """Root-side veths: management, cables between nodes, access ports into OVS, LAN bridges
+    and their ports (a Linux bridge per agency LAN, no address in the root namespace)."""
     existing = root_links()
     inside = {n: (set() if n in fresh else links_in(plan.nodes[n].netns)) for n in plan.nodes}
     cmds: list[str] = []
@@ -162,6 +176,16 @@ def wire(plan: LabPlan, fresh: set[str]) -> None:
                 f"link add name {p.root_if} type veth peer name {p.ifname} netns {plan.nodes[p.node].netns}"
             ]
         cmds += [f"link set {p.root_if} up"]
+    for lan in plan.lans.values():
+        if lan.name not in existing:
+            cmds += [f"link add name {lan.name} type bridge", f"link set {lan.name} addrgenmode none"]
+        cmds += [f"link set {lan.name} up"]
+    for lp in plan.lan_ports:
+        if lp.root_if not in existing or lp.ifname not in inside[lp.node]:
+            cmds += [f"link del {lp.root_if}"] if lp.root_if in existing else []
+            netns = plan.nodes[lp.node].netns
+            cmds += [f"link add name {lp.root_if} type veth peer name {lp.ifname} netns {netns}"]
+        cmds += [f"link set {lp.root_if} master {plan.lans[lp.lan].name} up"]
     ip_batch(cmds)
 
 
@@ -177,7 +201,8 @@ def configure_node(plan: LabPlan, node: Node) -> None:
     ports = [p for p in plan.ports if p.node == node.name]
     for p in ports:
         cmds.append(f"link set {p.ifname} up")
-    if node.access is not None and node.kind in (SERVER, UNIT):
+    cmds += [f"link set {lp.ifname} up" for lp in plan.lan_ports if lp.node == node.name]
+    if node.access is not None and node.kind in (SERVER, UNIT, VC):
         cmds.append(f"addr replace {node.access} dev eth1")
         if node.gateway:
             cmds.append(f"route replace default via {node.gateway} dev eth1")
@@ -199,7 +224,9 @@ def start_daemons(node: Node, extras: dict[str, dict[str, str]]) -> None:
 
         if not _pid_alive(pidfile):
             argv, env = snmpnode.snmpd_argv(node, extras.get(node.name, {}))
-            run([*ns_argv(node.name, mount=False), *argv], env=env)
+            run([*ns_argv(node.name, mount=node.own_mounts), *argv], env=env)
+        if node.kind == VC:
+            run([*ns_argv(node.name), "sh", "-c", vcnode.ensure_script(node)])
 
 
 def start_tunnels(plan: LabPlan) -> None:
@@ -233,7 +260,7 @@ def lab_up(inv: Inventory, limit: str | None = None, wait: float = 60.0) -> UpRe
     plan = build_plan(inv, limit)
     if not plan.nodes:
         raise LabError(f"--limit {limit!r} selects no host")
-    password_hash = admin_password_hash(inv)
+    hashes = password_hashes(inv, plan)
     t0 = time.monotonic()
     report = UpReport(plan)
     mark = time.monotonic()
@@ -256,7 +283,7 @@ def lab_up(inv: Inventory, limit: str | None = None, wait: float = 60.0) -> UpRe
         fresh = {n.name for n in plan.nodes.values() if n.netns in missing}
         report.created = sorted(fresh)
         phase("namespaces")
-        extras = write_node_files(inv, plan, password_hash)
+        extras = write_node_files(inv, plan, hashes)
         write_registry(plan)
         phase("files")
         ensure_ns_files_dir()

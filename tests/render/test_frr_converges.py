@@ -77,7 +77,7 @@ def test_a_commune_reaches_the_data_centre(inv: Inventory) -> None:
         hub_lo = f"{inv.hosts['wan-hub-1'].loopback.ip}/32"  # type: ignore[union-attr]
         _wait(cpe, f"show ip route {hub_lo} json", lambda d: d.get(hub_lo, [{}])[0].get("protocol") == "bgp")
         # OSPF (MD5, point-to-point) over the tunnel to the hub, then to the DC server subnet
-        # (the lab puts a CPE's LAN address on `lo`, which OSPF announces as a /32 host route)
+        # (the CPE's LAN is `lan0`, a stub interface here, announced as the LAN /24)
         _wait(cpe, "show ip ospf neighbor json", lambda d: len(d.get("neighbors", {})) == 1)
         servers = "10.94.10.0/24"
         _wait(
