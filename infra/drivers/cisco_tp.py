@@ -155,3 +155,13 @@ class CiscoTpDriver(NetmikoDriver):
 
     def _leave_config_mode(self) -> None:  # there is no config mode
         return None
+
+    def is_alive(self) -> bool:
+        """The SSH transport is up. Netmiko's own check writes a NUL byte into the session,
+        which RoomOS (and the lab's stand-in) take as the start of the next command line: the
+        restore after a failed verification then read `Command not recognized.`"""
+        try:
+            transport = self.conn.remote_conn.get_transport() if self.conn is not None else None
+        except Exception:
+            return False
+        return transport is not None and bool(transport.is_active())

@@ -230,3 +230,17 @@ def test_a_shell_that_does_not_echo_works_too(codec: CodecReplayServer) -> None:
         assert drv.status("SIP Registration 1 Status") == "Registered"
         with pytest.raises(CommandRejected, match=r"Command not recognized\."):
             drv.show("bogus")
+
+
+def test_a_restore_on_a_live_session_sends_nothing_but_xapi(codec: CodecReplayServer) -> None:
+    # the deploy's restore asks reconnect() (is the session alive?) before rolling back: Netmiko's
+    # own check writes a NUL byte, which the codec read as the start of `xConfiguration` (seen
+    # in the lab: "Command not recognized." and a codec left NEEDS ATTENTION)
+    with make(codec) as drv:
+        before = drv.get_running_config()
+        drv.load_candidate(INTENDED)
+        drv.commit(drv.compare())
+        drv.reconnect()
+        drv.rollback()
+        assert drv.get_running_config() == before
+    assert [line for line in codec.codec.received if "\x00" in line] == []
