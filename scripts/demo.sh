@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on the example province, end to end, on this machine (root):
 #   validate the inventory -> build the lab (routers with management config only) ->
-#   `infra deploy` pushes every router's intent over SSH -> `infra audit` shows no drift and the
+#   `infra deploy` pushes every router's intent over SSH -> the VC call controller and codecs are
+#   deployed and `infra vc check` says which endpoint is ready -> `infra audit` shows no drift and the
 #   compliance report -> Prometheus, Alertmanager and the exporters watch the converged lab.
 # Stop everything with the two commands printed at the end.
 set -euo pipefail
@@ -28,6 +29,14 @@ step "infra deploy: back up, push only the remediation, verify OSPF/BGP, confirm
 deploy_rc=0
 $INFRA deploy --only network --comment "make demo" || deploy_rc=$?
 [[ $deploy_rc -eq 0 ]] || echo "demo: deploy exited $deploy_rc (see 'infra history')" >&2
+
+step "video conference: the call controller (Ansible), then every codec (RoomOS xConfiguration over SSH)"
+$INFRA deploy --only servers --limit srv-vc-1 --comment "make demo: call controller" >/dev/null ||
+  echo "demo: the call controller's deploy failed (see 'infra history')" >&2
+$INFRA deploy --only codecs --comment "make demo: codecs" || echo "demo: codec deploy failed" >&2
+
+step "infra vc check: is every endpoint ready for the 08:30 meeting? (headroom needs Prometheus: skipped)"
+$INFRA vc check --meeting giao-ban-ubnd --skip headroom --max-calls 5 || true
 
 step "infra audit: drift (intended vs running) and the security baseline"
 $INFRA audit --limit network || true
