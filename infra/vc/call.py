@@ -8,18 +8,18 @@ from collections.abc import Iterator
 
 from infra.drivers.base import ConnectionFailed, DriverError
 from infra.vc.codec import Codec, Toolkit, read_status
-from infra.vc.model import CheckResult, Endpoint, Outcome, Readiness
+from infra.vc.model import (
+    FAIL,
+    PASS,
+    SKIPPED,
+    UNKNOWN,
+    CheckResult,
+    Endpoint,
+    Readiness,
+)
 from infra.vc.probes import MarkCounts
 from infra.vc.quality import CallQuality, quality
 from infra.vc.roomos import XapiError, dial_call_id, media_channels, refused
-
-PASS, FAIL, UNKNOWN, NOT_OBSERVED, SKIPPED = (
-    Outcome.PASS,
-    Outcome.FAIL,
-    Outcome.UNKNOWN,
-    Outcome.NOT_OBSERVED,
-    Outcome.SKIPPED,
-)
 
 
 def _observe(tk: Toolkit, site: str) -> MarkCounts | None:

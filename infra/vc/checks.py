@@ -16,18 +16,19 @@ from dataclasses import replace
 
 from infra.vc.call import place_test_call
 from infra.vc.codec import Codec, CodecSession, OpenCodec, Toolkit, read_status
-from infra.vc.model import CheckResult, Endpoint, Outcome, Readiness
+from infra.vc.model import (
+    FAIL,
+    NOT_OBSERVED,
+    PASS,
+    SKIPPED,
+    UNKNOWN,
+    CheckResult,
+    Endpoint,
+    Readiness,
+)
 from infra.vc.probes import MarkCounts, Unknown
 
 __all__ = ["Codec", "CodecSession", "OpenCodec", "Toolkit", "check_endpoint", "read_status"]
-
-PASS, FAIL, UNKNOWN, NOT_OBSERVED, SKIPPED = (
-    Outcome.PASS,
-    Outcome.FAIL,
-    Outcome.UNKNOWN,
-    Outcome.NOT_OBSERVED,
-    Outcome.SKIPPED,
-)
 
 
 class _Run:

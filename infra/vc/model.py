@@ -20,6 +20,15 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # not run: an earlier check failed, or the operator skipped it
 
 
+PASS, FAIL, UNKNOWN, NOT_OBSERVED, SKIPPED = (
+    Outcome.PASS,
+    Outcome.FAIL,
+    Outcome.UNKNOWN,
+    Outcome.NOT_OBSERVED,
+    Outcome.SKIPPED,
+)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One codec to check, with what the checks need to know about its place in the network."""
