@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,17 @@ from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.lab.codec.schema import SETTINGS
 from infra.lab.sh import ns_argv
+from infra.monitoring.stack import Stack
 from infra.state import StatePaths
 from tests.conftest import INVENTORY, LAB_SECRETS
 from tests.fixtures_lab import LabHandle
+from tests.monitoring import test_lab_e2e as e2e
+from tests.monitoring.test_lab_e2e import Webhook, api, wait_for
 
 pytestmark = pytest.mark.lab
+
+# the monitoring stack on loopback, as tests/monitoring/test_lab_e2e.py starts it (fixtures)
+stack, webhook = e2e.stack, e2e.webhook
 
 INFRA = str(Path(sys.executable).parent / "infra")
 CUT_SITE = "xa-da-huoai"  # the commune whose tunnel is cut
@@ -185,3 +192,53 @@ def test_a_cut_tunnel_fails_exactly_that_sites_endpoint_naming_the_link(
             break
         time.sleep(10)
     assert rc == 0, endpoints[CUT]["message"]
+
+
+ALERTED_SITE = "xa-cat-tien"  # the commune whose cut is watched by the monitoring stack
+ALERTED = f"vc-{ALERTED_SITE}"
+
+
+def test_a_cut_commune_pages_its_link_not_its_codec_and_comes_back_ready(
+    vc_lab: LabHandle,
+    env: dict[str, str],
+    stack: Stack,
+    webhook: Webhook,
+) -> None:
+    """Prometheus, Alertmanager and infra-sip-probe on loopback watch the lab (fast alerts): the
+    cut pages the WAN link; the codec's registration expires at the call controller and is
+    never paged on its own; restored, the codec registers again and `vc check` is green."""
+    inv = vc_lab.inv
+    hub = inv.wan_vpn.hub if inv.wan_vpn else ""
+    wg, link = hub_tunnel(inv, ALERTED_SITE), f"vpn-{ALERTED_SITE}"
+    query = urllib.parse.quote(f'infra_vc_registered{{endpoint="{ALERTED}"}}')
+
+    def registered() -> float | None:
+        found = api(f"{stack.urls['prometheus']}/api/v1/query?query={query}")["data"]["result"]
+        return float(found[0]["value"][1]) if found else None
+
+    wait_for(
+        "the probe sees the codec registered", lambda: registered() == 1.0, timeout=180, detail=registered
+    )
+    mark = len(webhook.since(0))
+    subprocess.run([*ns_argv(hub, mount=False), "ip", "link", "set", wg, "down"], check=True, timeout=30)
+    try:
+        wait_for(
+            f"{link} paged",
+            lambda: webhook.find("InfraWanLinkDown", "firing", since=mark, link_id=link),
+            timeout=240,
+        )
+        # the codec's registration (60 s) runs out at the call controller: the probe says so
+        wait_for("the registration expired", lambda: registered() == 0.0, timeout=300, detail=registered)
+    finally:
+        subprocess.run([*ns_argv(hub, mount=False), "ip", "link", "set", wg, "up"], check=True, timeout=30)
+    # baresip backs off after failed registrations: its next try can be minutes away
+    wait_for("the codec registered again", lambda: registered() == 1.0, timeout=420, detail=registered)
+    rc, endpoints = vc_check(env, "--limit", ALERTED)
+    assert rc == 0, endpoints[ALERTED]["message"]
+    paged = {
+        a["labels"]["alertname"]
+        for n in webhook.since(mark)
+        for a in n["alerts"]
+        if ALERTED in (a["labels"].get("host"), a["labels"].get("endpoint"))
+    }
+    assert paged == set(), f"alerts the cut explains reached on-call for {ALERTED}: {paged}"
