@@ -4,9 +4,8 @@ deploy` from factory settings and verified (registered across the WAN-VPN), a ha
 as drift and removed, `infra vc check` ready for every endpoint, and a cut tunnel failing exactly
 that commune's endpoint with a message naming the WAN link.
 
-The headroom check needs the monitoring stack's Prometheus (tests/monitoring/test_lab_e2e.py
-starts one); here it is skipped (`--skip headroom`), its queries are tested with promtool in
-tests/vc/test_probes.py.
+The headroom check needs Prometheus: it runs in the last test, which starts the monitoring stack
+on loopback (as tests/monitoring/test_lab_e2e.py does); the others skip it (`--skip headroom`).
 """
 
 from __future__ import annotations
@@ -147,11 +146,13 @@ def test_a_codec_that_does_not_register_after_the_push_is_rolled_back(
         assert d.status("SIP Registration 1 Status") == "Registered"
 
 
-def vc_check(env: dict[str, str], *args: str) -> tuple[int, dict[str, dict[str, Any]]]:
+def vc_check(
+    env: dict[str, str], *args: str, prometheus: str | None = None
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Without a Prometheus URL, headroom is skipped (no monitoring stack in most of these tests)."""
     # at most 5 test calls at once: 20 through userspace WireGuard on 2 busy cores lost packets
-    p = infra(
-        env, "--format", "json", "vc", "check", "--skip", "headroom", "--max-calls", "5", *args, timeout=600
-    )
+    where = ["--prometheus-url", prometheus] if prometheus else ["--skip", "headroom"]
+    p = infra(env, "--format", "json", "vc", "check", *where, "--max-calls", "5", *args, timeout=600)
     assert p.returncode in (0, 1), p.stdout[-3000:] + p.stderr[-3000:]
     return p.returncode, {e["endpoint"]: e for e in json.loads(p.stdout)["endpoints"]}
 
@@ -233,8 +234,10 @@ def test_a_cut_commune_pages_its_link_not_its_codec_and_comes_back_ready(
         subprocess.run([*ns_argv(hub, mount=False), "ip", "link", "set", wg, "up"], check=True, timeout=30)
     # baresip backs off after failed registrations: its next try can be minutes away
     wait_for("the codec registered again", lambda: registered() == 1.0, timeout=420, detail=registered)
-    rc, endpoints = vc_check(env, "--limit", ALERTED)
+    # green again, every check including the WAN link's headroom from this Prometheus
+    rc, endpoints = vc_check(env, "--limit", ALERTED, prometheus=stack.urls["prometheus"])
     assert rc == 0, endpoints[ALERTED]["message"]
+    assert [c["outcome"] for c in endpoints[ALERTED]["checks"] if c["name"] == "headroom"] == ["pass"]
     paged = {
         a["labels"]["alertname"]
         for n in webhook.since(mark)
