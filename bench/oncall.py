@@ -1,0 +1,509 @@
+"""The on-call board at province scale, side by side with the Alertmanager and Prometheus it reads.
+
+A synthetic province of ~3,000 devices (`infra inventory generate`), its rendered monitoring, a
+real Alertmanager (Debian's) with that alertmanager.yml (so inhibition applies) holding 500
+active alerts in a realistic mix (WAN links down with their spoke sites' dependent alerts,
+devices unreachable, interface errors, UPS/PDU/temperature, VC), and a real Prometheus (Debian's)
+with the rendered rules, scraping one static exposition that stands in for the exporters: every
+device's `up`/`probe_success`, its interfaces' counters and states, the UPS/PDU/sensor values,
+with the labels the real targets carry. Then `infra oncall serve` as a subprocess, and for
+/province, /alerts and /device/<host>:
+
+- server time, median and p95 of ~20 requests; *cold* = the board's shared alert snapshot
+  (snapshot_ttl 2 s) has expired, so the request fetches and parses Alertmanager's 500 alerts
+  (what one operator polling every 5 s always gets); *cached* = right after, snapshot shared;
+- page weight: the HTML plus the /static assets it loads; the board's RSS after the requests;
+- the floor it builds on: Alertmanager's own /api/v2/alerts (same 500 alerts) and Prometheus's
+  /classic/alerts page, and the ratio board page / Alertmanager API.
+
+Nothing is written into the repository: everything lives in a temporary directory.
+
+    .venv/bin/python bench/oncall.py [--requests 20] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from infra.inventory import Inventory, load_inventory  # noqa: E402
+from infra.inventory.generate import Shape, generate  # noqa: E402
+from infra.monitoring.labels import host_labels  # noqa: E402
+from infra.monitoring.options import RenderOptions  # noqa: E402
+from infra.monitoring.render import render_monitoring, write_monitoring  # noqa: E402
+
+INFRA = str(Path(sys.executable).with_name("infra"))
+SHAPE = Shape(
+    departments=900, communes=1500, access_switches=240, campus_units=240, vc_endpoints=340
+)  # 3,004 hosts
+ALERTS = 500
+GOAL_MS = 300.0
+GOAL_KB = 300.0
+# below the ephemeral range (32768-60999), so no outgoing connection holds them
+PORTS = {"prometheus": 28190, "alertmanager": 28193, "board": 28180}
+Labels = dict[str, str]
+
+
+# ---- the 500 alerts -------------------------------------------------------------------------------
+
+
+def alert_mix(inv: Inventory) -> tuple[list[Labels], set[str], set[str]]:
+    """(alerts' labels, hosts seen down, WAN links seen down): a province having a bad night."""
+    assert inv.wan_vpn is not None  # a generated province always has its WAN-VPN
+    hub, tunnels = inv.wan_vpn.hub, list(inv.wan_vpn.tunnels)
+    vc_at: dict[str, list[str]] = {}
+    for h in inv.hosts.values():
+        if str(h.role) == "vc_endpoint":
+            vc_at.setdefault(h.site, []).append(h.name)
+    out: list[Labels] = []
+    down_hosts: set[str] = set()
+    down_links: set[str] = set()
+
+    def add(name: str, severity: str, host: str, **extra: str) -> None:
+        labels = host_labels(inv, inv.hosts[host]) | {"alertname": name, "severity": severity} | extra
+        out.append(labels)
+
+    for t in tunnels[::48]:  # 50 spoke sites cut off: the root cause and what it explains
+        spoke = inv.hosts[t.spoke]
+        down_links.add(t.id)
+        down_hosts.add(spoke.name)
+        site = spoke.site
+        agency = inv.sites[site].agency or ""
+        add(
+            "InfraWanLinkDown", "critical", hub, ifName=f"Tunnel{t.number}", site=site, agency=agency,
+            hub_site="dc", link_id=t.id, link_kind="tunnel", peer_host=spoke.name, peer_site=site,
+            job="snmp", instance=hub,
+        )  # fmt: skip
+        add("InfraWanEndpointUnreachable", "critical", spoke.name, link_id=t.id, hub=hub, job="wan")
+        add("InfraDeviceUnreachable", "critical", spoke.name, job="icmp", instance=spoke.name)
+        add("InfraBgpPeerDown", "critical", spoke.name, peer_host="tslcd-pe-1", peer_site="tslcd",
+            link_id=f"{spoke.name}--tslcd-pe-1")  # fmt: skip
+        for vc in vc_at.get(site, [])[:1]:
+            add("InfraVcEndpointNotRegistered", "warning", vc, endpoint=vc, aor=f"sip:{vc}@vc")
+    access = [h.name for h in inv.hosts.values() if str(h.role) == "access_switch"]
+    cpes = [t.spoke for t in tunnels if t.spoke not in down_hosts]
+    for name in access[::6] + cpes[7::60]:  # unreachable devices, each with its SNMP alert folded
+        down_hosts.add(name)
+        add("InfraDeviceUnreachable", "critical", name, job="icmp", instance=name)
+        add("InfraSnmpScrapeFailing", "warning", name, job="snmp", instance=name, module="if_mib")
+    add("InfraUpsOnBattery", "critical", "ups-dc-1", job="snmp", upsBasicOutputStatus="onBattery")
+    add("InfraUpsLowRuntime", "critical", "ups-dc-1", job="snmp")
+    add("InfraPduPhaseNearOverload", "warning", "pdu-dc-2", job="snmp", rPDU2PhaseStatusNumber="2")
+    add("InfraDcTemperatureOutsideRecommended", "warning", "env-dc-1", job="snmp", sensorProbeTempIndex="1")
+    vcs = [v for site, names in sorted(vc_at.items()) for v in names if site not in down_hosts]
+    for vc in vcs[3::17]:
+        add(
+            "InfraVcMediaQualityLow",
+            "warning",
+            vc,
+            endpoint=vc,
+            measure="loss_ratio",
+            meeting="giao-ban-ubnd",
+        )
+    spare = [t.spoke for t in tunnels if t.spoke not in down_hosts]
+    i = 0
+    while len(out) < ALERTS:  # the rest: interfaces counting errors or running hot
+        host = spare[(i * 37) % len(spare)]
+        iface = inv.interfaces[host][-1].name
+        name = "InfraInterfaceErrors" if i % 3 else "InfraInterfaceUtilisationHigh"
+        add(name, "warning", host, job="snmp", instance=host, ifName=iface)
+        i += 1
+    return out, down_hosts, down_links
+
+
+def post_alerts(am: str, alerts: list[Labels]) -> None:
+    now = datetime.now(UTC)
+    body = []
+    for n, labels in enumerate(alerts):
+        age = timedelta(minutes=3 + (n * 7919) % (3 * 24 * 60))
+        body.append(
+            {
+                "labels": labels,
+                "annotations": {
+                    "summary": f"{labels['alertname']} on {labels['host']}",
+                    "description": f"{labels['host']} (site {labels['site']}) has a problem: synthetic.",
+                    "runbook_url": f"docs/runbooks/{labels['alertname']}.md",
+                },
+                "startsAt": (now - age).isoformat(),
+                "endsAt": (now + timedelta(hours=2)).isoformat(),
+                "generatorURL": "http://127.0.0.1/bench",
+            }
+        )
+    req = urllib.request.Request(
+        am + "/api/v2/alerts", json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    urllib.request.urlopen(req, timeout=30).read()
+
+
+# ---- the exporters' stand-in: one static exposition with every device's series -------------------
+
+
+def exposition(inv: Inventory, down_hosts: set[str], down_links: set[str]) -> list[tuple[str, float]]:
+    """(series, per-second rate) lines; rate 0 means a gauge whose value is the number."""
+    lines: list[tuple[str, float]] = []
+
+    def series(metric: str, labels: Labels, value: float, rate: float = 0.0) -> None:
+        text = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        lines.append((f"{metric}{{{text}}}", rate) if rate else (f"{metric}{{{text}}} {value:g}", 0.0))
+
+    def seed(text: str) -> int:
+        return int(hashlib.md5(text.encode()).hexdigest()[:6], 16)
+
+    assert inv.wan_vpn is not None
+    wan = inv.wan_vpn
+    tunnel_if = {t.id: f"Tunnel{t.number}" for t in wan.tunnels}
+    down_ifs = {tunnel_if[link] for link in down_links}
+    for h in inv.hosts.values():
+        base = host_labels(inv, h)
+        up = 0.0 if h.name in down_hosts else 1.0
+        series("probe_success", base | {"job": "icmp", "instance": h.name}, up)
+        if str(h.role) == "server":
+            series("up", base | {"job": "node", "instance": h.name}, 1)
+            continue
+        snmp = base | {"job": "snmp", "instance": h.name}
+        series("up", snmp, up)
+        series("snmp_scrape_error", snmp | {"module": "if_mib"}, 1 - up)
+        for n, i in enumerate(inv.interfaces.get(h.name, ()), start=1):
+            lab = snmp | {"ifName": i.name, "ifIndex": str(n)}
+            down = h.name == wan.hub and i.name in down_ifs
+            series("ifOperStatus", lab, 2 if down or not up else 1)
+            series("ifHighSpeed", lab, i.bandwidth_mbps or 1000)
+            s = seed(h.name + i.name)
+            series("ifHCInOctets", lab, 0, 1e4 + s % 2_000_000)
+            series("ifHCOutOctets", lab, 0, 1e4 + (s >> 3) % 2_000_000)
+            series("ifInErrors", lab, 0, 0.001 + (s % 7 == 0) * 3)
+            series("ifOutErrors", lab, 0, 0.001)
+        if str(h.role) == "ups":
+            status = "onBattery" if h.name == "ups-dc-1" else "onLine"
+            for state in ("onLine", "onBattery"):
+                series("upsBasicOutputStatus", snmp | {"upsBasicOutputStatus": state}, float(state == status))
+            series("upsAdvBatteryRunTimeRemaining", snmp, 54000 if status == "onBattery" else 180000)
+            series("upsAdvOutputLoad", snmp, 42)
+            series("upsAdvBatteryCapacity", snmp, 97)
+        if str(h.role) == "pdu":
+            for phase in ("1", "2", "3"):
+                series("rPDU2PhaseStatusLoad", snmp | {"rPDU2PhaseStatusNumber": phase}, 80 + int(phase) * 9)
+        if str(h.role) == "env_sensor":
+            for idx in ("1", "2"):
+                series("sensorProbeTempDegree", snmp | {"sensorProbeTempIndex": idx}, 23 + int(idx) * 3)
+                online = {"sensorProbeTempIndex": idx, "sensorProbeTempOnline": "online"}
+                series("sensorProbeTempOnline", snmp | online, 1)
+                series("sensorProbeHumidityPercent", snmp | {"sensorProbeHumidityIndex": idx}, 45)
+                online = {"sensorProbeHumidityIndex": idx, "sensorProbeHumidityOnline": "online"}
+                series("sensorProbeHumidityOnline", snmp | online, 1)
+    for t in wan.tunnels:
+        spoke = inv.hosts[t.spoke]
+        labels = host_labels(inv, spoke) | {
+            "job": "wan",
+            "instance": t.id,
+            "link_id": t.id,
+            "hub": wan.hub,
+        }
+        series("probe_success", labels, 0 if t.id in down_links else 1)
+    return lines
+
+
+def serve_exposition(sock: socket.socket, lines: list[tuple[str, float]]) -> None:
+    """Counters grow with time (rate x seconds), gauges are fixed: a province that is alive."""
+    start = time.time() - 86400
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            now = time.time() - start
+            body = "\n".join(s if not r else f"{s} {r * now:.0f}" for s, r in lines).encode() + b"\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
+    server.serve_forever()
+
+
+# ---- processes --------------------------------------------------------------------------------------
+
+
+def spawn(
+    tmp: Path, name: str, argv: list[str], env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    (tmp / "logs").mkdir(exist_ok=True)
+    with open(tmp / "logs" / f"{name}.log", "ab") as log:
+        return subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=tmp,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def wait_ready(proc: subprocess.Popen[bytes], name: str, url: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} exited ({proc.returncode}) before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def prom_value(url: str, query: str) -> float:
+    q = urllib.parse.urlencode({"query": query})
+    with urllib.request.urlopen(f"{url}/api/v1/query?{q}", timeout=10) as r:
+        result = json.load(r)["data"]["result"]
+    return float(result[0]["value"][1]) if result else 0.0
+
+
+def wait_for_data(prom: str, hosts: int, timeout: float = 150.0) -> dict[str, float]:
+    """Until Prometheus has scraped every device twice (rates exist) and evaluated the rules."""
+    checks = {
+        "devices up": 'count(up{job="snmp"}) + count(up{job="node"})',
+        "interface rates": "count(infra:interface_in_bps:rate5m)",
+        "inventory info series": "count(infra_wan_link_info)",
+        "WAN link states": "count(infra:wan_link_up)",
+    }
+    deadline = time.monotonic() + timeout
+    seen: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        seen = {k: prom_value(prom, q) for k, q in checks.items()}
+        if all(seen.values()) and seen["devices up"] >= hosts * 0.9:
+            break
+        time.sleep(2)
+    return seen
+
+
+def rss_kb(pid: int) -> dict[str, int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return {k: int(v) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M)}
+
+
+# ---- measuring ----------------------------------------------------------------------------------------
+
+
+def get(url: str) -> tuple[float, bytes]:
+    start = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as r:
+        body = r.read()
+    return time.perf_counter() - start, body
+
+
+def stats(times: list[float]) -> tuple[float, float]:
+    """(median, p95) in ms."""
+    ms = sorted(t * 1000 for t in times)
+    return statistics.median(ms), ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+
+
+def page_weight(base: str, path: str) -> tuple[int, int, int]:
+    """(HTML bytes, bytes of the /static assets it loads, their count)."""
+    _, html = get(base + path)
+    assets = sorted(set(re.findall(rb'(?:href|src)="(/static/[^"?#]+)', html)))
+    return len(html), sum(len(get(base + a.decode())[1]) for a in assets), len(assets)
+
+
+def board_times(
+    base: str, pages: list[str], rounds: dict[str, int], ttl: float
+) -> dict[str, dict[str, list[float]]]:
+    """Per page: cold (the snapshot expired: sleep past its ttl first) and cached (right after)."""
+    times: dict[str, dict[str, list[float]]] = {p: {"cold": [], "cached": []} for p in pages}
+    for r in range(max(rounds.values())):
+        for p in pages:
+            if r >= rounds[p]:
+                continue
+            time.sleep(ttl + 0.1)
+            times[p]["cold"].append(get(base + p)[0])
+            times[p]["cached"].append(get(base + p)[0])
+    return times
+
+
+def peer_times(url: str, n: int) -> list[float]:
+    get(url)  # warm
+    return [get(url)[0] for _ in range(n)]
+
+
+def verdict(value: float, goal: float) -> str:
+    return "PASS" if value < goal else "MISS"
+
+
+# ---- the run --------------------------------------------------------------------------------------------
+
+
+def configure(inv: Inventory, mon: Path, expo: str) -> tuple[Path, Path]:
+    """The rendered configuration, with Prometheus scraping the stand-in instead of the exporters and
+    sending no alerts (the bench posts them), and Alertmanager notifying no one."""
+    write_monitoring(
+        render_monitoring(inv, RenderOptions(alertmanager=f"127.0.0.1:{PORTS['alertmanager']}")), mon
+    )
+    prom = yaml.safe_load((mon / "prometheus.yml").read_text())
+    prom.pop("alerting", None)
+    prom["global"]["scrape_interval"] = "15s"
+    prom["scrape_configs"] = [
+        {"job_name": "exporters-stand-in", "honor_labels": True, "static_configs": [{"targets": [expo]}]}
+    ]
+    am = yaml.safe_load((mon / "alertmanager.yml").read_text())
+    am["receivers"] = [{"name": r["name"]} for r in am["receivers"]]
+    (mon / "prometheus-bench.yml").write_text(yaml.safe_dump(prom))
+    (mon / "alertmanager-bench.yml").write_text(yaml.safe_dump(am, width=1 << 20))
+    return mon / "prometheus-bench.yml", mon / "alertmanager-bench.yml"
+
+
+def run(tmp: Path, requests: int) -> None:
+    busy = [f"{k} {p}" for k, p in PORTS.items() if socket.socket().connect_ex(("127.0.0.1", p)) == 0]
+    if busy:
+        raise SystemExit(f"ports in use on 127.0.0.1: {', '.join(busy)}")
+    hosts = generate(tmp / "province", SHAPE, name="Synthetic 3,000-device province", lab=False)
+    inv = load_inventory(tmp / "province")
+    alerts, down_hosts, down_links = alert_mix(inv)
+    lines = exposition(inv, down_hosts, down_links)
+    sock = socket.create_server(("127.0.0.1", 0))
+    prom_cfg, am_cfg = configure(inv, tmp / "monitoring", f"127.0.0.1:{sock.getsockname()[1]}")
+    expo = multiprocessing.get_context("fork").Process(
+        target=serve_exposition, args=(sock, lines), daemon=True
+    )
+    expo.start()
+    sock.close()
+    prom, am, board = (f"http://127.0.0.1:{PORTS[k]}" for k in ("prometheus", "alertmanager", "board"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(spawn(tmp, "alertmanager", [
+            "prometheus-alertmanager", f"--config.file={am_cfg}", f"--storage.path={tmp / 'am'}",
+            f"--web.listen-address=127.0.0.1:{PORTS['alertmanager']}", "--cluster.listen-address=",
+        ]))  # fmt: skip
+        procs.append(spawn(tmp, "prometheus", [
+            "prometheus", f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp / 'prom'}",
+            f"--web.listen-address=127.0.0.1:{PORTS['prometheus']}",
+        ]))  # fmt: skip
+        wait_ready(procs[0], "alertmanager", am + "/-/ready")
+        wait_ready(procs[1], "prometheus", prom + "/-/ready")
+        post_alerts(am, alerts)
+        env = os.environ | {"INFRA_STATE_DIR": str(tmp / "state")}
+        procs.append(spawn(tmp, "board", [
+            INFRA, "-i", str(tmp / "province"), "oncall", "serve", f"--listen=127.0.0.1:{PORTS['board']}",
+            f"--prometheus={prom}", f"--alertmanager={am}",
+        ], env))  # fmt: skip
+        wait_ready(procs[2], "infra oncall serve", board + "/-/healthy")
+        rss_start = rss_kb(procs[2].pid)
+        data = wait_for_data(prom, hosts)
+        _, raw = get(am + "/api/v2/alerts")
+        held = json.loads(raw)
+        suppressed = sum(1 for a in held if a["status"]["state"] == "suppressed")
+        with urllib.request.urlopen(prom + "/api/v1/status/tsdb", timeout=10) as r:
+            series = json.load(r)["data"]["headStats"]["numSeries"]
+        print(
+            f"synthetic province: {hosts} hosts, {len(inv.sites)} sites; Alertmanager holds {len(held)} "
+            f"alerts ({suppressed} inhibited: the WAN outages' dependants); Prometheus: {series} head "
+            "series (" + ", ".join(f"{k} {v:.0f}" for k, v in data.items()) + ")"
+        )
+
+        spoke = alerts[0]["peer_host"]  # the first cut-off spoke: its CPE and its alerts
+        hub = alerts[0]["host"]  # the WAN hub: the device with the most interfaces (2,400 tunnels)
+        pages = ["/province", "/alerts", f"/device/{spoke}", f"/device/{hub}"]
+        for p in pages:  # warm the templates; a page that fails is reported, not measured
+            get(board + p)
+        rounds = {p: requests if not p.startswith("/device") else max(requests // 2, 3) for p in pages}
+        times = board_times(board, pages, rounds, ttl=2.0)
+        weights = {p: page_weight(board, p) for p in pages}
+        rss_end = rss_kb(procs[2].pid)
+        peers = {
+            "Alertmanager GET /api/v2/alerts": peer_times(am + "/api/v2/alerts", requests),
+            "Prometheus /classic/alerts": peer_times(prom + "/classic/alerts", requests),
+        }
+        report(pages, times, weights, peers, len(raw), rss_start, rss_end)
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+        expo.terminate()
+        expo.join(5)
+
+
+def report(
+    pages: list[str],
+    times: dict[str, dict[str, list[float]]],
+    weights: dict[str, tuple[int, int, int]],
+    peers: dict[str, list[float]],
+    api_bytes: int,
+    rss_start: dict[str, int],
+    rss_end: dict[str, int],
+) -> None:
+    am_p50, _ = stats(peers["Alertmanager GET /api/v2/alerts"])
+    n = len(times[pages[0]]["cold"])
+    print(
+        f"\nboard (infra oncall serve), ms over {n} requests per page (device pages half); cold = the alert "
+        "snapshot expired (ttl 2 s), cached = shared snapshot; the time goal is judged on cold p95"
+    )
+    head = f"{'page':<28} {'cold p50':>8} {'p95':>7} {'cached p50':>10} {'p95':>7} {'goal':>6} {'':4}"
+    print(head + f" {'/AM API':>8} {'HTML KB':>8} {'+static':>8} {'goal':>5} {'':4}")
+    for p in pages:
+        c50, c95 = stats(times[p]["cold"])
+        k50, k95 = stats(times[p]["cached"])
+        html, static, _n = weights[p]
+        kb = (html + static) / 1024
+        timing = f"{c50:>8.1f} {c95:>7.1f} {k50:>10.1f} {k95:>7.1f} {GOAL_MS:>6.0f} {verdict(c95, GOAL_MS):4}"
+        weight = f"{html / 1024:>8.1f} {static / 1024:>8.1f} {GOAL_KB:>5.0f} {verdict(kb, GOAL_KB):4}"
+        print(f"{p:<28} {timing} {c50 / am_p50:>7.1f}x {weight}")
+    print(f"\n{'peer (the floor the board builds on)':<40} {'p50 ms':>7} {'p95 ms':>7}")
+    for name, t in peers.items():
+        p50, p95 = stats(t)
+        print(f"{name:<40} {p50:>7.1f} {p95:>7.1f}")
+    print(f"(Alertmanager's answer: {api_bytes / 1024:.0f} KB of JSON for the 500 alerts)")
+    start, end, peak = (x / 1024 for x in (rss_start["VmRSS"], rss_end["VmRSS"], rss_end["VmHWM"]))
+    print(f"\nboard memory: RSS {start:.0f} MB after start, {end:.0f} MB after the requests", end="")
+    print(f" (peak {peak:.0f} MB)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=20, help="requests per page (device pages: half)")
+    ap.add_argument("--keep", type=Path, help="run in this new directory and keep it (logs, configs)")
+    args = ap.parse_args()
+    missing = [t for t in ("prometheus", "prometheus-alertmanager") if shutil.which(t) is None]
+    if missing:
+        raise SystemExit(f"needs Debian's {', '.join(missing)} (scripts/setup.sh installs them)")
+    if args.keep:
+        args.keep.mkdir(parents=True)
+        run(args.keep.resolve(), args.requests)
+        return
+    with tempfile.TemporaryDirectory(prefix="oncall-bench-") as tmp:
+        run(Path(tmp), args.requests)
+
+
+if __name__ == "__main__":
+    main()
