@@ -24,6 +24,7 @@ Nothing is written into the repository: everything lives in a temporary director
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import multiprocessing
@@ -293,19 +294,19 @@ def prom_value(url: str, query: str) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
-def wait_for_data(prom: str, hosts: int, timeout: float = 150.0) -> dict[str, float]:
-    """Until Prometheus has scraped every device twice (rates exist) and evaluated the rules."""
+def wait_for_data(prom: str, hosts: int, wan_links: int, timeout: float = 180.0) -> dict[str, float]:
+    """Until Prometheus has scraped every device twice (rates exist) and evaluated every rule group
+    (each WAN link end has its `infra:wan_link_up`)."""
     checks = {
         "devices up": 'count(up{job="snmp"}) + count(up{job="node"})',
         "interface rates": "count(infra:interface_in_bps:rate5m)",
-        "inventory info series": "count(infra_wan_link_info)",
         "WAN link states": "count(infra:wan_link_up)",
     }
     deadline = time.monotonic() + timeout
     seen: dict[str, float] = {}
     while time.monotonic() < deadline:
         seen = {k: prom_value(prom, q) for k, q in checks.items()}
-        if all(seen.values()) and seen["devices up"] >= hosts * 0.9:
+        if seen["devices up"] >= hosts and seen["interface rates"] and seen["WAN link states"] >= wan_links:
             break
         time.sleep(2)
     return seen
@@ -333,30 +334,66 @@ def stats(times: list[float]) -> tuple[float, float]:
 
 
 def page_weight(base: str, path: str) -> tuple[int, int, int]:
-    """(HTML bytes, bytes of the /static assets it loads, their count)."""
+    """(HTML bytes, bytes of the /static assets it loads, the HTML's size gzipped)."""
     _, html = get(base + path)
     assets = sorted(set(re.findall(rb'(?:href|src)="(/static/[^"?#]+)', html)))
-    return len(html), sum(len(get(base + a.decode())[1]) for a in assets), len(assets)
+    return len(html), sum(len(get(base + a.decode())[1]) for a in assets), len(gzip.compress(html, 6))
 
 
-def board_times(
-    base: str, pages: list[str], rounds: dict[str, int], ttl: float
+def measure(
+    pages: list[str], rounds: dict[str, int], peers: dict[str, str], ttl: float
 ) -> dict[str, dict[str, list[float]]]:
-    """Per page: cold (the snapshot expired: sleep past its ttl first) and cached (right after)."""
-    times: dict[str, dict[str, list[float]]] = {p: {"cold": [], "cached": []} for p in pages}
+    """Per page: cold (the snapshot expired: sleep past its ttl first) and cached (right after); each
+    peer once per round, so both see the same load on the machine."""
+    times: dict[str, dict[str, list[float]]] = {p: {"cold": [], "cached": []} for p in [*pages, *peers]}
     for r in range(max(rounds.values())):
         for p in pages:
             if r >= rounds[p]:
                 continue
             time.sleep(ttl + 0.1)
-            times[p]["cold"].append(get(base + p)[0])
-            times[p]["cached"].append(get(base + p)[0])
+            times[p]["cold"].append(get(p)[0])
+            times[p]["cached"].append(get(p)[0])
+        for name, url in peers.items():
+            times[name]["cold"].append(get(url)[0])
     return times
 
 
-def peer_times(url: str, n: int) -> list[float]:
-    get(url)  # warm
-    return [get(url)[0] for _ in range(n)]
+def profile(pid: int, urls: list[str], ttl: float, seconds: float = 20.0) -> None:
+    """Where the board's time goes (py-spy, if on PATH: it is no dependency of the project)."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        print("\n--profile: py-spy is not on PATH (pip install py-spy in a scratch venv)")
+        return
+    with tempfile.NamedTemporaryFile(suffix=".txt") as out:
+        rec = subprocess.Popen(
+            [spy, "record", "-p", str(pid), "-r", "200", "-f", "raw", "-o", out.name, "-d", f"{seconds:.0f}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1)
+        deadline = time.monotonic() + seconds - 2
+        while time.monotonic() < deadline:
+            for u in urls:
+                time.sleep(ttl + 0.1)
+                get(u)
+        rec.wait()
+        raw = [line.rsplit(" ", 1) for line in Path(out.name).read_text().splitlines() if " " in line]
+    idle = ("wait (threading", "select (selectors", "sleep", "acquire")
+    stacks = [([f for f in s.split(";") if "(" in f], int(n)) for s, n in raw]
+    stacks = [(fs, n) for fs, n in stacks if fs and not any(w in fs[-1] for w in idle)]
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for frames, n in stacks:
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for f in {f for f in frames if "infra/" in f}:
+            total[f] = total.get(f, 0) + n
+    busy = max(sum(n for _, n in stacks), 1)
+    print(f"\nprofile of the board (py-spy, {len(urls)} pages, cold; {busy} busy samples at 200 Hz)")
+    print("own time (top 12):")
+    for f, k in sorted(own.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {k / busy:>5.0%}  {f}")
+    print("inclusive, in infra's code (top 12):")
+    for f, k in sorted(total.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {k / busy:>5.0%}  {f}")
 
 
 def verdict(value: float, goal: float) -> str:
@@ -385,7 +422,7 @@ def configure(inv: Inventory, mon: Path, expo: str) -> tuple[Path, Path]:
     return mon / "prometheus-bench.yml", mon / "alertmanager-bench.yml"
 
 
-def run(tmp: Path, requests: int) -> None:
+def run(tmp: Path, requests: int, with_profile: bool) -> None:
     busy = [f"{k} {p}" for k, p in PORTS.items() if socket.socket().connect_ex(("127.0.0.1", p)) == 0]
     if busy:
         raise SystemExit(f"ports in use on 127.0.0.1: {', '.join(busy)}")
@@ -421,7 +458,7 @@ def run(tmp: Path, requests: int) -> None:
         ], env))  # fmt: skip
         wait_ready(procs[2], "infra oncall serve", board + "/-/healthy")
         rss_start = rss_kb(procs[2].pid)
-        data = wait_for_data(prom, hosts)
+        data = wait_for_data(prom, hosts, 2 * len(inv.wan_vpn.tunnels if inv.wan_vpn else ()))
         _, raw = get(am + "/api/v2/alerts")
         held = json.loads(raw)
         suppressed = sum(1 for a in held if a["status"]["state"] == "suppressed")
@@ -438,15 +475,19 @@ def run(tmp: Path, requests: int) -> None:
         pages = ["/province", "/alerts", f"/device/{spoke}", f"/device/{hub}"]
         for p in pages:  # warm the templates; a page that fails is reported, not measured
             get(board + p)
-        rounds = {p: requests if not p.startswith("/device") else max(requests // 2, 3) for p in pages}
-        times = board_times(board, pages, rounds, ttl=2.0)
+        rounds = {
+            board + p: requests if not p.startswith("/device") else max(requests // 2, 3) for p in pages
+        }
+        peers = {
+            "Alertmanager GET /api/v2/alerts": am + "/api/v2/alerts",
+            "Prometheus /classic/alerts": prom + "/classic/alerts",
+        }
+        times = {k.removeprefix(board): v for k, v in measure(list(rounds), rounds, peers, ttl=2.0).items()}
         weights = {p: page_weight(board, p) for p in pages}
         rss_end = rss_kb(procs[2].pid)
-        peers = {
-            "Alertmanager GET /api/v2/alerts": peer_times(am + "/api/v2/alerts", requests),
-            "Prometheus /classic/alerts": peer_times(prom + "/classic/alerts", requests),
-        }
-        report(pages, times, weights, peers, len(raw), rss_start, rss_end)
+        report(pages, times, weights, list(peers), len(raw), rss_start, rss_end)
+        if with_profile:
+            profile(procs[2].pid, [board + p for p in pages], ttl=2.0)
     finally:
         for proc in reversed(procs):
             stop(proc)
@@ -458,30 +499,30 @@ def report(
     pages: list[str],
     times: dict[str, dict[str, list[float]]],
     weights: dict[str, tuple[int, int, int]],
-    peers: dict[str, list[float]],
+    peers: list[str],
     api_bytes: int,
     rss_start: dict[str, int],
     rss_end: dict[str, int],
 ) -> None:
-    am_p50, _ = stats(peers["Alertmanager GET /api/v2/alerts"])
+    am_p50, _ = stats(times[peers[0]]["cold"])
     n = len(times[pages[0]]["cold"])
     print(
         f"\nboard (infra oncall serve), ms over {n} requests per page (device pages half); cold = the alert "
         "snapshot expired (ttl 2 s), cached = shared snapshot; the time goal is judged on cold p95"
     )
     head = f"{'page':<28} {'cold p50':>8} {'p95':>7} {'cached p50':>10} {'p95':>7} {'goal':>6} {'':4}"
-    print(head + f" {'/AM API':>8} {'HTML KB':>8} {'+static':>8} {'goal':>5} {'':4}")
+    print(head + f" {'/AM API':>8} {'HTML KB':>8} {'+static':>8} {'goal':>5} {'':4} {'gzip HTML':>9}")
     for p in pages:
         c50, c95 = stats(times[p]["cold"])
         k50, k95 = stats(times[p]["cached"])
-        html, static, _n = weights[p]
+        html, static, gz = weights[p]
         kb = (html + static) / 1024
         timing = f"{c50:>8.1f} {c95:>7.1f} {k50:>10.1f} {k95:>7.1f} {GOAL_MS:>6.0f} {verdict(c95, GOAL_MS):4}"
         weight = f"{html / 1024:>8.1f} {static / 1024:>8.1f} {GOAL_KB:>5.0f} {verdict(kb, GOAL_KB):4}"
-        print(f"{p:<28} {timing} {c50 / am_p50:>7.1f}x {weight}")
+        print(f"{p:<28} {timing} {c50 / am_p50:>7.1f}x {weight} {gz / 1024:>9.1f}")
     print(f"\n{'peer (the floor the board builds on)':<40} {'p50 ms':>7} {'p95 ms':>7}")
-    for name, t in peers.items():
-        p50, p95 = stats(t)
+    for name in peers:
+        p50, p95 = stats(times[name]["cold"])
         print(f"{name:<40} {p50:>7.1f} {p95:>7.1f}")
     print(f"(Alertmanager's answer: {api_bytes / 1024:.0f} KB of JSON for the 500 alerts)")
     start, end, peak = (x / 1024 for x in (rss_start["VmRSS"], rss_end["VmRSS"], rss_end["VmHWM"]))
@@ -492,6 +533,7 @@ def report(
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=20, help="requests per page (device pages: half)")
+    ap.add_argument("--profile", action="store_true", help="then profile the board with py-spy (if on PATH)")
     ap.add_argument("--keep", type=Path, help="run in this new directory and keep it (logs, configs)")
     args = ap.parse_args()
     missing = [t for t in ("prometheus", "prometheus-alertmanager") if shutil.which(t) is None]
@@ -499,10 +541,10 @@ def main() -> None:
         raise SystemExit(f"needs Debian's {', '.join(missing)} (scripts/setup.sh installs them)")
     if args.keep:
         args.keep.mkdir(parents=True)
-        run(args.keep.resolve(), args.requests)
+        run(args.keep.resolve(), args.requests, args.profile)
         return
     with tempfile.TemporaryDirectory(prefix="oncall-bench-") as tmp:
-        run(Path(tmp), args.requests)
+        run(Path(tmp), args.requests, args.profile)
 
 
 if __name__ == "__main__":
