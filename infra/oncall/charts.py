@@ -41,6 +41,14 @@ def si(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}".rstrip()
 
 
+def nice_ceiling(value: float) -> float:
+    """The value axis's top: the next 1, 2 or 5 times a power of ten (1 for an all-zero chart)."""
+    if not value > 0 or not math.isfinite(value):
+        return 1.0
+    power: float = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= value)
+
+
 def _segments(points: Sequence[Point], gap: float) -> list[list[Point]]:
     """Runs of finite points no further apart than `gap` seconds."""
     runs: list[list[Point]] = []
@@ -76,8 +84,7 @@ def line_chart(title: str, lines: Sequence[Line], start: float, end: float, step
     """An SVG line chart of `lines` from `start` to `end` (unix seconds), values in `unit`."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     finite = [v for line in lines for _, v in line.points if math.isfinite(v)]
-    top = max(finite, default=0.0)
-    top = top * 1.1 if top > 0 else 1.0
+    top = nice_ceiling(max(finite, default=0.0))
     span = max(end - start, 1.0)
 
     def x(t: float) -> float:
@@ -99,7 +106,7 @@ def line_chart(title: str, lines: Sequence[Line], start: float, end: float, step
         )
         out.append(
             f'<text class="axis" x="{LEFT - 4}" y="{gy + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="#9aa3ae">{escape(si(top / 1.1 * frac if frac else 0.0, unit))}</text>'
+            f'fill="#9aa3ae">{escape(si(top * frac, unit))}</text>'
         )
     axis_y = TOP + plot_h + 14
     for t, anchor in ((start, "start"), ((start + end) / 2, "middle"), (end, "end")):

@@ -75,6 +75,9 @@ class DeviceMetrics:
     errors: dict[str, dict[str, tuple[tuple[float, float], ...]]] = field(default_factory=dict)
     ospf: dict[str, float] = field(default_factory=dict)  # neighbour address -> ospfNbrState
     bgp: dict[str, float] = field(default_factory=dict)  # peer address -> bgpPeerState
+    # module -> snmp_scrape_error: a module that walked cleanly and lacks a neighbour's row means
+    # the neighbour is gone (what InfraOspfNeighbourDown and InfraBgpPeerDown say too)
+    scrape_errors: dict[str, float] = field(default_factory=dict)
     vc: dict[str, list[Sample]] = field(default_factory=dict)
     node: dict[str, list[Sample]] = field(default_factory=dict)
     start: float = 0.0
@@ -151,6 +154,8 @@ async def device_metrics(
         calls["ospf"] = instant(f"ospfNbrState{sel}")
     if bgp:
         calls["bgp"] = instant(f"bgpPeerState{sel}")
+    if ospf or bgp:
+        calls["scrape_errors"] = instant(f"snmp_scrape_error{sel}")
     if vc:
         calls |= {f"vc:{k}": instant(q.format(ep=h)) for k, q in VC_QUERIES.items()}
     if server:
@@ -170,6 +175,7 @@ async def device_metrics(
         errors=_lines([answers.get(f"errors:{n}", []) for n, _ in ERRORS], ERRORS),
         ospf=_by(answers.get("ospf", []), "ospfNbrIpAddr"),
         bgp=_by(answers.get("bgp", []), "bgpPeerRemoteAddr"),
+        scrape_errors=_by(answers.get("scrape_errors", []), "module"),
         vc={k[3:]: v for k, v in answers.items() if k.startswith("vc:")},
         node={k[5:]: v for k, v in answers.items() if k.startswith("node:")},
         start=start,

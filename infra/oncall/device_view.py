@@ -206,36 +206,24 @@ def neighbours(inv: Inventory, host: Host, rows: list[InterfaceRow], m: DeviceMe
         if r.peer_host
     ]
     for address, peer, link_id, _kind in ospf_neighbours(inv, host.name):
-        state = m.ospf.get(address)
-        out.append(
-            Neighbour(
-                "OSPF",
-                peer,
-                link_id,
-                address,
-                _state(state, OSPF_STATES, m.answered),
-                None if state is None else state == 8,
-            )
-        )
+        text, ok = _state(m.ospf.get(address), OSPF_STATES, 8, m.scrape_errors.get("ospf"))
+        out.append(Neighbour("OSPF", peer, link_id, address, text, ok))
     for s in inv.bgp_sessions.get(host.name, ()):
-        state = m.bgp.get(str(s.peer_address))
-        out.append(
-            Neighbour(
-                f"BGP (AS {s.remote_as})",
-                s.peer_host,
-                s.link_id,
-                str(s.peer_address),
-                _state(state, BGP_STATES, m.answered),
-                None if state is None else state == 6,
-            )
-        )
+        text, ok = _state(m.bgp.get(str(s.peer_address)), BGP_STATES, 6, m.scrape_errors.get("bgp4"))
+        kind = f"BGP (AS {s.remote_as})"
+        out.append(Neighbour(kind, s.peer_host, s.link_id, str(s.peer_address), text, ok))
     return out
 
 
-def _state(value: float | None, names: dict[int, str], answered: bool) -> str:
-    if value is None:
-        return "not reported" if answered else "unknown"
-    return names.get(int(value), f"state {value:g}") if math.isfinite(value) else "unknown"
+def _state(
+    value: float | None, names: dict[int, str], good: int, scrape_error: float | None
+) -> tuple[str, bool | None]:
+    """(state in words, ok): a neighbour missing from a module that walked cleanly is down."""
+    if value is None or not math.isfinite(value):
+        if scrape_error == 0:
+            return "absent (down)", False
+        return "unknown", None
+    return names.get(int(value), f"state {value:g}"), int(value) == good
 
 
 def vc_readiness(inv: Inventory, host: Host, m: DeviceMetrics) -> VcReadiness | None:

@@ -44,6 +44,8 @@ def exposition_text(octets: int, errors: int) -> str:
         f'ospfNbrState{{{r},ospfNbrIpAddr="10.124.0.2"}} 8',
         f'ospfNbrState{{{r},ospfNbrIpAddr="10.124.0.12"}} 2',
         f'bgpPeerState{{{r},bgpPeerRemoteAddr="10.124.0.23"}} 6',
+        f'snmp_scrape_error{{{r},module="ospf"}} 0',  # walked cleanly: a missing neighbour is down
+        f'snmp_scrape_error{{{r},module="bgp4"}} 0',
         f'up{{{r},job="snmp",instance="{ROUTER}"}} 1',
         f'infra_vc_registered{{endpoint="{CODEC}",aor="sip:x@example"}} 1',
         f'infra_vc_ready{{endpoint="{CODEC}",site="so-noi-vu",meeting="giao-ban"}} 0',
@@ -145,6 +147,8 @@ def test_neighbours_carry_ospf_and_bgp_state(
     by = {(n["kind"], n["address"]): n for n in view["neighbours"]}
     assert by[("OSPF", "10.124.0.2")]["state"] == "full" and by[("OSPF", "10.124.0.2")]["ok"] is True
     assert by[("OSPF", "10.124.0.12")]["state"] == "attempt" and by[("OSPF", "10.124.0.12")]["ok"] is False
+    gone = by[("OSPF", "10.122.0.1")]  # the tunnel to cpe-so-noi-vu: no row in the walk
+    assert (gone["peer_host"], gone["state"], gone["ok"]) == ("cpe-so-noi-vu", "absent (down)", False)
     bgp = next(n for n in view["neighbours"] if n["kind"].startswith("BGP"))
     assert (bgp["peer_host"], bgp["state"], bgp["ok"]) == ("tslcd-pe-1", "established", True)
     tunnels = [n for n in view["neighbours"] if n["kind"] == "WAN-VPN tunnel"]
