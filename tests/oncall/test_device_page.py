@@ -22,7 +22,7 @@ from infra.journal.db import Journal
 from infra.render.engine import render_host
 from infra.results import Result
 from tests.conftest import LAB_SECRETS
-from tests.oncall.conftest import Exposition, board_client, wait_for
+from tests.oncall.conftest import Exposition, board_client, post_alerts, wait_for
 from tests.ports import free_port
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -238,3 +238,26 @@ def test_a_bad_range_is_400(example_inventory: Inventory, tmp_path: Path) -> Non
             api = client.get(f"/api/device/{ROUTER}", params={"range": bad})
             assert api.status_code == 400 and "range must be" in api.json()["error"]
         assert client.get(f"/api/device/{ROUTER}", params={"range": "6h"}).json()["range"] == "6h"
+
+
+def test_the_device_takes_the_colour_of_its_worst_active_alert(
+    example_inventory: Inventory, alertmanager: str, tmp_path: Path
+) -> None:
+    host = "cpe-so-tai-chinh"
+    labels = {"host": host, "site": example_inventory.hosts[host].site}
+    post_alerts(
+        alertmanager,
+        [
+            {"alertname": "InfraDeviceProbeWarning", "severity": "warning", **labels},
+            {"alertname": "InfraDeviceProbeCritical", "severity": "critical", **labels},
+        ],
+    )
+    with board_client(example_inventory, dead_url(), alertmanager, tmp_path) as client:
+        view = wait_for(
+            "both alerts on the device",
+            lambda: (v := client.get(f"/api/device/{host}").json()) and len(v["alerts"]) == 2 and v,
+        )
+        page = client.get(f"/device/{host}").text
+    assert view["state"] == "critical"
+    assert {a["name"] for a in view["alerts"]} == {"InfraDeviceProbeWarning", "InfraDeviceProbeCritical"}
+    assert f'href="/alerts?host={host}"' in page and 'data-state="critical"' in page
