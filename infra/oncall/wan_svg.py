@@ -1,0 +1,113 @@
+"""The WAN-VPN as hub and spokes, drawn server-side as SVG (no script, no inline style: colours
+come from classes in board.css, geometry from presentation attributes).
+
+The hub sits at the centre; the spokes go round it on concentric rings, each ring holding as many
+as fit at a legible spacing, so 20 spokes make one labelled ring and 300 make six rings of dots
+whose names are in their tooltips (<title>) and in the site tiles below. Each tunnel is a line
+from the hub to its spoke, coloured by the tunnel's state; the lines that are down are drawn last,
+on top, and thicker, so a red one is never hidden under green ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
+
+LABELLED_MAX = 40  # above this many spokes, names go to tooltips only
+FIRST_RING = 120.0
+RING_GAP = 44.0
+SPACING = 22.0  # least distance between two spokes on a ring
+LABELLED_SPACING = 34.0
+LABEL_ROOM = 150.0  # room for a spoke's name outside the last ring
+
+
+@dataclass(frozen=True)
+class Spoke:
+    link_id: str
+    site: str
+    title: str  # the agency's name, else the site's
+    tunnel_state: str  # up | down | unknown
+    site_state: str  # the site's tile state: ok | warning | critical | info | unknown
+    detail: str = ""  # e.g. "down at wan-hub-1 wg4"
+
+
+def rings(n: int, labelled: bool) -> list[tuple[float, int]]:
+    """(radius, how many spokes) of each ring, innermost first."""
+    spacing = LABELLED_SPACING if labelled else SPACING
+    out: list[tuple[float, int]] = []
+    radius, left = FIRST_RING, n
+    while left > 0:
+        take = min(max(1, int(2 * math.pi * radius / spacing)), left)
+        out.append((radius, take))
+        left -= take
+        radius += RING_GAP
+    return out
+
+
+def positions(n: int, labelled: bool) -> list[tuple[float, float, float]]:
+    """(x, y, angle) of each spoke around a hub at (0, 0); the first at twelve o'clock, clockwise;
+    every other ring turned by half a step so the lines to the outer ring pass between the inner
+    spokes."""
+    out = []
+    for k, (radius, count) in enumerate(rings(n, labelled)):
+        step = 2 * math.pi / count
+        for i in range(count):
+            angle = -math.pi / 2 + step * (i + (0.5 if k % 2 else 0.0))
+            out.append((radius * math.cos(angle), radius * math.sin(angle), angle))
+    return out
+
+
+def _n(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+def draw(hub_title: str, hub_state: str, spokes: Sequence[Spoke]) -> Markup:
+    """The SVG element (as markup safe to put in a page) for the hub and its spokes."""
+    labelled = len(spokes) <= LABELLED_MAX
+    places = positions(len(spokes), labelled)
+    outer = max((r for r, _ in rings(len(spokes), labelled)), default=FIRST_RING)
+    half = outer + (LABEL_ROOM if labelled else 20.0)
+    radius = 7 if labelled else 5
+    lines: list[str] = []
+    down: list[str] = []
+    nodes: list[str] = []
+    for spoke, (x, y, angle) in zip(spokes, places, strict=True):
+        title = escape(
+            f"{spoke.link_id}: tunnel {spoke.tunnel_state}" + (f" ({spoke.detail})" if spoke.detail else "")
+        )
+        line = (
+            f'<line class="tunnel {escape(spoke.tunnel_state)}" x1="0" y1="0" x2="{_n(x)}" y2="{_n(y)}" '
+            f'data-link="{escape(spoke.link_id)}"><title>{title}</title></line>'
+        )
+        (down if spoke.tunnel_state == "down" else lines).append(line)
+        node = (
+            f'<a href="/alerts?site={escape(quote(spoke.site))}" data-site="{escape(spoke.site)}">'
+            f'<circle class="spoke {escape(spoke.site_state)}" cx="{_n(x)}" cy="{_n(y)}" r="{radius}"><title>'
+            f"{escape(spoke.title)} ({escape(spoke.site)}): {escape(spoke.site_state)}; {title}</title>"
+            "</circle>"
+        )
+        if labelled:
+            anchor = "start" if math.cos(angle) >= -1e-9 else "end"
+            lx, ly = x + math.cos(angle) * 12, y + math.sin(angle) * 12
+            node += (
+                f'<text class="spoke-name" x="{_n(lx)}" y="{_n(ly)}" text-anchor="{anchor}" '
+                f'dominant-baseline="middle">{escape(spoke.title)}</text>'
+            )
+        nodes.append(node + "</a>")
+    hub = (
+        f'<circle class="hub {escape(hub_state)}" cx="0" cy="0" r="16">'
+        f"<title>WAN-VPN hub: {escape(hub_title)}</title></circle>"
+        f'<text class="hub-name" x="0" y="30" text-anchor="middle">{escape(hub_title)}</text>'
+    )
+    size = _n(2 * half)
+    return Markup(
+        f'<svg class="wan{"" if labelled else " dense"}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="{_n(-half)} {_n(-half)} {size} {size}" role="img" '
+        f'aria-label="WAN-VPN: {len(spokes)} tunnels from the hub, {len(down)} down">'
+        f'<g class="tunnels">{"".join(lines)}{"".join(down)}</g>{hub}'
+        f'<g class="spokes">{"".join(nodes)}</g></svg>'
+    )
