@@ -43,6 +43,14 @@ KIND_WORDS = {
     SiteKind.LEGACY_DISTRICT: "district (legacy)",
 }
 KIND_ORDER = {k: n for n, k in enumerate(KIND_WORDS)}
+KIND_HEADINGS = {
+    "data centre": "Data centre",
+    "administrative centre campus": "Administrative centre",
+    "carrier gateway": "Carrier gateway",
+    "department": "Departments",
+    "commune": "Communes",
+    "district (legacy)": "Districts (legacy)",
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,13 @@ class ProvinceView:
     tunnels: list[Tunnel]
     facilities: Facilities
     problems: list[str] = field(default_factory=list)
+
+    def tile_groups(self) -> list[tuple[str, list[SiteTile]]]:
+        """The tiles under one heading per site kind (the tiles are sorted by kind already)."""
+        groups: dict[str, list[SiteTile]] = {}
+        for t in self.tiles:
+            groups.setdefault(KIND_HEADINGS.get(t.kind, t.kind), []).append(t)
+        return list(groups.items())
 
     @property
     def tunnels_down(self) -> list[Tunnel]:

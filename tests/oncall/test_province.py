@@ -89,6 +89,8 @@ def test_tiles_take_the_worst_active_alert_and_count_only_active_ones(example_in
     assert tiles["dc"].title.startswith("Trung tâm dữ liệu") and tiles["dc"].kind == "data centre"
     assert view.tiles[0].site == "dc"  # the data centre first, then campus, ..., communes last
     assert view.tiles[-1].kind == "commune"
+    groups = dict(view.tile_groups())
+    assert [t.site for t in groups["Data centre"]] == ["dc"] and len(groups["Communes"]) == 10
 
 
 def test_without_alertmanager_every_tile_is_unknown(example_inventory: Inventory) -> None:
@@ -241,6 +243,27 @@ def test_the_drawing_scales_to_300_spokes_without_overlaps() -> None:
     assert '<text class="spoke-name"' not in svg  # 300 names go to tooltips
     assert " style=" not in svg and "<script" not in svg
     assert len(svg) < 150_000  # page weight: the page must stay under 300 KB
+
+
+def test_past_400_spokes_only_the_problems_are_drawn_one_by_one() -> None:
+    """A 1,400-spoke province (the synthetic 3,000-device one): plain spokes in bulk paths."""
+    spokes = [
+        Spoke(
+            f"vpn-{i}",
+            f"site-{i}",
+            f"Xã {i}",
+            "down" if i % 200 == 0 else "up",
+            "critical" if i % 100 == 50 else "ok",
+        )
+        for i in range(1400)
+    ]
+    svg = str(draw("hub", "ok", spokes))
+    assert svg.count("<line ") == 7 and svg.count('<line class="tunnel down"') == 7
+    assert svg.count('<circle class="spoke ') == 7 + 14  # the down tunnels' spokes and the sites with alerts
+    assert "<title>1393 tunnels up</title>" in svg
+    assert "<title>1379 sites without alerts (named in the tiles)</title>" in svg
+    assert 'data-site="site-50"' in svg and 'data-site="site-51"' not in svg
+    assert len(svg) < 60_000
 
 
 def test_names_are_escaped_in_the_drawing() -> None:
