@@ -10,6 +10,7 @@ metric family) concurrently; whatever does not answer becomes a banner and grey,
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -105,6 +106,11 @@ class ProvinceView:
         }
 
 
+def natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that puts "Commune 2" before "Commune 10"."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p.casefold()) for p in re.split(r"(\d+)", text) if p)
+
+
 def site_title(inv: Inventory, site: str) -> str:
     s = inv.sites.get(site)
     return (s.agency or s.name or site) if s is not None else site
@@ -126,7 +132,7 @@ def site_tiles(inv: Inventory, snap: Snapshot) -> list[SiteTile]:
                 alerts=sum(1 for a in mine if a.active),
             )
         )
-    tiles.sort(key=lambda t: (KIND_ORDER.get(inv.sites[t.site].kind, 99), t.title, t.site))
+    tiles.sort(key=lambda t: (KIND_ORDER.get(inv.sites[t.site].kind, 99), natural(t.title), t.site))
     return tiles
 
 

@@ -21,10 +21,12 @@ from markupsafe import Markup, escape
 LABELLED_MAX = 40  # above this many spokes, names go to tooltips only
 BULK_ABOVE = 400  # above this many, spokes with nothing to say are drawn in bulk (see `draw`)
 FIRST_RING = 120.0
+LABELLED_FIRST_RING = 170.0
 RING_GAP = 44.0
 SPACING = 22.0  # least distance between two spokes on a ring
 LABELLED_SPACING = 34.0
-LABEL_ROOM = 150.0  # room for a spoke's name outside the last ring
+LABEL_ROOM = 210.0  # room for a spoke's name outside the last ring, left and right
+LABEL_ROOM_Y = 30.0  # above and below
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def rings(n: int, labelled: bool) -> list[tuple[float, int]]:
     """(radius, how many spokes) of each ring, innermost first."""
     spacing = LABELLED_SPACING if labelled else SPACING
     out: list[tuple[float, int]] = []
-    radius, left = FIRST_RING, n
+    radius, left = (LABELLED_FIRST_RING if labelled else FIRST_RING), n
     while left > 0:
         take = min(max(1, int(2 * math.pi * radius / spacing)), left)
         out.append((radius, take))
@@ -85,7 +87,8 @@ def draw(hub_title: str, hub_state: str, spokes: Sequence[Spoke]) -> Markup:
     labelled, bulk = n <= LABELLED_MAX, n > BULK_ABOVE
     places = positions(n, labelled)
     outer = max((r for r, _ in rings(n, labelled)), default=FIRST_RING)
-    half = outer + (LABEL_ROOM if labelled else 20.0)
+    half_x = outer + (LABEL_ROOM if labelled else 20.0)
+    half_y = outer + (LABEL_ROOM_Y if labelled else 20.0)
     radius = 7 if labelled else 5
     num = _n if labelled else (lambda v: str(round(v)))
     lines: list[str] = []
@@ -115,8 +118,9 @@ def draw(hub_title: str, hub_state: str, spokes: Sequence[Spoke]) -> Markup:
             "</circle>"
         )
         if labelled:
-            anchor = "start" if math.cos(angle) >= -1e-9 else "end"
-            lx, ly = x + math.cos(angle) * 12, y + math.sin(angle) * 12
+            cos = math.cos(angle)  # names to the right, left, or (near the poles) centred
+            anchor = "start" if cos > 0.25 else "end" if cos < -0.25 else "middle"
+            lx, ly = x + cos * 12, y + math.sin(angle) * (12 if anchor != "middle" else 16)
             node += (
                 f'<text class="spoke-name" x="{_n(lx)}" y="{_n(ly)}" text-anchor="{anchor}" '
                 f'dominant-baseline="middle">{escape(spoke.title)}</text>'
@@ -132,16 +136,14 @@ def draw(hub_title: str, hub_state: str, spokes: Sequence[Spoke]) -> Markup:
         f"<title>{len(d)} sites without alerts (named in the tiles)</title></path>"
         for state, d in sorted(bulk_dots.items())
     )
-    hub = (
+    hub = (  # named in the heading above the drawing and in its tooltip: a label would cross the lines
         f'<circle class="hub {escape(hub_state)}" cx="0" cy="0" r="16">'
         f"<title>WAN-VPN hub: {escape(hub_title)}</title></circle>"
-        f'<text class="hub-name" x="0" y="30" text-anchor="middle">{escape(hub_title)}</text>'
     )
-    size = _n(2 * half)
     downs = len(down)
     return Markup(
         f'<svg class="wan{"" if labelled else " dense"}" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="{_n(-half)} {_n(-half)} {size} {size}" role="img" '
+        f'viewBox="{_n(-half_x)} {_n(-half_y)} {_n(2 * half_x)} {_n(2 * half_y)}" role="img" '
         f'aria-label="WAN-VPN: {n} tunnels from the hub, {downs} down">'
         f'<g class="tunnels">{paths}{"".join(lines)}{"".join(down)}</g>{hub}'
         f'<g class="spokes">{dots}{"".join(nodes)}</g></svg>'
