@@ -14,6 +14,7 @@ with Prometheus down, or a device not reporting, the row is still there, grey.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -152,9 +153,12 @@ def humidity_band(percent: float) -> str:
 
 
 def _by_host(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
+    """The samples of each device; a NaN or infinite value counts as no reading (and could not be
+    served as JSON)."""
     out: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
-        out[s.labels.get("host", "")].append(s)
+        if math.isfinite(s.value):
+            out[s.labels.get("host", "")].append(s)
     return out
 
 

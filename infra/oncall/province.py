@@ -10,6 +10,7 @@ metric family) concurrently; whatever does not answer becomes a banner and grey,
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -143,7 +144,8 @@ def tunnel_states(inv: Inventory, samples: list[Sample] | None) -> list[Tunnel]:
         return []
     ends: dict[str, list[Sample]] = defaultdict(list)
     for s in samples or ():
-        ends[s.labels.get("link_id", "")].append(s)
+        if math.isfinite(s.value):  # NaN: that end is not reporting
+            ends[s.labels.get("link_id", "")].append(s)
     out = []
     for t in inv.wan_vpn.tunnels:
         spoke = inv.hosts.get(t.spoke)

@@ -145,6 +145,23 @@ def test_ups_on_battery_with_little_runtime_and_a_ups_mib_ups_on_mains() -> None
     assert (fine.source, fine.state, fine.notes) == ("mains", "ok", ())
 
 
+def test_nan_readings_are_no_readings_and_the_api_still_answers(example_inventory: Inventory) -> None:
+    nan = math.nan
+    view = province_view(
+        example_inventory,
+        Snapshot([]),
+        [sample("infra:wan_link_up", nan, host="wan-hub-1", ifName="wg1", link_id="vpn-so-noi-vu")],
+        [sample("upsAdvOutputLoad", nan, host="ups-dc-1")],
+        [sample("rPDU2PhaseStatusCurrent", math.inf, host="pdu-dc-1", rPDU2PhaseStatusIndex="1")],
+        [sample("infra:dc_temperature_celsius", nan, host="env-dc-1", sensorProbeTempIndex="7")],
+    )
+    text = json.dumps(view.as_json(), allow_nan=False)  # what JSONResponse does: NaN would be a 500
+    assert "NaN" not in text and "Infinity" not in text
+    assert next(t for t in view.tunnels if t.link_id == "vpn-so-noi-vu").state == "unknown"
+    assert view.facilities.ups[0].state == "unknown"
+    assert {c.band for c in view.facilities.climate} == {"unknown"}
+
+
 def test_pdu_phases_from_the_rpdu2_table_else_the_older_load_table() -> None:
     both = [
         sample("rPDU2PhaseStatusCurrent", 4.9, rPDU2PhaseStatusIndex="1", rPDU2PhaseStatusNumber="1"),
