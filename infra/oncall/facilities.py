@@ -268,7 +268,8 @@ def facilities_view(
     """Every facility device of the inventory with its readings (None: Prometheus did not answer)."""
     ups_by, pdu_by, env_by = _by_host(ups or ()), _by_host(pdu or ()), _by_host(environment or ())
     view = Facilities([], [], [])
-    for h in sorted(inv.hosts.values(), key=lambda h: (h.site, h.name)):
+    devices = [h for h in inv.hosts.values() if h.role in (Role.UPS, Role.PDU, Role.ENV_SENSOR)]
+    for h in sorted(devices, key=lambda h: (h.site, h.name)):
         if h.role == Role.UPS:
             view.ups.append(ups_reading(h.name, h.site, ups_by.get(h.name)))
         elif h.role == Role.PDU:
