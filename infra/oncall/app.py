@@ -13,6 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -118,7 +119,11 @@ def create_app(settings: BoardSettings, sources: Sources | None = None) -> Starl
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(ReadAccess, settings=settings)],
+        middleware=[
+            Middleware(GZipMiddleware, minimum_size=1024),
+            Middleware(SecurityHeaders),
+            Middleware(ReadAccess, settings=settings),
+        ],
         exception_handlers={HTTPException: not_found},
         lifespan=lifespan,
     )
