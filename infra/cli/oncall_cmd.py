@@ -46,6 +46,12 @@ def oncall_group() -> None:
 )
 @click.option("--alertmanager", default="http://127.0.0.1:9093", show_default=True, help="Alertmanager URL")
 @click.option(
+    "--shard-prometheus",
+    multiple=True,
+    metavar="URL",
+    help="a shard Prometheus behind the global one (repeat): the device page reads raw series there",
+)
+@click.option(
     "--read-without-login",
     multiple=True,
     metavar="CIDR",
@@ -61,6 +67,7 @@ def serve_cmd(
     listen: str,
     prometheus: str,
     alertmanager: str,
+    shard_prometheus: tuple[str, ...],
     read_without_login: tuple[str, ...],
     refresh: int,
 ) -> None:
@@ -78,6 +85,7 @@ def serve_cmd(
         alertmanager_url=parse_url(alertmanager, "--alertmanager"),
         state=StatePaths.from_env(),
         refresh_seconds=refresh,
+        shard_urls=tuple(parse_url(u, "--shard-prometheus") for u in shard_prometheus),
     )
     if read_without_login:
         settings = dataclasses.replace(settings, read_networks=parse_networks(read_without_login))

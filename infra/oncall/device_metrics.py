@@ -140,10 +140,12 @@ async def device_metrics(
     start = now - seconds
 
     def ranged(promql: str) -> Awaitable[list[Series]]:
-        return asked.get(sources.query_range(promql.format(sel=sel, w=window), start, now, step), [])
+        return asked.get(
+            sources.query_range(promql.format(sel=sel, w=window), start, now, step, raw=True), []
+        )
 
     def instant(promql: str) -> Awaitable[list[Sample]]:
-        return asked.get(sources.query(promql), [])
+        return asked.get(sources.query(promql, raw=True), [])
 
     calls: dict[str, Awaitable[Any]] = {"up": asked.get(sources.query(f"up{sel}"), None)}
     if interfaces:

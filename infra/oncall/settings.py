@@ -18,6 +18,9 @@ class BoardSettings:
     prometheus_url: str
     alertmanager_url: str
     state: StatePaths
+    # Shard Prometheus servers, when the global one federates only aggregates: the device page
+    # reads a device's raw series from them.
+    shard_urls: tuple[str, ...] = ()
     # Clients from these networks read without logging in (the management network); others log in.
     read_networks: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),)
     # Signs the session cookie; a random key per process when the inventory names none.
