@@ -64,6 +64,7 @@ class Topology:
     hosts_at_site: dict[str, list[str]]
     behind: Behind
     link_ends: dict[str, list[LinkEnd]]
+    link_kind: dict[str, str]  # tunnel | carrier_access | p2p | campus_uplink
     hub_site: str | None
 
     @classmethod
@@ -79,15 +80,18 @@ class Topology:
         for name, host in inv.hosts.items():
             at_site[host.site].append(name)
         ends: dict[str, list[LinkEnd]] = defaultdict(list)
+        kinds: dict[str, str] = {}
         for name, interfaces in inv.interfaces.items():
             for i in interfaces:
                 if i.link_id:
                     ends[i.link_id].append(LinkEnd(name, i.name))
+                    kinds[i.link_id] = i.kind
         return cls(
             site_of_host={n: h.site for n, h in inv.hosts.items()},
             hosts_at_site=dict(at_site),
             behind=sites_behind(inv),
             link_ends=dict(ends),
+            link_kind=kinds,
             hub_site=hub_site(inv),
         )
 
@@ -138,11 +142,16 @@ def _rank(a: Alert) -> tuple[int, str, str]:
 
 
 def _best(candidates: Iterable[Alert]) -> Alert | None:
-    """The most fundamental of several alerts explaining the same thing: carrier access before a
-    tunnel (the tunnel rides on it), then the worst, the oldest."""
+    """The most fundamental of several alerts explaining the same thing: a link down before its
+    endpoint unreachable, carrier access before a tunnel (the tunnel rides on it), then the worst,
+    the oldest."""
     return min(
         candidates,
-        key=lambda a: (a.labels.get("link_kind") != "carrier_access", *_rank(a)),
+        key=lambda a: (
+            a.name != "InfraWanLinkDown",
+            a.labels.get("link_kind") != "carrier_access",
+            *_rank(a),
+        ),
         default=None,
     )
 
@@ -252,15 +261,19 @@ def group_alerts(alerts: Iterable[Alert], topo: Topology) -> Grouping:
     alerts = list(alerts)
     by_fp = {a.fingerprint: a for a in alerts}
     explainers = _Explainers(alerts, topo)
-    parent: dict[str, tuple[str, str]] = {}
+    # Alertmanager names one inhibiting alert per rule, whichever it finds first: a spoke CPE and
+    # its VPN endpoint may each name the other. Where its word closes a cycle, the topology's
+    # parent takes over (the site's WAN link), and only then is the alert a root.
+    inhibited: dict[str, tuple[str, str]] = {}
+    explained: dict[str, tuple[str, str]] = {}
     for a in alerts:
         inhibitor = _inhibitor(a, by_fp)
         if inhibitor is not None:
-            parent[a.fingerprint] = (inhibitor.fingerprint, f"inhibited by {inhibitor.name}")
-            continue
+            inhibited[a.fingerprint] = (inhibitor.fingerprint, f"inhibited by {inhibitor.name}")
         found = explainers.parent(a, topo)
         if found is not None:
-            parent[a.fingerprint] = (found[0].fingerprint, found[1])
+            explained[a.fingerprint] = (found[0].fingerprint, found[1])
+    parent = explained | inhibited
 
     root_of: dict[str, str] = {}
     for a in alerts:
@@ -271,10 +284,15 @@ def group_alerts(alerts: Iterable[Alert], topo: Topology) -> Grouping:
             path.append(fp)
             on_path.add(fp)
             up = parent.get(fp)
-            if up is None or up[0] in on_path:  # a root, or the edge that closes a cycle
+            if up is not None and up[0] in on_path:  # the edge that closes a cycle
+                up = explained.get(fp)
+                if up is not None and up[0] in on_path:
+                    up = None
+            if up is None:
                 parent.pop(fp, None)
                 root_of[fp] = fp
                 break
+            parent[fp] = up
             fp = up[0]
         top = root_of[fp]
         for p in path:

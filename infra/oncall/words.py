@@ -95,7 +95,7 @@ def facts(alert: Alert, inv: Inventory, topo: Topology) -> list[Fact]:
         )
     link = labels.get("link_id", "")
     if link:
-        kind = labels.get("link_kind", "")
+        kind = labels.get("link_kind") or topo.link_kind.get(link, "")
         ends = topo.link_ends.get(link) or []
         between = " ↔ ".join(f"{e.host} {e.interface}" for e in ends[:2]) or " ↔ ".join(
             h for h in (alert.host, labels.get("peer_host", "")) if h
