@@ -151,7 +151,7 @@ def alerts_view(
     known_runbooks = runbooks.names()
     now = snap.taken
 
-    def one(a: Alert, reason: str = "") -> AlertView:
+    def one(a: Alert, reason: str = "", site_known: str = "") -> AlertView:
         return AlertView(
             fingerprint=a.fingerprint,
             name=a.name,
@@ -161,7 +161,7 @@ def alerts_view(
             age=age(a.starts_at, now),
             summary=a.annotations.get("description") or a.annotations.get("summary", ""),
             labels=dict(a.labels),
-            facts=facts(a, inv, topo),
+            facts=facts(a, inv, topo, site_known),
             runbook=f"/runbooks/{quote(a.name, safe='')}" if a.name in known_runbooks else "",
             silence=f"/silences?alert={quote(a.fingerprint, safe='')}",
             reason=reason,
@@ -181,7 +181,7 @@ def alerts_view(
         return GroupView(
             id=g.id,
             root=one(g.root),
-            folded=[one(f.alert, f.reason) for f in g.folded],
+            folded=[one(f.alert, f.reason, g.root.site) for f in g.folded],
             changes=changes.get(g.id, []),
             runbook_inline=first,
         )

@@ -70,22 +70,27 @@ def site_title(inv: Inventory, site: str) -> str:
     return site
 
 
-def device_words(inv: Inventory, host: str) -> str:
+def device_words(inv: Inventory, host: str, site_said: str = "") -> str:
+    """`cpe-so-y-te, CPE router` (at its site, unless that site was just said)."""
     known = inv.hosts.get(host)
     if known is None:
         return host
-    return f"{host}, {ROLE_WORDS.get(str(known.role), str(known.role))} at {site_title(inv, known.site)}"
+    role = ROLE_WORDS.get(str(known.role), str(known.role))
+    return (
+        f"{host}, {role}" if known.site == site_said else f"{host}, {role} at {site_title(inv, known.site)}"
+    )
 
 
 def device_link(inv: Inventory, host: str) -> str:
     return f"/device/{quote(host, safe='')}" if host in inv.hosts else ""
 
 
-def facts(alert: Alert, inv: Inventory, topo: Topology) -> list[Fact]:
-    """What the alert is about, most telling first."""
+def facts(alert: Alert, inv: Inventory, topo: Topology, site_known: str = "") -> list[Fact]:
+    """What the alert is about, most telling first; the site is left out when it is `site_known`
+    (a folded alert at its root's site)."""
     labels = alert.labels
     said: list[Fact] = []
-    if alert.site:
+    if alert.site and alert.site != site_known:
         said.append(
             Fact(
                 "Agency" if site_title(inv, alert.site) != alert.site else "Site",
@@ -102,12 +107,12 @@ def facts(alert: Alert, inv: Inventory, topo: Topology) -> list[Fact]:
         )
         said.append(Fact("Link", f"{LINK_WORDS.get(kind, kind or 'link')} {link}: {between}"))
     if alert.host:
-        said.append(Fact("Device", device_words(inv, alert.host), device_link(inv, alert.host)))
+        said.append(Fact("Device", device_words(inv, alert.host, alert.site), device_link(inv, alert.host)))
     if labels.get("ifName"):
         said.append(Fact("Interface", labels["ifName"]))
     peer = labels.get("peer_host", "")
     if peer:
-        said.append(Fact("Far end", device_words(inv, peer), device_link(inv, peer)))
+        said.append(Fact("Far end", device_words(inv, peer, alert.site), device_link(inv, peer)))
     rest = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in SAID)
     if rest:
         said.append(Fact("Labels", rest))
