@@ -338,3 +338,60 @@ def test_bad_filters_are_400(example_inventory: Inventory, tmp_path: Path) -> No
         assert "<b>x</b>" not in client.get("/alerts", params={"host": "<b>x</b>"}).text
         ok = client.get("/alerts", params={"site": "so-noi-vu"})
         assert ok.status_code == 200 and "Alertmanager is not answering" in ok.text
+
+
+def test_a_site_filter_keeps_the_groups_touching_it_with_their_root(
+    example_inventory: Inventory, tmp_path: Path
+) -> None:
+    from infra.oncall.alerts import alerts_view
+
+    alerts = [
+        alert("InfraDeviceUnreachable", "hub", host="wan-hub-1", site="dc"),
+        alert("InfraDeviceUnreachable", "cpe-x", host="cpe-xa-ta-nung", site="xa-ta-nung"),
+        alert("InfraServerDiskFilling", "disk", "warning", host="srv-vc-1", site="dc"),
+    ]
+    state = StatePaths.from_env(tmp_path)
+    view = alerts_view(example_inventory, Snapshot(alerts, taken=NOW), state, site="xa-ta-nung")
+    assert [(g.root.fingerprint, [a.fingerprint for a in g.folded]) for g in view.groups] == [
+        ("hub", ["cpe-x"])
+    ]
+    assert view.groups[0].folded[0].reason == "behind wan-hub-1, which does not answer"
+    by_host = alerts_view(example_inventory, Snapshot(alerts, taken=NOW), state, host="srv-vc-1")
+    assert [g.root.fingerprint for g in by_host.groups] == ["disk"]
+    assert view.as_json()["filter"] == {"site": "xa-ta-nung", "host": None}
+
+
+def test_a_silenced_alert_is_shown_apart_and_marked(
+    example_inventory: Inventory, alertmanager: str, tmp_path: Path
+) -> None:
+    import httpx
+
+    site = "xa-bao-lam"
+    labels = {
+        "alertname": "InfraDeviceUnreachable",
+        "severity": "critical",
+        "host": f"vc-{site}",
+        "site": site,
+    }
+    post_alerts(alertmanager, [labels])
+    now = datetime.now(UTC)
+    silence = {
+        "matchers": [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in labels.items()],
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(hours=1)).isoformat(),
+        "createdBy": "test",
+        "comment": "codec moved",
+    }
+    httpx.post(f"{alertmanager}/api/v2/silences", json=silence, timeout=5).raise_for_status()
+    dead = f"http://127.0.0.1:{free_port()}"
+    with board_client(example_inventory, dead, alertmanager, tmp_path) as client:
+
+        def silenced() -> list[dict[str, Any]]:
+            got = client.get("/api/alerts", params={"site": site}).json()
+            return got["silenced"] if not got["groups"] else []
+
+        groups = wait_for("the silenced alert apart", silenced)
+        assert [g["root"]["labels"]["host"] for g in groups] == [f"vc-{site}"]
+        assert groups[0]["root"]["state"] == "silenced"
+        html = client.get("/alerts", params={"site": site}).text
+        assert html.index("<h2>Silenced</h2>") < html.index('<span class="mark silenced">silenced</span>')
