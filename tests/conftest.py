@@ -37,6 +37,9 @@ LAB_SECRETS = (
     "Lab-Ntp-Key-5r9p",
     "Lab-Vpn-Psk-8d4j",
     "Lab-Codec-Pw-6m2k",
+    "Lab-Oncall-Pw-4k7s",  # the on-call board's operator truc-ban
+    "Lab-Oncall-Xem-2p9d",  # the on-call board's viewer xem
+    "Lab-Oncall-Sess-3v8b-Qm2Zt6Wk9Yp4Rx7Nc5",  # signs the board's session cookies
     "lamvien-lab-vault-2026",
 )
 
