@@ -68,16 +68,19 @@ def serve_cmd(
     import uvicorn
 
     from infra.oncall.app import create_app
+    from infra.oncall.auth import access_settings
     from infra.oncall.settings import BoardSettings
     from infra.state import StatePaths
 
     host, port = parse_listen(listen)
+    inv = ctx.inventory()
     settings = BoardSettings(
-        inventory=ctx.inventory(),
+        inventory=inv,
         prometheus_url=parse_url(prometheus, "--prometheus"),
         alertmanager_url=parse_url(alertmanager, "--alertmanager"),
         state=StatePaths.from_env(),
         refresh_seconds=refresh,
+        **access_settings(inv),  # users, session key (vault), read_without_login of the inventory
     )
     if read_without_login:
         settings = dataclasses.replace(settings, read_networks=parse_networks(read_without_login))

@@ -23,14 +23,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from infra.inventory import Inventory
 from infra.inventory.oncall import OncallRole as Role
 
 SESSION_COOKIE = "oncall_session"
@@ -213,8 +215,45 @@ class Access:
         )
 
 
-def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+def access_of(request: Request) -> Access:
+    access = request.app.state.access
+    assert isinstance(access, Access)
+    return access
+
+
+def access_settings(inv: Inventory) -> dict[str, Any]:
+    """BoardSettings' access fields from the inventory's `oncall:`, the vaulted values resolved
+    (SecretUnavailable names the field that cannot be). Empty without `oncall:`: nobody can log
+    in, and only the default networks read."""
+    oncall = inv.oncall
+    if oncall is None:
+        return {}
+    return {
+        "read_networks": tuple(oncall.read_without_login),
+        "session_key": inv.secret(oncall.session_key).reveal(),
+        "session_hours": oncall.session_hours,
+        "users": tuple(
+            User(u.name, u.role, u.full_name, inv.secret(u.password_hash).reveal()) for u in oncall.users
+        ),
+    }
+
+
+class SessionUser:
+    """Puts the logged-in user (or None) and the session's CSRF token in the request scope, for
+    the read check (app.ReadAccess) and the templates. Runs inside Starlette's SessionMiddleware."""
+
+    def __init__(self, app: ASGIApp, access: Access) -> None:
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            user = self.access.user(request)
+            scope["board_user"] = user
+            token = request.session.get("csrf") if user else None
+            scope["board_csrf"] = token if isinstance(token, str) else ""
+        await self.app(scope, receive, send)
 
 
 def api_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -243,18 +282,11 @@ def require_operator(request: Request, access: Access, given_csrf: str | None) -
     return user
 
 
-def login_redirect(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-
-
-def refuse_reader(request: Request, access: Access) -> Response | None:
-    """None if the request may read; else a redirect to /login (pages) or 401 (API)."""
-    if access.may_read(request):
-        return None
-    if is_api(request):
-        return api_error(401, "log in to read the board from outside the management network")
-    return login_redirect(request)
+def login_target(scope: Scope) -> str:
+    """/login, coming back to the page asked for (its query kept, the live-part marker dropped)."""
+    query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k != "part"]
+    target = str(scope.get("path", "/")) + (f"?{urlencode(query)}" if query else "")
+    return f"/login?next={quote(target, safe='')}"
 
 
 def safe_next(target: str | None) -> str:
