@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from ipaddress import ip_network
 
 from argon2 import PasswordHasher
 
-from infra.oncall.auth import LoginLimiter, Role, User, Users, may_read_without_login, safe_next
+from infra.inventory import Inventory
+from infra.oncall.auth import (
+    LoginLimiter,
+    Role,
+    User,
+    Users,
+    access_settings,
+    may_read_without_login,
+    safe_next,
+)
+from tests.conftest import LAB_SECRETS, ONCALL_PASSWORDS
 
 NETWORKS = (ip_network("127.0.0.0/8"), ip_network("10.127.0.0/16"), ip_network("fd00:127::/64"))
 
@@ -85,3 +96,17 @@ def test_after_login_only_a_path_of_the_board() -> None:
     assert safe_next("/silences?alert=ab12") == "/silences?alert=ab12"
     for bad in (None, "", "https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"):
         assert safe_next(bad) == "/"
+
+
+def test_the_settings_take_users_networks_and_key_from_the_inventory(example_inventory: Inventory) -> None:
+    got = access_settings(example_inventory)
+    assert [(u.name, u.role, u.may_silence) for u in got["users"]] == [
+        ("truc-ban", Role.OPERATOR, True),
+        ("xem", Role.VIEWER, False),
+    ]
+    assert Users(got["users"]).check("truc-ban", ONCALL_PASSWORDS[0]) is not None
+    assert Users(got["users"]).check("xem", ONCALL_PASSWORDS[0]) is None
+    assert got["session_key"] in LAB_SECRETS and got["session_hours"] == 12
+    assert ip_network("10.127.0.0/16") in got["read_networks"]
+    without = dataclasses.replace(example_inventory, oncall=None)
+    assert access_settings(without) == {}  # nobody logs in; the board's default networks read

@@ -218,3 +218,15 @@ def test_nothing_served_holds_a_secret_or_a_hash(
     assert any("truc-ban" in t for t in texts)  # the texts are the real pages, logged in
     assert_nothing_secret(example_inventory, *texts)
     expire_all_of_tests(alertmanager, MARKER)
+
+
+def test_a_session_ends_after_the_inventorys_session_hours(
+    board: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import infra.oncall.auth as auth
+
+    assert login(board, *OPERATOR).status_code == 303
+    later = auth.time.time() + 12 * 3600 + 60  # oncall.session_hours: 12
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    assert board.get("/api/session").json() == {"user": None}
+    assert board.post("/api/silences", json=SILENCE, headers={"X-CSRF-Token": "x" * 43}).status_code == 401
