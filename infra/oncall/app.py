@@ -14,6 +14,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -123,6 +124,7 @@ def create_app(settings: BoardSettings, sources: Sources | None = None) -> Starl
     app = Starlette(
         routes=routes(),
         middleware=[
+            Middleware(GZipMiddleware, minimum_size=1024),
             Middleware(SecurityHeaders),
             Middleware(
                 SessionMiddleware,
