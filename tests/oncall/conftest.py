@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from infra.inventory import Inventory
 from infra.oncall.app import create_app
+from infra.oncall.auth import access_settings
 from infra.oncall.settings import BoardSettings
 from infra.state import StatePaths
 from tests.monitoring.conftest import need
@@ -160,7 +161,7 @@ def board_client(
             alertmanager_url=alertmanager_url,
             state=StatePaths.from_env(state),
             snapshot_ttl=0.0,
-            **settings,
+            **{**access_settings(inv), **settings},  # the inventory's users and networks, unless given
         )
     )
     return TestClient(app, client=client, follow_redirects=False)
