@@ -14,6 +14,7 @@ from starlette.routing import Match
 
 from infra.inventory import Host, Inventory, Role
 from infra.oncall.app import routes
+from tests.conftest import LAB_SECRETS
 from tests.monitoring.test_alertmanager import run_alertmanager
 from tests.oncall.browser import ServedBoard, browser_missing, chromium, console_errors, served_board
 from tests.oncall.conftest import post_alerts, wait_for
@@ -104,7 +105,9 @@ def test_each_page_loads_without_console_errors(
     assert status == 200, f"{path}: HTTP {status}"
     assert browser.find_element("css selector", "main") is not None
     assert console_errors(browser) == [], path
-    assert "Traceback" not in browser.page_source
+    source = browser.page_source
+    assert "Traceback" not in source
+    assert not [s for s in LAB_SECRETS if s in source], path
 
 
 def test_a_posted_alert_appears_without_a_reload(
