@@ -15,6 +15,7 @@ The board itself is served for real, `infra oncall serve` under uvicorn in a sub
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -198,3 +199,35 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+def process_tree(root: int) -> set[int]:
+    """ROOT and every process below it (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def browser_peers(driver: Any) -> set[str]:
+    """The remote addresses of every TCP/UDP socket chromedriver and Chromium hold right now."""
+    pids = process_tree(driver.service.process.pid)
+    listing = subprocess.run(["ss", "-tunapH"], capture_output=True, text=True, timeout=10, check=True).stdout
+    peers = set()
+    for line in listing.splitlines():
+        owners = {int(p) for p in re.findall(r"pid=(\d+)", line)}
+        fields = line.split()
+        if owners & pids and len(fields) >= 6:
+            host = fields[5].rsplit(":", 1)[0].strip("[]")
+            if host not in ("*", "0.0.0.0", "::"):
+                peers.add(host)
+    return peers

@@ -4,6 +4,7 @@ violation is one), and the live part follows Alertmanager without a reload."""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,14 @@ from infra.inventory import Host, Inventory, Role
 from infra.oncall.app import routes
 from tests.conftest import LAB_SECRETS
 from tests.monitoring.test_alertmanager import run_alertmanager
-from tests.oncall.browser import ServedBoard, browser_missing, chromium, console_errors, served_board
+from tests.oncall.browser import (
+    ServedBoard,
+    browser_missing,
+    browser_peers,
+    chromium,
+    console_errors,
+    served_board,
+)
 from tests.oncall.conftest import post_alerts, wait_for
 
 LIVE_WITHIN = 15.0  # seconds; the board promises 10 (issue 14, point 3)
@@ -78,6 +86,24 @@ def test_selenium_manager_never_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     with chromium() as driver:
         assert driver.capabilities["browserName"] in ("chrome", "chromium")
         assert driver.execute_script("return navigator.webdriver") is True
+
+
+def test_the_browser_talks_to_loopback_only(board: ServedBoard) -> None:
+    """Background networking is off: while a page loads and refreshes itself, Chromium and
+    chromedriver hold no socket to anything but loopback."""
+    with chromium() as driver:
+        driver.get(board.url + "/province")
+        driver.execute_script(
+            "window.__refreshed = 0;document.addEventListener('board:refreshed', () => window.__refreshed++);"
+        )
+        peers: set[str] = set()
+
+        def refreshed_twice() -> bool:
+            peers.update(browser_peers(driver))
+            return bool(driver.execute_script("return window.__refreshed >= 2;"))
+
+        wait_for("two live refreshes", refreshed_twice, timeout=LIVE_WITHIN)
+        assert peers and all(ipaddress.ip_address(p).is_loopback for p in peers), peers
 
 
 PAGES = {
