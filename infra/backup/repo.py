@@ -85,3 +85,11 @@ class BackupRepo:
             args += ["--", f"{host}.cfg"]
         out = self._git(*args, check=False)
         return [tuple(line.split("\t", 1)) for line in out.splitlines() if "\t" in line]  # type: ignore[misc]
+
+    def last_change(self, host: str) -> tuple[str, str, str] | None:
+        """(commit id, ISO commit time, subject) of the last commit that touched `host`'s file."""
+        if not (self.path / ".git").exists():
+            return None
+        out = self._git("log", "-1", "--format=%H%x09%cI%x09%s", "--", f"{host}.cfg", check=False)
+        parts = out.strip().split("\t", 2)
+        return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
