@@ -12,13 +12,17 @@ with the labels the real targets carry. Then `infra oncall serve` as a subproces
 - server time, median and p95 of ~20 requests; *cold* = the board's shared alert snapshot
   (snapshot_ttl 2 s) has expired, so the request fetches and parses Alertmanager's 500 alerts
   (what one operator polling every 5 s always gets); *cached* = right after, snapshot shared;
-- page weight: the HTML plus the /static assets it loads; the board's RSS after the requests;
+- page weight: what a browser loads (gzip asked): the HTML plus the /static assets it loads;
+- the board's memory (RSS from /proc) after start and after the requests;
 - the floor it builds on: Alertmanager's own /api/v2/alerts (same 500 alerts) and Prometheus's
   /classic/alerts page, and the ratio board page / Alertmanager API.
 
 Nothing is written into the repository: everything lives in a temporary directory.
 
-    .venv/bin/python bench/oncall.py [--requests 20] [--keep DIR]
+    .venv/bin/python bench/oncall.py [--requests 20] [--keep DIR] [--profile]
+
+`--profile` then samples the board with py-spy (if on PATH; `pip install py-spy` in a scratch venv,
+it is no dependency of the project) while it serves each page cold, and prints where the time goes.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ ALERTS = 500
 GOAL_MS = 300.0
 GOAL_KB = 300.0
 # below the ephemeral range (32768-60999), so no outgoing connection holds them
-PORTS = {"prometheus": 28190, "alertmanager": 28193, "board": 28180}
+PORTS = {"prometheus": 28190, "alertmanager": 28193, "alertmanager_whatif": 28195, "board": 28180}
 GZIP = {"Accept-Encoding": "gzip"}
 Labels = dict[str, str]
 
@@ -391,7 +395,7 @@ def profile(pid: int, url: str, ttl: float, seconds: float = 10.0, top: int = 8)
     total: dict[str, int] = {}
     for frames, n in stacks:
         own[frames[-1]] = own.get(frames[-1], 0) + n
-        for f in {f for f in frames if "infra/oncall/" in f and "__call__" not in f}:
+        for f in {re.sub(r":\d+\)$", ")", f) for f in frames if "infra/oncall/" in f and "__call__" not in f}:
             total[f] = total.get(f, 0) + n
     busy = max(sum(n for _, n in stacks), 1)
     print(f"\n{url.split('/', 3)[-1]}: {busy} busy samples at 200 Hz in {seconds:.0f} s")
@@ -409,9 +413,10 @@ def verdict(value: float, goal: float) -> str:
 # ---- the run --------------------------------------------------------------------------------------------
 
 
-def configure(inv: Inventory, mon: Path, expo: str) -> tuple[Path, Path]:
+def configure(inv: Inventory, mon: Path, expo: str) -> tuple[Path, Path, Path, tuple[int, int]]:
     """The rendered configuration, with Prometheus scraping the stand-in instead of the exporters and
-    sending no alerts (the bench posts them), and Alertmanager notifying no one."""
+    sending no alerts (the bench posts them), and Alertmanager notifying no one; and a what-if
+    Alertmanager with only the generic inhibit rules (none naming one host or link)."""
     write_monitoring(
         render_monitoring(inv, RenderOptions(alertmanager=f"127.0.0.1:{PORTS['alertmanager']}")), mon
     )
@@ -425,7 +430,19 @@ def configure(inv: Inventory, mon: Path, expo: str) -> tuple[Path, Path]:
     am["receivers"] = [{"name": r["name"]} for r in am["receivers"]]
     (mon / "prometheus-bench.yml").write_text(yaml.safe_dump(prom))
     (mon / "alertmanager-bench.yml").write_text(yaml.safe_dump(am, width=1 << 20))
-    return mon / "prometheus-bench.yml", mon / "alertmanager-bench.yml"
+    per_site = re.compile(r"^(host|link_id)=")
+    rendered = len(am["inhibit_rules"])
+    am["inhibit_rules"] = [
+        r for r in am["inhibit_rules"] if not any(per_site.match(m) for m in r["source_matchers"])
+    ]
+    rules = (rendered, len(am["inhibit_rules"]))
+    (mon / "alertmanager-whatif.yml").write_text(yaml.safe_dump(am, width=1 << 20))
+    return (
+        mon / "prometheus-bench.yml",
+        mon / "alertmanager-bench.yml",
+        mon / "alertmanager-whatif.yml",
+        rules,
+    )
 
 
 def run(tmp: Path, requests: int, with_profile: bool) -> None:
@@ -437,13 +454,17 @@ def run(tmp: Path, requests: int, with_profile: bool) -> None:
     alerts, down_hosts, down_links = alert_mix(inv)
     lines = exposition(inv, down_hosts, down_links)
     sock = socket.create_server(("127.0.0.1", 0))
-    prom_cfg, am_cfg = configure(inv, tmp / "monitoring", f"127.0.0.1:{sock.getsockname()[1]}")
+    prom_cfg, am_cfg, whatif_cfg, rules = configure(
+        inv, tmp / "monitoring", f"127.0.0.1:{sock.getsockname()[1]}"
+    )
     expo = multiprocessing.get_context("fork").Process(
         target=serve_exposition, args=(sock, lines), daemon=True
     )
     expo.start()
     sock.close()
-    prom, am, board = (f"http://127.0.0.1:{PORTS[k]}" for k in ("prometheus", "alertmanager", "board"))
+    prom, am, whatif, board = (
+        f"http://127.0.0.1:{PORTS[k]}" for k in ("prometheus", "alertmanager", "alertmanager_whatif", "board")
+    )
     procs: list[subprocess.Popen[bytes]] = []
     try:
         procs.append(spawn(tmp, "alertmanager", [
@@ -454,26 +475,37 @@ def run(tmp: Path, requests: int, with_profile: bool) -> None:
             "prometheus", f"--config.file={prom_cfg}", f"--storage.tsdb.path={tmp / 'prom'}",
             f"--web.listen-address=127.0.0.1:{PORTS['prometheus']}",
         ]))  # fmt: skip
+        procs.append(spawn(tmp, "alertmanager-whatif", [
+            "prometheus-alertmanager", f"--config.file={whatif_cfg}", f"--storage.path={tmp / 'am-whatif'}",
+            f"--web.listen-address=127.0.0.1:{PORTS['alertmanager_whatif']}", "--cluster.listen-address=",
+        ]))  # fmt: skip
         wait_ready(procs[0], "alertmanager", am + "/-/ready")
         wait_ready(procs[1], "prometheus", prom + "/-/ready")
+        wait_ready(procs[2], "alertmanager (what-if)", whatif + "/-/ready")
         post_alerts(am, alerts)
+        post_alerts(whatif, alerts)
         env = os.environ | {"INFRA_STATE_DIR": str(tmp / "state")}
         procs.append(spawn(tmp, "board", [
             INFRA, "-i", str(tmp / "province"), "oncall", "serve", f"--listen=127.0.0.1:{PORTS['board']}",
             f"--prometheus={prom}", f"--alertmanager={am}",
         ], env))  # fmt: skip
-        wait_ready(procs[2], "infra oncall serve", board + "/-/healthy")
-        rss_start = rss_kb(procs[2].pid)
+        wait_ready(procs[-1], "infra oncall serve", board + "/-/healthy")
+        rss_start = rss_kb(procs[-1].pid)
         data = wait_for_data(prom, hosts, 2 * len(inv.wan_vpn.tunnels if inv.wan_vpn else ()))
         _, raw = get(am + "/api/v2/alerts")
         held = json.loads(unzipped(raw))
         suppressed = sum(1 for a in held if a["status"]["state"] == "suppressed")
+        generic = json.loads(unzipped(get(whatif + "/api/v2/alerts")[1]))
         with urllib.request.urlopen(prom + "/api/v1/status/tsdb", timeout=10) as r:
             series = json.load(r)["data"]["headStats"]["numSeries"]
         print(
             f"synthetic province: {hosts} hosts, {len(inv.sites)} sites; Alertmanager holds {len(held)} "
             f"alerts ({suppressed} inhibited: the WAN outages' dependants); Prometheus: {series} head "
             "series (" + ", ".join(f"{k} {v:.0f}" for k, v in data.items()) + ")"
+        )
+        print(
+            f"inhibit rules: {rules[0]} rendered; the what-if Alertmanager keeps the {rules[1]} generic "
+            f"ones and inhibits {sum(1 for a in generic if a['status']['state'] == 'suppressed')} of the 500"
         )
 
         spoke = alerts[0]["peer_host"]  # the first cut-off spoke: its CPE and its alerts
@@ -487,15 +519,16 @@ def run(tmp: Path, requests: int, with_profile: bool) -> None:
         peers = {
             "Alertmanager GET /api/v2/alerts": am + "/api/v2/alerts",
             "Prometheus /classic/alerts": prom + "/classic/alerts",
+            "what-if: Alertmanager without per-site inhibit rules": whatif + "/api/v2/alerts",
         }
         times = {k.removeprefix(board): v for k, v in measure(list(rounds), rounds, peers, ttl=2.0).items()}
         weights = {p: page_weight(board, p) for p in pages}
-        rss_end = rss_kb(procs[2].pid)
+        rss_end = rss_kb(procs[-1].pid)
         report(pages, times, weights, list(peers), len(unzipped(raw)), rss_start, rss_end)
         if with_profile:
             print("\nprofile (py-spy): own time (top of stack) | inclusive time in infra/oncall")
             for p in pages:
-                profile(procs[2].pid, board + p, ttl=2.0)
+                profile(procs[-1].pid, board + p, ttl=2.0)
     finally:
         for proc in reversed(procs):
             stop(proc)
