@@ -19,7 +19,7 @@ APT_PACKAGES=(
   # servers (Ansible roles): present on the host so the lab's overlay-root servers have them
   chrony rsyslog auditd nginx nftables ssl-cert python3-apt
   # misc: graphs, the Vagrant file check, state, venv, browser for the HTML report check
-  graphviz vagrant git sqlite3 python3-venv python3-dev chromium
+  graphviz vagrant git sqlite3 python3-venv python3-dev chromium chromium-driver
 )
 
 missing=()

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from infra.inventory import Inventory
+from infra.monitoring import RenderOptions, render_monitoring, write_monitoring
+from infra.monitoring.render import Rendered
+
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = ROOT / "inventory"
 VAULT_PASSWORD_FILE = ROOT / "lab" / "vault-password"
@@ -61,3 +65,16 @@ def mask_report(report: pytest.TestReport) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
     mask_report(outcome.get_result())
+
+
+# The example province's monitoring, rendered once per session (monitoring and board tests).
+@pytest.fixture(scope="session")
+def rendered(example_inventory: Inventory) -> Rendered:
+    return render_monitoring(example_inventory, RenderOptions())
+
+
+@pytest.fixture(scope="session")
+def rendered_dir(rendered: Rendered, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("monitoring")
+    write_monitoring(rendered, out)
+    return out

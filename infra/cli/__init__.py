@@ -26,6 +26,7 @@ COMMANDS = {
     "render": "infra.cli.render_cmd:render_cmd",
     "exporter": "infra.cli.exporter_cmd:exporter_group",
     "vc": "infra.cli.vc_cmd:vc_group",
+    "oncall": "infra.cli.oncall_cmd:oncall_group",
 }
 
 
