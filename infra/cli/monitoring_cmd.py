@@ -190,11 +190,11 @@ def up_cmd(
     if ctx.fmt == "json":
         emit_json({"out": str(out), "urls": stack.urls, "pids": stack.pids, "links": stack_links(stack)})
         return
-    click.echo(table([{"process": n, "url": stack.urls.get(n, ""), "pid": p} for n, p in stack.pids.items()]))
-    click.echo("")
-    for what, url in stack_links(stack).items():
+    for what, url in stack_links(stack).items():  # the board first: what on-call opens
         click.echo(f"{what:<14}{url}")
-    click.echo(f"{'Config, logs':<14}{out}\n{'Stop it with':<14}infra monitoring down --out {out}")
+    click.echo("")
+    click.echo(table([{"process": n, "url": stack.urls.get(n, ""), "pid": p} for n, p in stack.pids.items()]))
+    click.echo(f"\n{'Config, logs':<14}{out}\n{'Stop it with':<14}infra monitoring down --out {out}")
 
 
 @monitoring_group.command("down")
