@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 export ANSIBLE_VAULT_PASSWORD_FILE ?= $(CURDIR)/lab/vault-password
 
-.PHONY: setup demo test lint unit labtest bench clean
+.PHONY: setup demo test lint unit labtest bench screenshots clean
 
 setup:
 	@bash scripts/setup.sh
@@ -25,6 +25,13 @@ test: setup lint
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The on-call board's pages in headless Chromium, 1280 px wide, into docs/oncall/ (docs/oncall.md shows
+# them): against a real Prometheus and Alertmanager holding a few alerts, or with FROM=lab against the
+# stack `infra monitoring up` runs (Prometheus 127.0.0.1:19090, Alertmanager 127.0.0.1:19093).
+screenshots: setup
+	$(if $(filter lab,$(FROM)),ONCALL_PROMETHEUS=http://127.0.0.1:19090 ONCALL_ALERTMANAGER=http://127.0.0.1:19093) \
+	INFRA_SCREENSHOTS_DIR=$(CURDIR)/docs/oncall $(BIN)/pytest -q -p no:cacheprovider tests/oncall/test_screenshots.py
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,9 @@ def example_inventory():  # type: ignore[no-untyped-def]
     return load_inventory(INVENTORY)
 
 
+# The on-call board's lab users' passwords: the vault holds only their argon2id hashes.
+ONCALL_PASSWORDS = ("Lab-Oncall-Pw-4k7s", "Lab-Oncall-Xem-2p9d")  # truc-ban (operator), xem (viewer)
+
 # The lab's secrets in plain text, so tests can prove none of them is ever printed or stored.
 LAB_SECRETS = (
     "Lab-Dev1ce-Pw-7f3k",
@@ -41,6 +44,8 @@ LAB_SECRETS = (
     "Lab-Ntp-Key-5r9p",
     "Lab-Vpn-Psk-8d4j",
     "Lab-Codec-Pw-6m2k",
+    *ONCALL_PASSWORDS,
+    "Lab-Oncall-Sess-3v8b-Qm2Zt6Wk9Yp4Rx7Nc5",  # signs the board's session cookies
     "lamvien-lab-vault-2026",
 )
 

@@ -52,14 +52,18 @@ def require_lab_up(inv: Inventory) -> None:
 
 def lab_extravars(inv: Inventory) -> dict[str, object]:
     """A lab province's servers share this machine's `/`: the monitoring server runs the
-    infra-snmp-exporter of this very environment (as root: the environment may live under a
-    directory the exporter's own user cannot read), instead of a venv built from a wheelhouse."""
+    infra-snmp-exporter and the on-call board (`infra oncall serve`) of this very environment (as
+    root: the environment may live under a directory their own users cannot read), instead of a
+    venv built from a wheelhouse."""
     exporter = Path(sys.executable).parent / "infra-snmp-exporter"
+    board = Path(sys.executable).parent / "infra"
     if not inv.province.lab or not exporter.is_file():
         return {}
     return {
         "monitoring_server_snmp_exporter_command": str(exporter),
         "monitoring_server_snmp_exporter_user": "root",
+        "monitoring_server_oncall_command": str(board),
+        "monitoring_server_oncall_user": "root",
     }
 
 

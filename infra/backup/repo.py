@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -18,6 +20,14 @@ class BackupError(RuntimeError):
 
 
 _LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class BackupCommit:
+    id: str
+    when: datetime
+    subject: str
+    hosts: tuple[str, ...]  # the devices whose backup file it changed
 
 
 class BackupRepo:
@@ -85,3 +95,34 @@ class BackupRepo:
             args += ["--", f"{host}.cfg"]
         out = self._git(*args, check=False)
         return [tuple(line.split("\t", 1)) for line in out.splitlines() if "\t" in line]  # type: ignore[misc]
+
+    def commits_between(self, start: datetime, end: datetime) -> list[BackupCommit]:
+        """Commits made in [start, end] (commit time), oldest first, with the devices each touched."""
+        if not (self.path / ".git").exists():
+            return []
+        out = self._git(
+            "log",
+            "--reverse",
+            f"--since=@{int(start.timestamp())}",
+            f"--until=@{int(end.timestamp()) + 1}",
+            "--format=%x1e%H%x09%ct%x09%s",
+            "--name-only",
+            check=False,
+        )
+        commits = []
+        for record in out.split("\x1e")[1:]:
+            head, _, files = record.partition("\n")
+            commit, stamp, subject = [*head.split("\t", 2), "", ""][:3]
+            when = datetime.fromtimestamp(int(stamp), UTC)
+            if start <= when <= end:
+                hosts = tuple(f[: -len(".cfg")] for f in files.split() if f.endswith(".cfg"))
+                commits.append(BackupCommit(commit, when, subject, hosts))
+        return commits
+
+    def last_change(self, host: str) -> tuple[str, str, str] | None:
+        """(commit id, ISO commit time, subject) of the last commit that touched `host`'s file."""
+        if not (self.path / ".git").exists():
+            return None
+        out = self._git("log", "-1", "--format=%H%x09%cI%x09%s", "--", f"{host}.cfg", check=False)
+        parts = out.strip().split("\t", 2)
+        return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None

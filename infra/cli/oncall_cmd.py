@@ -46,6 +46,12 @@ def oncall_group() -> None:
 )
 @click.option("--alertmanager", default="http://127.0.0.1:9093", show_default=True, help="Alertmanager URL")
 @click.option(
+    "--shard-prometheus",
+    multiple=True,
+    metavar="URL",
+    help="a shard Prometheus behind the global one (repeat): the device page reads raw series there",
+)
+@click.option(
     "--read-without-login",
     multiple=True,
     metavar="CIDR",
@@ -61,6 +67,7 @@ def serve_cmd(
     listen: str,
     prometheus: str,
     alertmanager: str,
+    shard_prometheus: tuple[str, ...],
     read_without_login: tuple[str, ...],
     refresh: int,
 ) -> None:
@@ -68,21 +75,33 @@ def serve_cmd(
     import uvicorn
 
     from infra.oncall.app import create_app
+    from infra.oncall.auth import access_settings
     from infra.oncall.settings import BoardSettings
     from infra.state import StatePaths
 
     host, port = parse_listen(listen)
+    inv = ctx.inventory()
     settings = BoardSettings(
-        inventory=ctx.inventory(),
+        inventory=inv,
         prometheus_url=parse_url(prometheus, "--prometheus"),
         alertmanager_url=parse_url(alertmanager, "--alertmanager"),
         state=StatePaths.from_env(),
         refresh_seconds=refresh,
+        shard_urls=tuple(parse_url(u, "--shard-prometheus") for u in shard_prometheus),
+        **access_settings(inv),  # users, session key (vault), read_without_login of the inventory
     )
     if read_without_login:
         settings = dataclasses.replace(settings, read_networks=parse_networks(read_without_login))
     click.echo(f"on-call board on http://{listen}/ (Prometheus {prometheus}, Alertmanager {alertmanager})")
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            # The client address decides who reads without a login: never take it from a header.
+            proxy_headers=False,
+        )
     except OSError as exc:
         raise UsageFailure(f"--listen {listen}: {exc.strerror or exc}") from None

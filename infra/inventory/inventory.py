@@ -26,6 +26,7 @@ from infra.inventory.models import (
     Vlan,
     WanVpn,
 )
+from infra.inventory.oncall import Oncall
 from infra.inventory.secrets import Secret, SecretRef, SecretStore
 from infra.inventory.source import Origin
 from infra.inventory.topology import (
@@ -57,6 +58,7 @@ class Inventory:
     vlans: tuple[Vlan, ...]
     wan_vpn: WanVpn | None
     vc: Vc | None
+    oncall: Oncall | None  # who may use the on-call board (group_vars/all/oncall.yml)
     all_vars: dict[str, Any] = field(repr=False)
     host_origins: dict[str, dict[str, Origin]] = field(repr=False)
     all_origins: dict[str, Origin] = field(repr=False)
@@ -75,6 +77,8 @@ class Inventory:
             for name in SECRET_FIELDS
             if getattr(self.credentials, name) is not None
         }
+        if self.oncall is not None:
+            named |= self.oncall.secrets(self.all_origins.get("oncall"))
         return SecretStore(self.all_vars.get, named)
 
     def secret(self, ref: SecretRef) -> Secret:

@@ -32,6 +32,7 @@ from infra.inventory.models import (
     Vlan,
     WanVpn,
 )
+from infra.inventory.oncall import typed_oncall
 from infra.inventory.source import Origin
 
 
@@ -123,6 +124,8 @@ def _load(path: Path) -> Inventory:
         else None
     )
     vc = _typed(Vc, all_vars["vc"], "vc", all_origins, problems) if "vc" in all_vars else None
+    board = all_vars.get("oncall")
+    oncall = typed_oncall(board, all_origins.get("oncall"), problems) if board is not None else None
     sites: dict[str, Site] = {}
     for sid, body in (all_vars.get("sites") or {}).items():
         site = _typed(
@@ -157,6 +160,7 @@ def _load(path: Path) -> Inventory:
         vlans=tuple(vlans),
         wan_vpn=wan_vpn,
         vc=vc,
+        oncall=oncall,
         all_vars=all_vars,
         host_origins=raw.host_origins,
         all_origins=all_origins,

@@ -321,6 +321,7 @@ PROVINCE_KEYS = (
     "credentials",
     "carrier",
     "vc",
+    "oncall",
 )
 # Playbook role variables pass through to Ansible untouched (role-prefixed, kolla/geerlingguy style).
 ROLE_VAR_PREFIXES = (

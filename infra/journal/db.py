@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS device_results (
     PRIMARY KEY (run_id, host)
 );
 CREATE INDEX IF NOT EXISTS device_results_host ON device_results(host, finished);
+CREATE INDEX IF NOT EXISTS device_results_finished ON device_results(finished);
 """
 
 
@@ -160,6 +161,16 @@ class Journal:
         args: tuple[Any, ...] = (host, limit) if host else (limit,)
         with self._connect() as db:
             return [_device(r) for r in db.execute(sql, args)]
+
+    def device_results_between(self, start: datetime, end: datetime) -> list[DeviceEntry]:
+        """Every device result finished in [start, end], oldest first (what changed before an alert)."""
+        sql = (
+            "SELECT d.*, r.user, r.command, r.comment FROM device_results d JOIN runs r ON r.id = d.run_id"
+            " WHERE d.finished >= ? AND d.finished <= ? ORDER BY d.finished, d.rowid"
+        )
+        bounds = tuple(t.astimezone(UTC).isoformat(timespec="seconds") for t in (start, end))
+        with self._connect() as db:
+            return [_device(r) for r in db.execute(sql, bounds)]
 
     def attention(self) -> list[DeviceEntry]:
         """Each device whose latest result was not ok: those left in an unknown state first

@@ -20,6 +20,8 @@ FEDERATED_MATCHERS = [
     '{__name__="ALERTS"}',
     '{__name__="up"}',
     '{__name__="probe_success"}',
+    # the on-call board's power panel: a few series per UPS and PDU
+    '{__name__=~"ups.+|rPDU.+"}',
 ]
 
 Config = dict[str, Any]

@@ -1,39 +1,231 @@
-"""Alerts page. (Skeleton: a flat list, newest first; grouping by root cause, runbooks inline and
-"what changed" come with the full page.)"""
+"""Alerts page: alerts grouped by root cause, each in the operator's words, with its runbook and
+what changed before it started. `/api/alerts` serves the same groups as JSON.
+
+View building is one pass over the alerts plus one journal query and one `git log` per stretch of
+time they cover (changes.py): O(alerts + hosts), whatever the province's size.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from infra.oncall.board import board_of
+from infra.inventory import Inventory
+from infra.oncall.board import Snapshot, board_of
+from infra.oncall.changes import Change, what_changed
+from infra.oncall.rootcause import Group, Topology, group_alerts
+from infra.oncall.runbooks import LIBRARY, Runbooks
+from infra.oncall.sources import Alert
+from infra.oncall.words import Fact, age, facts, site_title
+from infra.state import StatePaths
+
+
+@dataclass(frozen=True)
+class AlertView:
+    fingerprint: str
+    name: str
+    severity: str
+    state: str  # firing | inhibited | silenced | inhibited by an alert no longer listed
+    starts_at: datetime
+    age: str
+    summary: str
+    labels: dict[str, str]
+    facts: list[Fact]
+    runbook: str  # its page, "" when the alert has no runbook
+    silence: str  # the Silences page, scoped to this alert
+    reason: str = ""  # folded: why it sits under the root
+    site: str = ""
+    host: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "name": self.name,
+            "severity": self.severity,
+            "state": self.state,
+            "starts_at": self.starts_at.isoformat(),
+            "age": self.age,
+            "summary": self.summary,
+            "labels": self.labels,
+            "facts": [{"label": f.label, "text": f.text, "href": f.href} for f in self.facts],
+            "runbook": self.runbook or None,
+            "silence": self.silence,
+            **({"reason": self.reason} if self.reason else {}),
+        }
+
+
+@dataclass(frozen=True)
+class GroupView:
+    id: str
+    root: AlertView
+    folded: list[AlertView]
+    changes: list[Change]
+    runbook_inline: bool  # the root's runbook is rendered here (once per alert name on the page)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "root": self.root.as_json(),
+            "folded": [a.as_json() for a in self.folded],
+            "changes": [
+                {"when": c.when.isoformat(), "kind": c.kind, "hosts": list(c.hosts), "text": c.text}
+                for c in self.changes
+            ],
+        }
+
+
+@dataclass
+class AlertsView:
+    groups: list[GroupView]
+    silenced: list[GroupView]
+    problems: list[str]
+    known: bool  # Alertmanager answered
+    site: str = ""
+    host: str = ""
+    runbooks: dict[str, Markup] = field(default_factory=dict)  # inline runbooks by alert name
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "problems": self.problems,
+            "filter": {"site": self.site or None, "host": self.host or None},
+            "groups": [g.as_json() for g in self.groups],
+            "silenced": [g.as_json() for g in self.silenced],
+        }
+
+
+def parse_filter(inv: Inventory, request: Request) -> tuple[str, str]:
+    """`?site=` and `?host=`, each empty or known to the inventory; anything else is a 400."""
+    site = request.query_params.get("site", "")
+    host = request.query_params.get("host", "")
+    if site and site not in inv.sites:
+        raise HTTPException(400, f"no site named {site[:80]!r} in the inventory")
+    if host and host not in inv.hosts:
+        raise HTTPException(400, f"no device named {host[:80]!r} in the inventory")
+    return site, host
+
+
+def _state(a: Alert, present: set[str]) -> str:
+    if a.silenced_by:
+        return "silenced"
+    if a.inhibited_by:
+        if any(fp in present for fp in a.inhibited_by):
+            return "inhibited"
+        return "inhibited by an alert no longer listed"
+    return "firing"
+
+
+def _matches(g: Group, topo: Topology, site: str, host: str) -> bool:
+    for a in g.alerts:
+        if site and site not in topo.sites_of(a):
+            continue
+        if host and host not in (a.host, a.labels.get("peer_host", "")):
+            continue
+        return True
+    return False
+
+
+def alerts_view(
+    inv: Inventory,
+    snap: Snapshot,
+    state: StatePaths,
+    site: str = "",
+    host: str = "",
+    runbooks: Runbooks = LIBRARY,
+) -> AlertsView:
+    """The whole page's data. Blocking (the journal, git): handlers run it in a thread."""
+    topo = Topology.of(inv)
+    grouping = group_alerts(snap.alerts, topo)
+    groups = [g for g in grouping.groups if _matches(g, topo, site, host)]
+    silenced = [g for g in grouping.silenced if _matches(g, topo, site, host)]
+    changes, problems = what_changed(groups + silenced, topo, state)
+    present = {a.fingerprint for a in snap.alerts}
+    known_runbooks = runbooks.names()
+    now = snap.taken
+
+    def one(a: Alert, reason: str = "", site_known: str = "") -> AlertView:
+        return AlertView(
+            fingerprint=a.fingerprint,
+            name=a.name,
+            severity=a.severity or "info",
+            state=_state(a, present),
+            starts_at=a.starts_at,
+            age=age(a.starts_at, now),
+            summary=a.annotations.get("description") or a.annotations.get("summary", ""),
+            labels=dict(a.labels),
+            facts=facts(a, inv, topo, site_known),
+            runbook=f"/runbooks/{quote(a.name, safe='')}" if a.name in known_runbooks else "",
+            silence=f"/silences?alert={quote(a.fingerprint, safe='')}",
+            reason=reason,
+            site=a.site,
+            host=a.host,
+        )
+
+    inline: dict[str, Markup] = {}
+
+    def group_view(g: Group) -> GroupView:
+        first = g.root.name in known_runbooks and g.root.name not in inline
+        if first:
+            html = runbooks.html(g.root.name)
+            if html is not None:
+                inline[g.root.name] = html
+            first = html is not None
+        return GroupView(
+            id=g.id,
+            root=one(g.root),
+            folded=[one(f.alert, f.reason, g.root.site) for f in g.folded],
+            changes=changes.get(g.id, []),
+            runbook_inline=first,
+        )
+
+    return AlertsView(
+        groups=[group_view(g) for g in groups],
+        silenced=[group_view(g) for g in silenced],
+        problems=[*snap.problems, *problems],
+        known=snap.alerts_known,
+        site=site,
+        host=host,
+        runbooks=inline,
+    )
+
+
+async def _view(request: Request) -> AlertsView:
+    board = board_of(request)
+    site, host = parse_filter(board.inventory, request)
+    snap = await board.snapshot()
+    return await run_in_threadpool(alerts_view, board.inventory, snap, board.settings.state, site, host)
 
 
 async def alerts_page(request: Request) -> Response:
     board = board_of(request)
-    snap = await board.snapshot()
-    alerts = sorted(snap.alerts, key=lambda a: a.starts_at, reverse=True)
-    return board.render(request, "alerts.html.j2", snap=snap, alerts=alerts)
+    view = await _view(request)
+    title = site_title(board.inventory, view.site) if view.site else ""
+    return board.render(request, "alerts.html.j2", view=view, site_title=title)
 
 
 async def alerts_api(request: Request) -> Response:
-    snap = await board_of(request).snapshot()
-    return JSONResponse(
-        {
-            "problems": snap.problems,
-            "alerts": [
-                {
-                    "name": a.name,
-                    "labels": dict(a.labels),
-                    "starts_at": a.starts_at.isoformat(),
-                    "active": a.active,
-                    "fingerprint": a.fingerprint,
-                }
-                for a in snap.alerts
-            ],
-        }
-    )
+    return JSONResponse((await _view(request)).as_json())
 
 
-ROUTES = [Route("/alerts", alerts_page), Route("/api/alerts", alerts_api)]
+async def runbook_page(request: Request) -> Response:
+    """One runbook. The name is looked up in the directory's listing, never joined onto a path."""
+    name = request.path_params["alertname"]
+    html = LIBRARY.html(name) if name in LIBRARY else None
+    if html is None:
+        raise HTTPException(404, f"no runbook for an alert named {name[:80]!r}")
+    return board_of(request).render(request, "runbook.html.j2", name=name, runbook=html)
+
+
+ROUTES = [
+    Route("/alerts", alerts_page),
+    Route("/api/alerts", alerts_api),
+    Route("/runbooks/{alertname}", runbook_page),
+]

@@ -6,6 +6,7 @@ Starlette's TestClient. Each page lives in its own module; this file only wires 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -20,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.oncall import pages
+from infra.oncall.auth import SESSION_COOKIE, Access, SessionUser, Users, login_target
 from infra.oncall.board import Board, board_of
 from infra.oncall.settings import BoardSettings
 from infra.oncall.sources import Sources
@@ -77,7 +81,7 @@ class ReadAccess:
         if path.startswith("/api/"):
             response: Response = JSONResponse({"error": "log in to read the board"}, status_code=401)
         else:
-            response = RedirectResponse("/login?next=" + path, status_code=303)
+            response = RedirectResponse(login_target(scope), status_code=303)
         await response(scope, receive, send)
 
 
@@ -110,6 +114,7 @@ def routes() -> list[Route | Mount]:
 
 def create_app(settings: BoardSettings, sources: Sources | None = None) -> Starlette:
     board = Board(settings, sources)
+    access = Access(Users(settings.users), settings.read_networks, settings.session_hours)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -118,9 +123,22 @@ def create_app(settings: BoardSettings, sources: Sources | None = None) -> Starl
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(ReadAccess, settings=settings)],
+        middleware=[
+            Middleware(GZipMiddleware, minimum_size=1024),
+            Middleware(SecurityHeaders),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.session_key or secrets.token_urlsafe(32),
+                session_cookie=SESSION_COOKIE,
+                max_age=settings.session_hours * 3600,
+                same_site="strict",
+            ),
+            Middleware(SessionUser, access=access),
+            Middleware(ReadAccess, settings=settings),
+        ],
         exception_handlers={HTTPException: not_found},
         lifespan=lifespan,
     )
     app.state.board = board
+    app.state.access = access
     return app

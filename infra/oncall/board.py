@@ -30,7 +30,10 @@ class Board:
     def __init__(self, settings: BoardSettings, sources: Sources | None = None) -> None:
         self.settings = settings
         self.sources = sources or Sources(
-            settings.prometheus_url, settings.alertmanager_url, timeout=settings.source_timeout
+            settings.prometheus_url,
+            settings.alertmanager_url,
+            timeout=settings.source_timeout,
+            shard_urls=settings.shard_urls,
         )
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("infra.oncall", "templates"),

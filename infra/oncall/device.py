@@ -1,15 +1,39 @@
-"""Device page. (Skeleton: the device's inventory facts and its alerts; interfaces, charts,
-neighbours, journal, backup, compliance and VC readiness come with the full page.)"""
+"""Device page and `/api/device/{host}`: status, interfaces with traffic and error charts,
+neighbours, recent journal entries, last backup, compliance score, VC readiness (codecs) and node
+facts (servers).
+
+Prometheus's queries and the blocking reads of infra's own state (journal, backup repository,
+compliance engine) run concurrently; a Prometheus that does not answer is a banner, and the page
+still shows what the inventory and the state know.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from infra.inventory import Host
-from infra.oncall.board import board_of
+from infra.inventory import Host, Inventory, Role
+from infra.monitoring.snmp_modules import snmp_modules
+from infra.oncall.board import Board, board_of
+from infra.oncall.charts import si
+from infra.oncall.device_facts import (
+    Compliance,
+    ComplianceCache,
+    JournalLine,
+    LastBackup,
+    journal_lines,
+    last_backup,
+)
+from infra.oncall.device_metrics import RANGES, device_metrics
+from infra.oncall.device_view import DeviceView, device_view
+
+COMPLIANCE = ComplianceCache()  # per process: a score is kept a minute
 
 
 def host_or_404(request: Request) -> Host:
@@ -20,26 +44,70 @@ def host_or_404(request: Request) -> Host:
     return host
 
 
+def range_of(request: Request) -> str:
+    """`?range=1h|6h|24h` (default 1h); anything else is the caller's mistake: 400."""
+    asked = request.query_params.get("range", "1h")
+    if asked not in RANGES:
+        raise HTTPException(400, f"range must be one of {', '.join(RANGES)}, not {asked[:40]!r}")
+    return asked
+
+
+def state_facts(
+    inv: Inventory, journal: Path, backups: Path, host: str
+) -> tuple[list[JournalLine], LastBackup | None, Compliance, list[str]]:
+    """The journal, backup and compliance facts, each on its own: one failing leaves the others."""
+    problems: list[str] = []
+    lines: list[JournalLine] = []
+    backup: LastBackup | None = None
+    compliance = Compliance(None, note="not computed")
+    try:
+        lines = journal_lines(journal, host)
+    except Exception as exc:  # a locked or damaged journal: say so, keep the page
+        problems.append(f"the journal could not be read ({type(exc).__name__})")
+    try:
+        backup = last_backup(backups, host)
+    except Exception as exc:
+        problems.append(f"the backup repository could not be read ({type(exc).__name__})")
+    compliance = COMPLIANCE.score(inv, backups, host)
+    return lines, backup, compliance, problems
+
+
+async def build(board: Board, host: Host, range_name: str) -> DeviceView:
+    inv = board.inventory
+    modules = snmp_modules(inv, host)
+    state = board.settings.state
+    snap, (metrics, problems), (lines, backup, compliance, state_problems) = await asyncio.gather(
+        board.snapshot(),
+        device_metrics(
+            board.sources,
+            host.name,
+            time.time(),
+            RANGES[range_name],
+            interfaces="if_mib" in modules,
+            ospf="ospf" in modules,
+            bgp="bgp4" in modules,
+            vc=host.role == Role.VC_ENDPOINT,
+            server=host.role == Role.SERVER,
+        ),
+        asyncio.to_thread(state_facts, inv, state.journal, state.backups, host.name),
+    )
+    return device_view(
+        inv, host, snap, metrics, problems + state_problems, range_name, lines, backup, compliance
+    )
+
+
 async def device_page(request: Request) -> Response:
     board = board_of(request)
     host = host_or_404(request)
-    snap = await board.snapshot()
-    alerts = [a for a in snap.alerts if a.host == host.name]
-    return board.render(request, "device.html.j2", snap=snap, host=host, alerts=alerts)
+    view = await build(board, host, range_of(request))
+    return board.render(request, "device.html.j2", host=host, view=view, ranges=list(RANGES), si=si)
 
 
 async def device_api(request: Request) -> Response:
+    board = board_of(request)
     host = host_or_404(request)
-    snap = await board_of(request).snapshot()
-    return JSONResponse(
-        {
-            "problems": snap.problems,
-            "host": host.name,
-            "site": host.site,
-            "role": str(host.role),
-            "alerts": [a.name for a in snap.alerts if a.host == host.name],
-        }
-    )
+    view = await build(board, host, range_of(request))
+    return JSONResponse(view.as_json(), headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [Route("/device/{host}", device_page), Route("/api/device/{host}", device_api)]

@@ -6,6 +6,6 @@ from starlette.routing import Route
 
 
 def routes() -> list[Route]:
-    from infra.oncall import alerts, device, province, silences, status
+    from infra.oncall import alerts, device, login, province, silences, status
 
-    return [*province.ROUTES, *alerts.ROUTES, *device.ROUTES, *silences.ROUTES, *status.ROUTES]
+    return [*province.ROUTES, *alerts.ROUTES, *device.ROUTES, *silences.ROUTES, *status.ROUTES, *login.ROUTES]

@@ -7,6 +7,7 @@ the pages poll anyway.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -149,16 +150,20 @@ class Sources:
         alertmanager_url: str,
         timeout: float = 3.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        shard_urls: tuple[str, ...] = (),
     ) -> None:
         self.prometheus_url = prometheus_url.rstrip("/")
+        # Shard Prometheus servers behind a global one: a device's raw series (interface counters,
+        # neighbour states) live on its shard only, so `raw=True` queries ask every shard.
+        self.shard_urls = tuple(u.rstrip("/") for u in shard_urls)
         self.alertmanager_url = alertmanager_url.rstrip("/")
         self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, source: str, method: str, url: str, **kwargs: Any) -> Any:
-        base = self.prometheus_url if source == "prometheus" else self.alertmanager_url
+    async def _call(self, source: str, method: str, url: str, base: str = "", **kwargs: Any) -> Any:
+        base = base or (self.prometheus_url if source == "prometheus" else self.alertmanager_url)
         try:
             answer = await self._client.request(method, base + url, **kwargs)
         except httpx.TimeoutException:
@@ -205,19 +210,37 @@ class Sources:
 
     # Prometheus --------------------------------------------------------------------------------
 
-    async def query(self, promql: str) -> list[Sample]:
-        raw = await self._call("prometheus", "GET", "/api/v1/query", params={"query": promql})
-        return [
-            Sample(dict(r["metric"]), _number(r["value"][1]))
-            for r in (raw or {}).get("data", {}).get("result", ())
-        ]
+    async def _prometheus(self, url: str, params: dict[str, str], raw: bool) -> list[dict[str, Any]]:
+        """The `result` list of a Prometheus API answer; with `raw` and shards, every shard's
+        results together (a shard that does not answer is down only if none answers)."""
+        bases = self.shard_urls if raw and self.shard_urls else (self.prometheus_url,)
+        answers = await asyncio.gather(
+            *(self._call("prometheus", "GET", url, base=b, params=params) for b in bases),
+            return_exceptions=True,
+        )
+        results: list[dict[str, Any]] = []
+        failures: list[BaseException] = []
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                failures.append(answer)
+            else:
+                results.extend((answer or {}).get("data", {}).get("result", ()))
+        if failures and (len(failures) == len(bases) or any(isinstance(f, ValueError) for f in failures)):
+            raise failures[0]
+        return results
 
-    async def query_range(self, promql: str, start: float, end: float, step: float) -> list[Series]:
+    async def query(self, promql: str, raw: bool = False) -> list[Sample]:
+        results = await self._prometheus("/api/v1/query", {"query": promql}, raw)
+        return [Sample(dict(r["metric"]), _number(r["value"][1])) for r in results]
+
+    async def query_range(
+        self, promql: str, start: float, end: float, step: float, raw: bool = False
+    ) -> list[Series]:
         params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
-        raw = await self._call("prometheus", "GET", "/api/v1/query_range", params=params)
+        results = await self._prometheus("/api/v1/query_range", params, raw)
         return [
             Series(dict(r["metric"]), tuple((float(t), _number(v)) for t, v in r.get("values", ())))
-            for r in (raw or {}).get("data", {}).get("result", ())
+            for r in results
         ]
 
 

@@ -45,6 +45,10 @@ def test_a_lab_province_runs_this_environments_exporter(example_inventory: Any) 
     extra = lab_extravars(example_inventory)
     assert Path(str(extra["monitoring_server_snmp_exporter_command"])).name == "infra-snmp-exporter"
     assert Path(str(extra["monitoring_server_snmp_exporter_command"])).is_file()
+    # The on-call board too: this environment's `infra`, as root.
+    assert Path(str(extra["monitoring_server_oncall_command"])).name == "infra"
+    assert Path(str(extra["monitoring_server_oncall_command"])).is_file()
+    assert extra["monitoring_server_oncall_user"] == "root"
 
 
 def test_mitogen_is_the_default_strategy_and_can_be_turned_off(

@@ -126,6 +126,13 @@ def test_converge_three_servers_then_a_second_run_changes_nothing(servers: Serve
     monitor = str(servers.inv.hosts["srv-monitor-1"].mgmt_address)
     ready = subprocess.run(["curl", "-s", "-m", "5", f"http://{monitor}:9090/-/ready"], capture_output=True)
     assert b"Ready" in ready.stdout
+    # The on-call board, deployed by the same role on the management address (reading may need a
+    # login from this machine's address: the page either answers or sends to /login).
+    board = f"http://{monitor}:9180"
+    healthy = subprocess.run(["curl", "-s", "-m", "5", f"{board}/-/healthy"], capture_output=True)
+    assert healthy.stdout == b"ok\n"
+    code = ["curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", f"{board}/province"]
+    assert subprocess.run(code, capture_output=True).stdout in (b"200", b"303")
     # Rendered by the run from the inventory, pointing at this monitoring server's own daemons.
     prometheus_yml = servers.sh("srv-monitor-1", "cat /etc/prometheus/prometheus.yml")
     assert f"{monitor}:9093" in prometheus_yml and f"{monitor}:9116" in prometheus_yml

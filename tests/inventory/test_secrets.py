@@ -62,6 +62,9 @@ def test_no_inventory_command_prints_a_secret(example_inventory: Inventory) -> N
         "wan_vpn_psk",
     ):
         example_inventory.secret(getattr(example_inventory.credentials, field))
+    assert example_inventory.oncall is not None  # the on-call board's session key and password hashes
+    for ref, _ in example_inventory.oncall.secrets(None).values():
+        example_inventory.secret(ref)
     outputs = []
     for fmt in ("table", "json"):
         outputs.append(run("--format", fmt, "inventory", "validate").output)
@@ -74,6 +77,7 @@ def test_no_inventory_command_prints_a_secret(example_inventory: Inventory) -> N
     outputs.append(run("inventory", "graph", "--graph-format", "mermaid").output)
     for out in outputs:
         assert_no_secret(out)
+        assert "$argon2" not in out  # nor a password hash of the board
     shown = json.loads(run("--format", "json", "inventory", "show", "dc-core-1").output)
     assert shown["credentials"]["device_password"] == "vault variable vault_device_password"
 

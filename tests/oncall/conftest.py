@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from infra.inventory import Inventory
 from infra.oncall.app import create_app
+from infra.oncall.auth import access_settings
 from infra.oncall.settings import BoardSettings
 from infra.state import StatePaths
 from tests.monitoring.conftest import need
@@ -100,11 +101,16 @@ def exposition() -> Iterator[tuple[Exposition, str]]:
 def prometheus(exposition: tuple[Exposition, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Prometheus scraping the test's exposition every second (its labels kept as served)."""
     _, target = exposition
-    data = tmp_path_factory.mktemp("oncall-prom")
+    yield from run_prometheus(target, tmp_path_factory.mktemp("oncall-prom"))
+
+
+def run_prometheus(target: str, data: Path, rule_files: tuple[Path, ...] = ()) -> Iterator[str]:
+    """A real Prometheus in DATA scraping TARGET every second, evaluating RULE_FILES; yields its URL."""
     config = data / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        "scrape_configs:\n"
+        + (f"rule_files: [{', '.join(repr(str(f)) for f in rule_files)}]\n" if rule_files else "")
+        + "scrape_configs:\n"
         f"  - job_name: fixture\n    honor_labels: true\n    static_configs: [{{targets: ['{target}']}}]\n"
     )
     log = data / "prometheus.log"
@@ -155,7 +161,7 @@ def board_client(
             alertmanager_url=alertmanager_url,
             state=StatePaths.from_env(state),
             snapshot_ttl=0.0,
-            **settings,
+            **{**access_settings(inv), **settings},  # the inventory's users and networks, unless given
         )
     )
     return TestClient(app, client=client, follow_redirects=False)

@@ -47,6 +47,7 @@ NEVER = {
     "lab snmprec": "restarts a lab snmpd in its namespace",
     "lab vagrant-topology": "writes a file",
     "exporter serve": "never reads the inventory; its targets come from Prometheus (point 6)",
+    "oncall serve": "talks only to the Prometheus and Alertmanager URLs it is given, never to a device",
 }
 
 
