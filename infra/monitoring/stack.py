@@ -195,9 +195,11 @@ def _start_prometheus(stack: Stack, prometheus: str) -> None:
 
 
 def _start_board(stack: Stack, inv: Inventory) -> None:
-    """`infra oncall serve` on the stack's inventory, reading the global Prometheus; the state
-    directory (journal, backups) comes from the environment (INFRA_STATE_DIR)."""
+    """`infra oncall serve` on the stack's inventory, reading the global Prometheus (and, for a
+    device's raw series, the shards); the state directory (journal, backups) comes from the
+    environment (INFRA_STATE_DIR)."""
     address = f"127.0.0.1:{stack.ports.oncall}"
+    shards = [f"--shard-prometheus=http://127.0.0.1:{stack.ports.shard(i)}" for i in range(stack.shards)]
     stack.spawn(
         "board",
         [
@@ -212,6 +214,7 @@ def _start_board(stack: Stack, inv: Inventory) -> None:
             stack.urls["prometheus"],
             "--alertmanager",
             stack.urls["alertmanager"],
+            *(shards if stack.shards > 1 else []),
         ],
     )
     stack.urls["board"] = f"http://{address}"

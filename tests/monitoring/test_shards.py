@@ -46,7 +46,7 @@ class FakeDevices:
                     self.send_response(503)
                     self.end_headers()
                     return
-                body = f'# TYPE fake_device gauge\nfake_device{{name="{host}"}} 1\n'.encode()
+                body = f'# TYPE fake_device gauge\nfake_device{{name="{host}"}} 1\nnode_load1 0.42\n'.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
                 self.send_header("Content-Length", str(len(body)))
@@ -113,7 +113,6 @@ def sharded_stack(example_inventory: Inventory, tmp_path: Path, devices: FakeDev
             lab_stand_ins=False,
             with_targets=False,  # no device address is ever scraped: only our loopback stand-ins
             shards=SHARDS,
-            board=False,
         )
 
     stack = with_fresh_ports(6 + SHARDS, start, lambda e: isinstance(e, StackError) and port_in_use(str(e)))
@@ -203,3 +202,23 @@ def test_two_shards_split_the_devices_and_the_global_view_sees_every_up_and_aler
     }
     # the global view evaluates no alerts of its own: every ALERTS series it has came from a shard
     assert all(s["metric"].get("shard") in {"0", "1"} for s in query(global_url, "ALERTS"))
+
+    # The board reads the global instance, which federates aggregates only: a device's raw series
+    # (here node_load1) come from its own shard, whichever that is.
+    assert query(global_url, "node_load1") == []
+    board = stack.urls["board"]
+    for i in range(SHARDS):
+        host = next(h for h in hosts if h != down[i] and any(h == inst for inst in on_shard[i]))
+        server = wait_for(
+            f"the board's device page of {host} (shard {i}) with its load",
+            lambda host=host: (
+                (
+                    facts := json.load(urllib.request.urlopen(f"{board}/api/device/{host}", timeout=10))[
+                        "server"
+                    ]
+                )
+                and facts["load1"] is not None
+                and facts
+            ),
+        )
+        assert server["load1"] == 0.42
