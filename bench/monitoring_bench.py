@@ -173,7 +173,12 @@ def lab(seconds: int, lock: bool = True) -> None:
             # Without the lock: read-only polling, no stand-ins in the lab's namespaces (so WAN and
             # node targets are down), for measuring while another session holds the lab.
             stack = start_stack(
-                inv, Path(tmp), Ports(29090, 29093, 29115, 29116), scrape_interval="15s", lab_stand_ins=lock
+                inv,
+                Path(tmp),
+                Ports(29090, 29093, 29115, 29116),
+                scrape_interval="15s",
+                lab_stand_ins=lock,
+                board=False,
             )
             try:
                 time.sleep(seconds)

@@ -44,7 +44,7 @@ mkdir -p "$(dirname "$REPORT")"
 $INFRA audit --compliance --limit network --offline --format html -o "$REPORT" >/dev/null || true
 $INFRA audit --compliance --limit network --offline | tail -n 15 || true
 
-step "monitoring: Prometheus, Alertmanager, blackbox and infra-snmp-exporter on loopback"
+step "monitoring: Prometheus, Alertmanager, the exporters and the on-call board on loopback"
 $INFRA monitoring up --out /run/infra-monitoring --fast-alerts
 
 cat <<TXT
@@ -57,8 +57,10 @@ inventory by the same run) and watch the alerts resolve:
   .venv/bin/infra deploy --only servers --check
   .venv/bin/infra deploy --only servers
 Look at:
-  Prometheus      http://127.0.0.1:19090/alerts   (targets: /targets)
-  Alertmanager    http://127.0.0.1:19093
+  the board       http://127.0.0.1:19180/province   (alerts: http://127.0.0.1:19180/alerts,
+                  silences: http://127.0.0.1:19180/silences)
+  Prometheus      http://127.0.0.1:19090/classic/alerts   (targets: http://127.0.0.1:19090/classic/targets)
+  Alertmanager    http://127.0.0.1:19093/api/v2/alerts   (its API; Debian ships no web UI: use the board)
   compliance      $REPORT
   history         .venv/bin/infra history
   a router        .venv/bin/infra lab exec wan-hub-1 -- vtysh -c 'show ip ospf neighbor'

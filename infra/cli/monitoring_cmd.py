@@ -19,6 +19,7 @@ from infra.cli.common import (
 )
 from infra.monitoring import RenderOptions, render_monitoring, write_monitoring
 from infra.monitoring.journal_metrics import journal_metrics, write_textfile
+from infra.monitoring.links import stack_links
 from infra.monitoring.stack import Ports, StackError, start_stack, stop_stack
 from infra.state import StatePaths
 
@@ -138,6 +139,17 @@ def render_cmd(
     type=click.IntRange(1, 65535),
     help="infra-sip-probe (VC registrations), when the inventory has a VC system",
 )
+@click.option(
+    "--oncall-port", default=19180, show_default=True, type=click.IntRange(1, 65535), help="the on-call board"
+)
+@click.option(
+    "--shards",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Prometheus shards: shard i listens on the Prometheus port + 1 + i, the global one on "
+    "--prometheus-port",
+)
 @click.option("--webhook-url", default=None, help="on-call webhook Alertmanager posts to")
 @click.option("--scrape-interval", default="15s", show_default=True)
 @click.option(
@@ -156,28 +168,33 @@ def up_cmd(
     blackbox_port: int,
     snmp_exporter_port: int,
     sip_probe_port: int,
+    oncall_port: int,
+    shards: int,
     webhook_url: str | None,
     scrape_interval: str,
     fast_alerts: bool,
 ) -> None:
-    """Start Prometheus, Alertmanager, the blackbox exporter and infra-snmp-exporter on loopback
-    with the rendered configuration (and the lab's stand-ins when the lab is up)."""
+    """Start Prometheus (or N shards and the global view), Alertmanager, the blackbox exporter,
+    infra-snmp-exporter and the on-call board on loopback with the rendered configuration (and the
+    lab's stand-ins when the lab is up)."""
     _check(scrape_interval, DURATION, "--scrape-interval")
-    ports = Ports(prometheus_port, alertmanager_port, blackbox_port, snmp_exporter_port, sip_probe_port)
+    ports = Ports(
+        prometheus_port, alertmanager_port, blackbox_port, snmp_exporter_port, sip_probe_port, oncall_port
+    )
     try:
-        stack = start_stack(ctx.inventory(), out, ports, fast_alerts, webhook_url, scrape_interval)
+        stack = start_stack(
+            ctx.inventory(), out, ports, fast_alerts, webhook_url, scrape_interval, shards=shards
+        )
     except StackError as exc:
         raise UsageFailure(str(exc)) from None
     if ctx.fmt == "json":
-        emit_json({"out": str(out), "urls": stack.urls, "pids": stack.pids})
+        emit_json({"out": str(out), "urls": stack.urls, "pids": stack.pids, "links": stack_links(stack)})
         return
+    for what, url in stack_links(stack).items():  # the board first: what on-call opens
+        click.echo(f"{what:<14}{url}")
+    click.echo("")
     click.echo(table([{"process": n, "url": stack.urls.get(n, ""), "pid": p} for n, p in stack.pids.items()]))
-    click.echo(
-        f"\nPrometheus    {stack.urls['prometheus']}/targets  /alerts"
-        f"\nAlertmanager  {stack.urls['alertmanager']}"
-        f"\nConfig, logs  {out}"
-        f"\nStop it with  infra monitoring down --out {out}"
-    )
+    click.echo(f"\n{'Config, logs':<14}{out}\n{'Stop it with':<14}infra monitoring down --out {out}")
 
 
 @monitoring_group.command("down")

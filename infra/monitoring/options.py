@@ -32,6 +32,7 @@ class RenderOptions:
     node_exporter_port: int = 9100
     shard_host: str = "127.0.0.1"  # where shard i listens: shard_host:(shard_base_port + i)
     shard_base_port: int = 9091
+    shard_ports: tuple[int, ...] = ()  # explicit port of each shard (overrides shard_base_port + i)
 
     @property
     def wan_prober_address(self) -> str:

@@ -133,8 +133,10 @@ def scrape_configs(
             "relabel_configs": [*keep, {"source_labels": ["host"], "target_label": "instance"}],
         },
         {
+            # no `host` label: all exporters hash alike and land on one shard (scraped once)
             "job_name": "exporters",
             "scrape_interval": opts.scrape_interval,
+            **({"relabel_configs": keep} if keep else {}),
             "static_configs": [
                 {"targets": [opts.snmp_exporter], "labels": {"exporter": "snmp"}},
                 {"targets": [opts.blackbox_exporter], "labels": {"exporter": "blackbox"}},
@@ -178,7 +180,8 @@ def prometheus_config(
 
 
 def shard_address(opts: RenderOptions, index: int) -> str:
-    return f"{opts.shard_host}:{opts.shard_base_port + index}"
+    port = opts.shard_ports[index] if opts.shard_ports else opts.shard_base_port + index
+    return f"{opts.shard_host}:{port}"
 
 
 def global_config(opts: RenderOptions, province: str) -> Config:

@@ -3,22 +3,20 @@ and infra-snmp-exporter on loopback, plus (for a lab province that is up) the la
 a WAN prober (blackbox exporter) inside the hub's namespace, since tunnel addresses are only
 reachable from there, and a node exporter in each server namespace that has none.
 
+With `shards=N`, N shard Prometheus servers (hashmod on `host`, each evaluating the alerts of its
+devices and sending them to the one Alertmanager) and the global one federating them, as
+`infra monitoring render --shards` writes them; the board and `urls["prometheus"]` are the global
+instance. The on-call board (`infra oncall serve`) reads it and Alertmanager.
+
 Every process runs in its own session with a pid file under OUT/run/, logs in OUT/logs/, data in
-OUT/data/; `stop_stack(OUT)` ends exactly those pids. Secrets reach the SNMP exporter through its
-environment only.
+OUT/data/; `stop_stack(OUT)` ends exactly those pids (infra/monitoring/processes.py). Secrets reach
+the SNMP exporter through its environment only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,40 +24,61 @@ from pathlib import Path
 from infra.inventory import Inventory, Role
 from infra.monitoring.exporter_config import snmp_exporter_environment
 from infra.monitoring.options import RenderOptions
+from infra.monitoring.processes import (
+    StackError,
+    listening,
+    port_free,
+    spawn,
+    stop_processes,
+    tool,
+    wait_ready,
+)
 from infra.monitoring.render import render_monitoring, write_monitoring
 from infra.monitoring.vc import SIP_PROBE_FILE, sip_probe_config
 from infra.safety import LabNotUp, require_lab_route
+
+__all__ = ["Ports", "Stack", "StackError", "start_stack", "stop_stack"]
 
 WAN_PROBER_PORT = 9115
 NODE_EXPORTER_PORT = 9100
 
 
-class StackError(Exception):
-    """The stack could not start (missing tool, busy port, process died): the message says which."""
-
-
 @dataclass(frozen=True)
 class Ports:
-    prometheus: int = 19090
+    """Loopback ports of the stack. With N shards, shard i listens on `prometheus + 1 + i` (after
+    the global instance: 19091, 19092 by default) unless `shards` names each port."""
+
+    prometheus: int = 19090  # the only instance with one shard; the global view with several
     alertmanager: int = 19093
     blackbox: int = 19115
     snmp_exporter: int = 19116
     sip_probe: int = 19117  # infra-sip-probe, started when the inventory has a VC system
+    oncall: int = 19180  # the on-call board, `infra oncall serve`
+    shards: tuple[int, ...] = ()
+
+    def shard(self, index: int) -> int:
+        return self.shards[index] if self.shards else self.prometheus + 1 + index
 
 
 @dataclass
 class Stack:
     out: Path
     ports: Ports
+    shards: int = 1
     urls: dict[str, str] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
 
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.pids[name] = spawn(self.out, name, argv, env)
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise StackError(f"{name} is not installed (scripts/setup.sh installs it)")
-    return path
+    def wait_ready(self, name: str, path: str) -> None:
+        wait_ready(self.out, name, self.pids.get(name), self.urls[name] + path)
+
+    @property
+    def prometheus_names(self) -> list[str]:
+        """Pid/URL names of the Prometheus servers: the shards first, then the global one."""
+        shards = [f"prometheus-shard-{i}" for i in range(self.shards)] if self.shards > 1 else []
+        return [*shards, "prometheus"]
 
 
 def _exporter_command() -> list[str]:
@@ -72,70 +91,14 @@ def _sip_probe_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "exporters.sip.main"]
 
 
+def _infra_command() -> list[str]:
+    script = Path(sys.executable).with_name("infra")
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from infra.cli import main; main()"]
+
+
 def _bundled_exporter_modules() -> list[str]:
     modules = resources.files("exporters.snmp") / "modules"
     return sorted(str(p) for p in Path(str(modules)).glob("*.yml"))
-
-
-def _port_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as s:
-        return s.connect_ex((host, port)) != 0
-
-
-def _listening(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
-def _spawn(stack: Stack, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
-    logs = stack.out / "logs"
-    run = stack.out / "run"
-    logs.mkdir(parents=True, exist_ok=True)
-    run.mkdir(parents=True, exist_ok=True)
-    with open(logs / f"{name}.log", "ab") as log:
-        proc = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
-    (run / f"{name}.pid").write_text(str(proc.pid))
-    stack.pids[name] = proc.pid
-
-
-def _wait_ready(stack: Stack, name: str, url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        pid = stack.pids.get(name)
-        if pid is not None and not _alive(pid):
-            break
-        time.sleep(0.2)
-    log = stack.out / "logs" / f"{name}.log"
-    tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
-    raise StackError(f"{name} did not become ready at {url}: " + " | ".join(tail))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child still answers kill(0): look at its state
-    with contextlib.suppress(OSError):
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    return True
 
 
 def _lab_stand_ins(inv: Inventory, stack: Stack) -> str | None:
@@ -150,25 +113,23 @@ def _lab_stand_ins(inv: Inventory, stack: Stack) -> str | None:
         return None
     hub = inv.hosts[inv.wan_vpn.hub]
     prober = f"{hub.mgmt_address}:{WAN_PROBER_PORT}"
-    if not _listening(str(hub.mgmt_address), WAN_PROBER_PORT):
-        _spawn(
-            stack,
+    if not listening(str(hub.mgmt_address), WAN_PROBER_PORT):
+        stack.spawn(
             "wan-prober",
             [
                 *ns_argv(hub.name, mount=False),
-                _tool("prometheus-blackbox-exporter"),
+                tool("prometheus-blackbox-exporter"),
                 f"--config.file={stack.out / 'blackbox.yml'}",
                 f"--web.listen-address={prober}",
             ],
         )
     for h in inv.by_role(Role.SERVER):
-        if netns_name(h.name) in namespaces and not _listening(str(h.mgmt_address), NODE_EXPORTER_PORT):
-            _spawn(
-                stack,
+        if netns_name(h.name) in namespaces and not listening(str(h.mgmt_address), NODE_EXPORTER_PORT):
+            stack.spawn(
                 f"node-exporter-{h.name}",
                 [
                     *ns_argv(h.name, mount=False),
-                    _tool("prometheus-node-exporter"),
+                    tool("prometheus-node-exporter"),
                     f"--web.listen-address={h.mgmt_address}:{NODE_EXPORTER_PORT}",
                     "--collector.disable-defaults",
                     "--collector.filesystem",
@@ -183,6 +144,82 @@ def _lab_stand_ins(inv: Inventory, stack: Stack) -> str | None:
     return prober
 
 
+def _check_ports(ports: Ports, shards: int, vc: bool, board: bool) -> None:
+    named = {"Prometheus": ports.prometheus, "Alertmanager": ports.alertmanager}
+    named |= {"blackbox exporter": ports.blackbox, "infra-snmp-exporter": ports.snmp_exporter}
+    named |= {"infra-sip-probe": ports.sip_probe} if vc else {}
+    named |= {"the board": ports.oncall} if board else {}
+    if shards > 1:
+        if ports.shards and len(ports.shards) != shards:
+            raise StackError(f"{shards} shards but {len(ports.shards)} shard ports: {list(ports.shards)}")
+        named |= {f"Prometheus shard {i}": ports.shard(i) for i in range(shards)}
+    by_port: dict[int, list[str]] = {}
+    for what, port in named.items():
+        by_port.setdefault(port, []).append(what)
+    twice = {p: names for p, names in by_port.items() if len(names) > 1}
+    if twice:
+        clash = "; ".join(f"{p}: {' and '.join(n)}" for p, n in sorted(twice.items()))
+        raise StackError(
+            f"one port for two processes ({clash}); shard i listens on the Prometheus port + 1 + i: "
+            "move Prometheus (--prometheus-port) or the other process"
+        )
+    busy = sorted(p for p in by_port if not port_free(p))
+    if busy:
+        raise StackError(
+            f"ports already in use on 127.0.0.1: {busy} (is a stack running? `infra monitoring down`)"
+        )
+
+
+def _start_prometheus(stack: Stack, prometheus: str) -> None:
+    """One Prometheus, or N shards (each evaluating its alerts next to its data) and the global one
+    federating them; every instance has its own port, data directory and pid file."""
+    out, local = stack.out, "127.0.0.1"
+    configs = [(f"prometheus-shard-{i}", stack.ports.shard(i)) for i in range(stack.shards)]
+    if stack.shards == 1:
+        configs = [("prometheus", stack.ports.prometheus)]
+    else:
+        configs.append(("prometheus-global", stack.ports.prometheus))
+    for config, port in configs:
+        name = "prometheus" if config == "prometheus-global" else config
+        stack.spawn(
+            name,
+            [
+                prometheus,
+                f"--config.file={out / (config + '.yml')}",
+                f"--storage.tsdb.path={out / 'data' / name}",
+                f"--web.listen-address={local}:{port}",
+                "--web.enable-lifecycle",
+            ],
+        )
+        stack.urls[name] = f"http://{local}:{port}"
+
+
+def _start_board(stack: Stack, inv: Inventory) -> None:
+    """`infra oncall serve` on the stack's inventory, reading the global Prometheus (and, for a
+    device's raw series, the shards); the state directory (journal, backups) comes from the
+    environment (INFRA_STATE_DIR)."""
+    address = f"127.0.0.1:{stack.ports.oncall}"
+    shards = [f"--shard-prometheus=http://127.0.0.1:{stack.ports.shard(i)}" for i in range(stack.shards)]
+    stack.spawn(
+        "board",
+        [
+            *_infra_command(),
+            "--inventory",
+            str(inv.path),
+            "oncall",
+            "serve",
+            "--listen",
+            address,
+            "--prometheus",
+            stack.urls["prometheus"],
+            "--alertmanager",
+            stack.urls["alertmanager"],
+            *(shards if stack.shards > 1 else []),
+        ],
+    )
+    stack.urls["board"] = f"http://{address}"
+
+
 def start_stack(
     inv: Inventory,
     out: Path,
@@ -192,26 +229,19 @@ def start_stack(
     scrape_interval: str = "15s",
     lab_stand_ins: bool = True,
     with_targets: bool = True,
+    shards: int = 1,
+    board: bool = True,
 ) -> Stack:
     """Render into OUT and start every process; returns URLs and pids. Raises StackError."""
-    tools = {n: _tool(n) for n in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter")}
+    tools = {n: tool(n) for n in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter")}
     vc = sip_probe_config(inv) is not None
-    busy = [
-        p
-        for p in (ports.prometheus, ports.alertmanager, ports.blackbox, ports.snmp_exporter)
-        + ((ports.sip_probe,) if vc else ())
-        if not _port_free(p)
-    ]
-    if busy:
-        raise StackError(
-            f"ports already in use on 127.0.0.1: {busy} (is a stack running? `infra monitoring down`)"
-        )
+    _check_ports(ports, shards, vc, board)
     if with_targets:
         try:
             require_lab_route(inv)  # a lab province's addresses are only safe while blackholed
         except LabNotUp as exc:
             raise StackError(str(exc)) from None
-    stack = Stack(out, ports)
+    stack = Stack(out, ports, shards)
     out.mkdir(parents=True, exist_ok=True)
     (out / "textfile").mkdir(exist_ok=True)
     local = "127.0.0.1"
@@ -229,6 +259,9 @@ def start_stack(
         webhook_url=webhook_url or base.webhook_url,
         fast_alerts=fast_alerts,
         runbook_base=str(Path(__file__).resolve().parents[2] / "docs" / "runbooks"),
+        shards=shards,
+        shard_host=local,
+        shard_ports=tuple(ports.shard(i) for i in range(shards)) if shards > 1 else (),
     )
     write_monitoring(render_monitoring(inv, opts), out)
     if not with_targets:  # processes and configuration only: scrape nothing (tests without the lab)
@@ -238,15 +271,13 @@ def start_stack(
     config_args = [
         f"--config.file={f}" for f in [*_bundled_exporter_modules(), str(out / "snmp-exporter.yml")]
     ]
-    _spawn(
-        stack,
+    stack.spawn(
         "snmp-exporter",
         [*_exporter_command(), *config_args, f"--web.listen-address={local}:{ports.snmp_exporter}"],
         env,
     )
     if vc:
-        _spawn(
-            stack,
+        stack.spawn(
             "sip-probe",
             [
                 *_sip_probe_command(),
@@ -254,8 +285,7 @@ def start_stack(
                 f"--web.listen-address={local}:{ports.sip_probe}",
             ],
         )
-    _spawn(
-        stack,
+    stack.spawn(
         "blackbox",
         [
             tools["prometheus-blackbox-exporter"],
@@ -263,8 +293,7 @@ def start_stack(
             f"--web.listen-address={local}:{ports.blackbox}",
         ],
     )
-    _spawn(
-        stack,
+    stack.spawn(
         "alertmanager",
         [
             tools["prometheus-alertmanager"],
@@ -274,23 +303,14 @@ def start_stack(
             "--cluster.listen-address=",
         ],
     )
-    _spawn(
-        stack,
-        "prometheus",
-        [
-            tools["prometheus"],
-            f"--config.file={out / 'prometheus.yml'}",
-            f"--storage.tsdb.path={out / 'data' / 'prometheus'}",
-            f"--web.listen-address={local}:{ports.prometheus}",
-            "--web.enable-lifecycle",
-        ],
-    )
-    stack.urls = {
-        "prometheus": f"http://{local}:{ports.prometheus}",
+    stack.urls |= {
         "alertmanager": f"http://{local}:{ports.alertmanager}",
         "blackbox": f"http://{local}:{ports.blackbox}",
         "snmp-exporter": f"http://{local}:{ports.snmp_exporter}",
     }
+    _start_prometheus(stack, tools["prometheus"])
+    if board:
+        _start_board(stack, inv)
     if wan_prober:
         stack.urls["wan-prober"] = f"http://{wan_prober}"
     if vc:
@@ -301,9 +321,10 @@ def start_stack(
             ("snmp-exporter", "/-/healthy"),
             ("blackbox", "/-/healthy"),
             ("alertmanager", "/-/ready"),
-            ("prometheus", "/-/ready"),
+            *((name, "/-/ready") for name in stack.prometheus_names),
+            *((("board", "/-/healthy"),) if board else ()),
         ):
-            _wait_ready(stack, name, stack.urls[name] + path)
+            stack.wait_ready(name, path)
     except StackError:
         stop_stack(out)
         raise
@@ -312,21 +333,4 @@ def start_stack(
 
 def stop_stack(out: Path, timeout: float = 10.0) -> list[str]:
     """Stop every process whose pid file is under OUT/run/ (TERM, then KILL). Returns their names."""
-    run = out / "run"
-    stopped = []
-    for pidfile in sorted(run.glob("*.pid")) if run.is_dir() else []:
-        pid = int(pidfile.read_text().strip() or 0)
-        if pid > 0 and _alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            stopped.append(pidfile.stem)
-        pidfile.unlink()
-    return stopped
+    return stop_processes(out, timeout)

@@ -163,7 +163,7 @@ def alerts_view(
             labels=dict(a.labels),
             facts=facts(a, inv, topo, site_known),
             runbook=f"/runbooks/{quote(a.name, safe='')}" if a.name in known_runbooks else "",
-            silence=f"/silences?alert={quote(a.fingerprint, safe='')}",
+            silence=f"/silences?alert={quote(a.fingerprint, safe='')}#new",
             reason=reason,
             site=a.site,
             host=a.host,

@@ -108,7 +108,7 @@ def start_on_free_ports(inv: Inventory, out: Path, attempts: int = 5, **kw: Any)
     tests/ports.py offers the shared allocator."""
     errors = []
     for attempt in range(attempts):
-        socks = [socket.socket() for _ in range(5)]
+        socks = [socket.socket() for _ in range(6)]
         for s in socks:
             s.bind(("127.0.0.1", 0))
         ports = Ports(*(int(s.getsockname()[1]) for s in socks))
@@ -124,7 +124,7 @@ def start_on_free_ports(inv: Inventory, out: Path, attempts: int = 5, **kw: Any)
             continue
         names = {"prometheus": ports.prometheus, "alertmanager": ports.alertmanager}
         names |= {"blackbox": ports.blackbox, "snmp-exporter": ports.snmp_exporter}
-        names |= {"sip-probe": ports.sip_probe}
+        names |= {"sip-probe": ports.sip_probe, "board": ports.oncall}
         if all(stack.pids[name] in _listener_pids(port) for name, port in names.items()):
             return stack
         errors.append(f"ports {ports} answered by another process")

@@ -18,12 +18,14 @@ from infra.monitoring.stack import Ports, StackError, start_stack, stop_stack
 from tests.conftest import LAB_SECRETS
 from tests.ports import port_in_use, with_fresh_ports
 
+PROCESSES = ["alertmanager", "blackbox", "board", "prometheus", "sip-probe", "snmp-exporter"]
+
 
 def test_up_serves_the_rendered_config_and_down_stops_it(
     example_inventory: Inventory, tmp_path: Path
 ) -> None:
     stack = with_fresh_ports(
-        5,
+        6,
         lambda p: start_stack(
             example_inventory, tmp_path, Ports(*p), fast_alerts=True, lab_stand_ins=False, with_targets=False
         ),
@@ -31,7 +33,10 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
     )
     ports = stack.ports
     try:
-        assert set(stack.pids) == {"snmp-exporter", "blackbox", "alertmanager", "prometheus", "sip-probe"}
+        assert set(stack.pids) == set(PROCESSES)
+        # the board reads this stack's Prometheus and Alertmanager
+        with urllib.request.urlopen(f"{stack.urls['board']}/api/status", timeout=10) as r:
+            assert json.load(r)["problems"] == []  # Alertmanager answered the board
         # infra-sip-probe runs on the rendered sip-probe.yml: every endpoint's AOR
         with urllib.request.urlopen(f"{stack.urls['sip-probe']}/config", timeout=10) as r:
             probe_config = r.read().decode()
@@ -55,7 +60,7 @@ def test_up_serves_the_rendered_config_and_down_stops_it(
             start_stack(example_inventory, tmp_path / "again", ports, lab_stand_ins=False, with_targets=False)
     finally:
         stopped = stop_stack(tmp_path)
-    assert sorted(stopped) == ["alertmanager", "blackbox", "prometheus", "sip-probe", "snmp-exporter"]
+    assert sorted(stopped) == PROCESSES
     for pid in stack.pids.values():
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
     for path in tmp_path.rglob("*"):

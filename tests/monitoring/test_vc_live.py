@@ -52,7 +52,7 @@ def test_registrations_reach_prometheus_with_inventory_labels_and_alert(
             5,
             lambda p: start_stack(
                 example_inventory, out, Ports(*p), fast_alerts=True, lab_stand_ins=False,
-                with_targets=False, scrape_interval="1s",
+                with_targets=False, scrape_interval="1s", board=False,
             ),
             lambda e: isinstance(e, StackError) and port_in_use(str(e)),
         )  # fmt: skip
