@@ -69,4 +69,8 @@ Look at:
 Stop it (monitoring first, then the lab: removes every namespace, link, mount, route, process):
   .venv/bin/infra monitoring down --out /run/infra-monitoring
   .venv/bin/infra lab down
+
+The on-call board, live on the lab province (silencing needs a login: the lab's users are in
+docs/oncall.md):
+  http://127.0.0.1:19180/province
 TXT

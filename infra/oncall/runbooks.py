@@ -52,7 +52,9 @@ class Runbooks:
             cached = self._pages.get(name)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            page = Markup(self._md.render(path.read_text(encoding="utf-8")))  # raw HTML off: text only
+            # On the board itself, `<board>/alerts` is simply `/alerts`.
+            text = path.read_text(encoding="utf-8").replace("`<board>/", "`/")
+            page = Markup(self._md.render(text))  # raw HTML off: text only
         except OSError:
             return None
         self._pages[name] = (stamp, page)

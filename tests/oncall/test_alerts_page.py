@@ -395,3 +395,10 @@ def test_a_silenced_alert_is_shown_apart_and_marked(
         assert groups[0]["root"]["state"] == "silenced"
         html = client.get("/alerts", params={"site": site}).text
         assert html.index("<h2>Silenced</h2>") < html.index('<span class="mark silenced">silenced</span>')
+
+
+def test_the_runbooks_board_links_point_at_the_board_itself() -> None:
+    """docs/runbooks write the board's pages as `<board>/alerts`; on the board they are `/alerts`."""
+    page = Runbooks().html("InfraWanLinkDown")
+    assert page is not None
+    assert "<code>/alerts</code>" in page and "&lt;board&gt;/" not in page

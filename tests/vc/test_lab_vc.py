@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,12 @@ from infra.lab.codec.schema import SETTINGS
 from infra.lab.sh import ns_argv
 from infra.monitoring.stack import Stack
 from infra.state import StatePaths
-from tests.conftest import INVENTORY, LAB_SECRETS
+from tests.conftest import INVENTORY, LAB_SECRETS, ONCALL_PASSWORDS
 from tests.fixtures_lab import LabHandle
 from tests.monitoring import test_lab_e2e as e2e
 from tests.monitoring.test_lab_e2e import Webhook, api, wait_for
+from tests.oncall.browser import browser_missing, chromium
+from tests.oncall.lab_board import BoardInBrowser, site_filter
 
 pytestmark = pytest.mark.lab
 
@@ -199,15 +202,67 @@ ALERTED_SITE = "xa-cat-tien"  # the commune whose cut is watched by the monitori
 ALERTED = f"vc-{ALERTED_SITE}"
 
 
+@pytest.fixture(scope="module")
+def board(stack: Stack) -> Iterator[BoardInBrowser]:
+    """The stack's on-call board in headless Chromium."""
+    if why := browser_missing():
+        pytest.fail(f"{why}: run scripts/setup.sh")  # a missing tool is a failure, not a skip
+    with chromium() as driver:
+        yield BoardInBrowser(driver, stack.urls["board"])
+
+
+def see_the_cut_on_the_board(board: BoardInBrowser, stack: Stack) -> None:
+    """The Alerts page puts the link on top with the codec's lost registration folded under it;
+    an operator silences the link from its Silence link (Alertmanager lists the silence with the
+    operator as author) and expires it again from the board."""
+    board.open(site_filter(ALERTED_SITE))
+    root = f'li.group[data-alert="InfraWanLinkDown"][data-site="{ALERTED_SITE}"]'
+
+    def link_with_the_codec_folded() -> list[dict[str, Any]]:
+        return [
+            g
+            for g in board.groups()
+            if (g["alert"], g["site"]) == ("InfraWanLinkDown", ALERTED_SITE)
+            and "InfraVcEndpointNotRegistered" in g["folded"]
+        ]
+
+    wait_for(
+        "the link as root cause with the codec's registration folded under it",
+        link_with_the_codec_folded,
+        timeout=180,
+        detail=board.groups,
+    )
+    assert board.groups()[0]["alert"] == "InfraWanLinkDown", board.groups()
+    assert board.same_page(), "the alerts page reloaded instead of following Alertmanager"
+    comment = f"lab: carrier works on {ALERTED_SITE}"
+    matchers = board.silence_from_alert(root, "truc-ban", ONCALL_PASSWORDS[0], comment)
+    assert 'alertname="InfraWanLinkDown"' in matchers and f'site="{ALERTED_SITE}"' in matchers
+
+    def silences() -> list[dict[str, Any]]:
+        found = api(f"{stack.urls['alertmanager']}/api/v2/silences")
+        return [s for s in found if s["comment"] == comment and s["status"]["state"] == "active"]
+
+    made = wait_for("the silence at Alertmanager", silences, timeout=15)
+    assert made[0]["createdBy"] == "truc-ban"
+    board.expire(made[0]["id"])
+    wait_for("the silence expired from the board", lambda: not silences(), timeout=15)
+    assert board.errors() == []
+
+
 def test_a_cut_commune_pages_its_link_not_its_codec_and_comes_back_ready(
     vc_lab: LabHandle,
     env: dict[str, str],
     stack: Stack,
     webhook: Webhook,
+    board: BoardInBrowser,
 ) -> None:
     """Prometheus, Alertmanager and infra-sip-probe on loopback watch the lab (fast alerts): the
     cut pages the WAN link; the codec's registration expires at the call controller and is
-    never paged on its own; restored, the codec registers again and `vc check` is green."""
+    never paged on its own; restored, the codec registers again and `vc check` is green.
+
+    The on-call board follows it in a real browser, without a reload: the commune's tile red
+    within a minute, the link on top of its alerts with the codec folded under it, a silence made
+    from the browser by a logged-in operator, and the tile green again once everything is back."""
     inv = vc_lab.inv
     hub = inv.wan_vpn.hub if inv.wan_vpn else ""
     wg, link = hub_tunnel(inv, ALERTED_SITE), f"vpn-{ALERTED_SITE}"
@@ -220,9 +275,15 @@ def test_a_cut_commune_pages_its_link_not_its_codec_and_comes_back_ready(
     wait_for(
         "the probe sees the codec registered", lambda: registered() == 1.0, timeout=180, detail=registered
     )
+    board.open("/province")
+    tile = partial(board.tile_state, ALERTED_SITE)
+    wait_for(f"{ALERTED_SITE} green on the board", lambda: tile() == "ok", timeout=120, detail=tile)
     mark = len(webhook.since(0))
     subprocess.run([*ns_argv(hub, mount=False), "ip", "link", "set", wg, "down"], check=True, timeout=30)
     try:
+        # the on-call board, without a reload: the commune red within a minute
+        wait_for(f"{ALERTED_SITE} red on the board", lambda: tile() == "critical", timeout=60, detail=tile)
+        assert board.same_page(), "the province page reloaded instead of following Alertmanager"
         wait_for(
             f"{link} paged",
             lambda: webhook.find("InfraWanLinkDown", "firing", since=mark, link_id=link),
@@ -230,10 +291,16 @@ def test_a_cut_commune_pages_its_link_not_its_codec_and_comes_back_ready(
         )
         # the codec's registration (60 s) runs out at the call controller: the probe says so
         wait_for("the registration expired", lambda: registered() == 0.0, timeout=300, detail=registered)
+        see_the_cut_on_the_board(board, stack)
+        board.open("/province")  # watched live until the commune is green again
     finally:
         subprocess.run([*ns_argv(hub, mount=False), "ip", "link", "set", wg, "up"], check=True, timeout=30)
     # baresip backs off after failed registrations: its next try can be minutes away
     wait_for("the codec registered again", lambda: registered() == 1.0, timeout=420, detail=registered)
+    wait_for(f"{ALERTED_SITE} green again on the board", lambda: tile() == "ok", timeout=120, detail=tile)
+    assert board.same_page(), "the province page reloaded instead of following Alertmanager"
+    assert board.errors() == []
+    assert not [s for s in LAB_SECRETS if s in board.driver.page_source]
     # green again, every check including the WAN link's headroom from this Prometheus
     rc, endpoints = vc_check(env, "--limit", ALERTED, prometheus=stack.urls["prometheus"])
     assert rc == 0, endpoints[ALERTED]["message"]
