@@ -61,6 +61,57 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+MAX_BODY = 64 * 1024  # a login or a silence is a few hundred bytes
+
+
+class BodyLimit:
+    """Refuse a request body over MAX_BODY (413) before any handler reads it: declared by
+    Content-Length or found while streaming a chunked body."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"error": f"request body over {self.limit} bytes"}, status_code=413)
+        await response(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
 class ReadAccess:
     """Reading needs no login from the management network (`read_networks`); elsewhere it does."""
 
@@ -126,6 +177,7 @@ def create_app(settings: BoardSettings, sources: Sources | None = None) -> Starl
         middleware=[
             Middleware(GZipMiddleware, minimum_size=1024),
             Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.session_key or secrets.token_urlsafe(32),

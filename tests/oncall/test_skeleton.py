@@ -3,6 +3,7 @@ source that is down, unknown things are 404s, headers forbid inline script and f
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from infra.inventory import Inventory
@@ -81,3 +82,21 @@ def test_a_firing_alert_colours_its_site(
         assert found["state"] == "critical"
         others = [t for t in client.get("/api/province").json()["sites"] if t["site"] != site]
         assert all(t["state"] != "unknown" for t in others)
+
+
+def test_a_frozen_alertmanager_is_a_banner_not_a_hung_page(
+    example_inventory: Inventory, tmp_path: Path
+) -> None:
+    """Alertmanager's process stopped (SIGSTOP): the kernel still accepts the connection, nothing
+    answers. The page answers after the source timeout with the banner."""
+    frozen = socket.socket()
+    frozen.bind(("127.0.0.1", 0))  # the socket holds its own port: no race
+    frozen.listen(16)  # connections complete in the kernel; nobody ever reads them
+    try:
+        url = f"http://127.0.0.1:{frozen.getsockname()[1]}"
+        with board_client(example_inventory, dead_url(), url, tmp_path, source_timeout=0.5) as client:
+            page = client.get("/province")
+            assert page.status_code == 200
+            assert "Alertmanager is not answering" in page.text and "no answer in time" in page.text
+    finally:
+        frozen.close()
