@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.inventory import Host, Inventory, Role
+from infra.monitoring.labels import interface_name_on_device
 from infra.monitoring.snmp_modules import snmp_modules
 from infra.oncall.board import Board, board_of
 from infra.oncall.charts import si
@@ -52,6 +53,31 @@ def range_of(request: Request) -> str:
     return asked
 
 
+def device_if_names(inv: Inventory, host: Host) -> list[str]:
+    """The device's interfaces as it names them (ifName), in the inventory's order; no loopback
+    (it carries no traffic worth a chart, and the table leaves it out too)."""
+    return [
+        interface_name_on_device(inv, i.name, i.lab_name)
+        for i in inv.interfaces.get(host.name, ())
+        if i.kind != "loopback"
+    ]
+
+
+def interface_of(request: Request, if_names: list[str]) -> str | None:
+    """`?if=NAME`: one interface of the device to chart (its inventory name or its ifName), as its
+    ifName; None when not asked. Anything not an interface of this device: 400."""
+    asked = request.query_params.get("if")
+    if asked is None:
+        return None
+    if asked in if_names:
+        return asked
+    inv = board_of(request).inventory
+    for i in inv.interfaces.get(request.path_params["host"], ()):
+        if i.name == asked and i.kind != "loopback":
+            return interface_name_on_device(inv, i.name, i.lab_name)
+    raise HTTPException(400, f"no interface named {asked[:60]!r} on this device")
+
+
 def state_facts(
     inv: Inventory, journal: Path, backups: Path, host: str
 ) -> tuple[list[JournalLine], LastBackup | None, Compliance, list[str]]:
@@ -72,9 +98,11 @@ def state_facts(
     return lines, backup, compliance, problems
 
 
-async def build(board: Board, host: Host, range_name: str) -> DeviceView:
+async def build(board: Board, host: Host, range_name: str, request: Request) -> DeviceView:
     inv = board.inventory
     modules = snmp_modules(inv, host)
+    if_names = device_if_names(inv, host)
+    chosen = interface_of(request, if_names)
     state = board.settings.state
     snap, (metrics, problems), (lines, backup, compliance, state_problems) = await asyncio.gather(
         board.snapshot(),
@@ -88,25 +116,27 @@ async def build(board: Board, host: Host, range_name: str) -> DeviceView:
             bgp="bgp4" in modules,
             vc=host.role == Role.VC_ENDPOINT,
             server=host.role == Role.SERVER,
+            if_names=if_names,
+            chosen=chosen,
         ),
         asyncio.to_thread(state_facts, inv, state.journal, state.backups, host.name),
     )
     return device_view(
-        inv, host, snap, metrics, problems + state_problems, range_name, lines, backup, compliance
+        inv, host, snap, metrics, problems + state_problems, range_name, lines, backup, compliance, chosen
     )
 
 
 async def device_page(request: Request) -> Response:
     board = board_of(request)
     host = host_or_404(request)
-    view = await build(board, host, range_of(request))
+    view = await build(board, host, range_of(request), request)
     return board.render(request, "device.html.j2", host=host, view=view, ranges=list(RANGES), si=si)
 
 
 async def device_api(request: Request) -> Response:
     board = board_of(request)
     host = host_or_404(request)
-    view = await build(board, host, range_of(request))
+    view = await build(board, host, range_of(request), request)
     return JSONResponse(view.as_json(), headers={"Cache-Control": "no-store"})
 
 

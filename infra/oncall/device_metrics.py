@@ -18,10 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from infra.oncall.device_pick import (
+    ALL,
+    ASKED,
+    CHART_AT_MOST,
+    Picked,
+    busiest_query,
+    erroring_query,
+    ifname_regex,
+    pick,
+    rates_query,
+)
 from infra.oncall.sources import Sample, Series, SourceDown, Sources
 
 T = TypeVar("T")
@@ -71,6 +82,10 @@ class DeviceMetrics:
 
     up: list[Sample] = field(default_factory=list)
     oper: dict[str, float] = field(default_factory=dict)  # ifName -> ifOperStatus
+    rates: dict[str, dict[str, float]] = field(default_factory=dict)  # ifName -> in|out -> bit/s now
+    # the charted interfaces: ifName -> why (device_pick); `picked` is None when all are charted
+    charted: dict[str, str] = field(default_factory=dict)
+    picked: Picked | None = None
     traffic: dict[str, dict[str, tuple[tuple[float, float], ...]]] = field(default_factory=dict)
     errors: dict[str, dict[str, tuple[tuple[float, float], ...]]] = field(default_factory=dict)
     ospf: dict[str, float] = field(default_factory=dict)  # neighbour address -> ospfNbrState
@@ -88,6 +103,13 @@ class DeviceMetrics:
 
 def _by(samples: list[Sample], label: str) -> dict[str, float]:
     return {s.labels.get(label, ""): s.value for s in samples}
+
+
+def _rates(samples: list[Sample]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for s in samples:
+        out.setdefault(s.labels.get("ifName", ""), {})[s.labels.get("direction", "")] = s.value
+    return out
 
 
 def _lines(
@@ -131,27 +153,48 @@ async def device_metrics(
     bgp: bool,
     vc: bool,
     server: bool,
+    if_names: Sequence[str] = (),
+    chosen: str | None = None,
+    chart_at_most: int = CHART_AT_MOST,
 ) -> tuple[DeviceMetrics, list[str]]:
-    """Ask Prometheus everything about `host` at once; (metrics, problems)."""
+    """Ask Prometheus everything about `host` at once; (metrics, problems).
+
+    `if_names` are the device's interfaces as it names them (inventory order). Up to
+    `chart_at_most` of them every one is charted; past that, device_pick chooses which (a second
+    round of range queries, for those only). `chosen` charts that one interface alone."""
     asked = Asked()
     h = f'"{label_value(host)}"'
     sel = "{host=" + h + "}"
     step, window = step_and_window(seconds)
     start = now - seconds
 
-    def ranged(promql: str) -> Awaitable[list[Series]]:
-        return asked.get(
-            sources.query_range(promql.format(sel=sel, w=window), start, now, step, raw=True), []
-        )
-
     def instant(promql: str) -> Awaitable[list[Sample]]:
         return asked.get(sources.query(promql, raw=True), [])
 
+    def charts_of(names: Sequence[str] | None) -> dict[str, Awaitable[list[Series]]]:
+        """The range queries of the charts: the whole device (None), or these interfaces."""
+        only = sel
+        if names is not None:
+            only = "{host=" + h + ',ifName=~"' + label_value(ifname_regex(names)) + '"}'
+        lines = (("traffic", TRAFFIC), ("errors", ERRORS))
+        return {
+            f"{kind}:{n}": asked.get(
+                sources.query_range(q.format(sel=only, w=window), start, now, step, raw=True), []
+            )
+            for kind, family in lines
+            for n, q in family
+        }
+
+    many = interfaces and chosen is None and len(if_names) > chart_at_most
     calls: dict[str, Awaitable[Any]] = {"up": asked.get(sources.query(f"up{sel}"), None)}
     if interfaces:
         calls["oper"] = instant(f"ifOperStatus{sel}")
-        calls |= {f"traffic:{n}": ranged(q) for n, q in TRAFFIC}
-        calls |= {f"errors:{n}": ranged(q) for n, q in ERRORS}
+        calls["rates"] = instant(rates_query(sel, window))
+        if many:
+            calls["erroring"] = instant(erroring_query(sel, seconds, chart_at_most))
+            calls["busiest"] = instant(busiest_query(sel, seconds, step, window, chart_at_most))
+        else:
+            calls |= charts_of(None if chosen is None else [chosen])
     if ospf:
         calls["ospf"] = instant(f"ospfNbrState{sel}")
     if bgp:
@@ -170,9 +213,24 @@ async def device_metrics(
     keys = list(calls)
     answers = dict(zip(keys, await asyncio.gather(*calls.values()), strict=True))
     up = answers.pop("up")
+    oper = _by(answers.get("oper", []), "ifName")
+    picked: Picked | None = None
+    charted = dict.fromkeys([chosen] if chosen is not None else if_names, ASKED if chosen else ALL)
+    if many:
+        erroring = _by(answers.pop("erroring", []), "ifName")
+        busiest = _by(answers.pop("busiest", []), "ifName")
+        picked = pick(if_names, oper, erroring, busiest, chart_at_most)
+        charted = picked.why
+        if charted:  # the second round: only the picked interfaces' lines
+            names = list(charted)
+            more = charts_of(names)
+            answers |= dict(zip(more, await asyncio.gather(*more.values()), strict=True))
     m = DeviceMetrics(
         up=up or [],
-        oper=_by(answers.get("oper", []), "ifName"),
+        oper=oper,
+        rates=_rates(answers.get("rates", [])),
+        charted=charted,
+        picked=picked,
         traffic=_lines([answers.get(f"traffic:{n}", []) for n, _ in TRAFFIC], TRAFFIC),
         errors=_lines([answers.get(f"errors:{n}", []) for n, _ in ERRORS], ERRORS),
         ospf=_by(answers.get("ospf", []), "ospfNbrIpAddr"),

@@ -22,6 +22,7 @@ from infra.oncall.board import Snapshot
 from infra.oncall.charts import Line, line_chart, si
 from infra.oncall.device_facts import Compliance, JournalLine, LastBackup
 from infra.oncall.device_metrics import DeviceMetrics
+from infra.oncall.device_pick import chart_note
 from infra.oncall.severity import UNKNOWN, worst
 from infra.oncall.sources import Sample
 
@@ -68,6 +69,7 @@ class InterfaceRow:
     oper: str  # up | down | unknown
     in_bps: float | None
     out_bps: float | None
+    charted: str = ""  # why it is charted (device_pick: all, down, errors, busiest, asked), or ""
     traffic: dict[str, Points] = field(default_factory=dict)
     errors: dict[str, Points] = field(default_factory=dict)
 
@@ -132,6 +134,8 @@ class DeviceView:
     server: ServerFacts | None
     problems: list[str]
     metrics_known: bool
+    chart_note: str = ""  # how many interfaces are charted and why, when not all are
+    asked_interface: str = ""  # ?if=: the one interface charted on demand (its ifName)
     charts: dict[str, tuple[Markup, Markup]] = field(default_factory=dict)  # if_name -> (traffic, errors)
 
     def as_json(self) -> dict[str, Any]:
@@ -159,6 +163,10 @@ def _last(points: Points | None) -> float | None:
     return None
 
 
+def _finite_or(value: float | None, other: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else other
+
+
 def _when(unix: float) -> str:
     return datetime.fromtimestamp(unix, UTC).isoformat(timespec="seconds")
 
@@ -171,6 +179,7 @@ def interface_rows(inv: Inventory, host: Host, m: DeviceMetrics) -> list[Interfa
         ifname = interface_name_on_device(inv, i.name, i.lab_name)
         oper = m.oper.get(ifname)
         traffic, errors = m.traffic.get(ifname, {}), m.errors.get(ifname, {})
+        now = m.rates.get(ifname, {})
         rows.append(
             InterfaceRow(
                 i.name,
@@ -183,8 +192,9 @@ def interface_rows(inv: Inventory, host: Host, m: DeviceMetrics) -> list[Interfa
                 i.link_id or "",
                 i.bandwidth_mbps,
                 "unknown" if oper is None else "up" if oper == 1 else "down",
-                _last(traffic.get("in")),
-                _last(traffic.get("out")),
+                _finite_or(now.get("in"), _last(traffic.get("in"))),
+                _finite_or(now.get("out"), _last(traffic.get("out"))),
+                m.charted.get(ifname, ""),
                 traffic,
                 errors,
             )
@@ -279,7 +289,7 @@ def charts(rows: list[InterfaceRow], m: DeviceMetrics) -> dict[str, tuple[Markup
     """A traffic chart (bit/s in and out) and an error chart (errors/s) per interface with data."""
     out = {}
     for r in rows:
-        if not r.traffic and not r.errors:
+        if not r.charted or (not r.traffic and not r.errors):
             continue
         traffic = [Line(n, r.traffic[n]) for n in ("in", "out") if n in r.traffic]
         errors = [Line(n, r.errors[n]) for n in ("in errors", "out errors") if n in r.errors]
@@ -300,10 +310,15 @@ def device_view(
     journal: list[JournalLine],
     backup: LastBackup | None,
     compliance: Compliance,
+    chosen: str | None = None,
 ) -> DeviceView:
     mine = [a for a in snap.alerts if a.host == host.name]
     site = inv.sites.get(host.site)
     rows = interface_rows(inv, host, m)
+    note = chart_note(m.picked, len(rows)) if m.picked else ""
+    if chosen is not None:
+        name = next((r.name for r in rows if r.if_name == chosen), chosen)
+        note = f"Charted: {name} only, as asked; every interface is in the table."
     return DeviceView(
         host=host.name,
         role=str(host.role),
@@ -334,6 +349,8 @@ def device_view(
         server=server_facts(host, m),
         problems=[*snap.problems, *problems],
         metrics_known=m.answered,
+        chart_note=note,
+        asked_interface=chosen or "",
         charts=charts(rows, m),
     )
 
