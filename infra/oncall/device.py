@@ -32,6 +32,7 @@ from infra.oncall.device_facts import (
     last_backup,
 )
 from infra.oncall.device_metrics import RANGES, device_metrics
+from infra.oncall.device_pick import CHART_AT_MOST
 from infra.oncall.device_view import DeviceView, device_view
 
 COMPLIANCE = ComplianceCache()  # per process: a score is kept a minute
@@ -118,6 +119,7 @@ async def build(board: Board, host: Host, range_name: str, request: Request) -> 
             server=host.role == Role.SERVER,
             if_names=if_names,
             chosen=chosen,
+            chart_at_most=CHART_AT_MOST,
         ),
         asyncio.to_thread(state_facts, inv, state.journal, state.backups, host.name),
     )
