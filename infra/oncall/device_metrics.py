@@ -192,7 +192,7 @@ async def device_metrics(
         calls["rates"] = instant(rates_query(sel, window))
         if many:
             calls["erroring"] = instant(erroring_query(sel, seconds, chart_at_most))
-            calls["busiest"] = instant(busiest_query(sel, seconds, step, window, chart_at_most))
+            calls["busiest"] = instant(busiest_query(sel, seconds, chart_at_most))
         else:
             calls |= charts_of(None if chosen is None else [chosen])
     if ospf:
