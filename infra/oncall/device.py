@@ -33,6 +33,7 @@ from infra.oncall.device_facts import (
 )
 from infra.oncall.device_metrics import RANGES, device_metrics
 from infra.oncall.device_pick import CHART_AT_MOST
+from infra.oncall.device_tables import interface_rows, neighbour_rows
 from infra.oncall.device_view import DeviceView, device_view
 
 COMPLIANCE = ComplianceCache()  # per process: a score is kept a minute
@@ -132,7 +133,16 @@ async def device_page(request: Request) -> Response:
     board = board_of(request)
     host = host_or_404(request)
     view = await build(board, host, range_of(request), request)
-    return board.render(request, "device.html.j2", host=host, view=view, ranges=list(RANGES), si=si)
+    return board.render(
+        request,
+        "device.html.j2",
+        host=host,
+        view=view,
+        ranges=list(RANGES),
+        si=si,
+        interface_rows=interface_rows(view),
+        neighbour_rows=neighbour_rows(view),
+    )
 
 
 async def device_api(request: Request) -> Response:
