@@ -30,6 +30,7 @@ from infra.oncall.device_pick import (
     busiest_query,
     erroring_query,
     ifname_regex,
+    oper_query,
     pick,
     rates_query,
 )
@@ -188,7 +189,7 @@ async def device_metrics(
     many = interfaces and chosen is None and len(if_names) > chart_at_most
     calls: dict[str, Awaitable[Any]] = {"up": asked.get(sources.query(f"up{sel}"), None)}
     if interfaces:
-        calls["oper"] = instant(f"ifOperStatus{sel}")
+        calls["oper"] = instant(oper_query(sel))
         calls["rates"] = instant(rates_query(sel, window))
         if many:
             calls["erroring"] = instant(erroring_query(sel, seconds, chart_at_most))

@@ -61,11 +61,18 @@ def busiest_query(sel: str, seconds: int, n: int) -> str:
 
 
 def rates_query(sel: str, window: str) -> str:
-    """Every interface's current in and out rate (bit/s) in one instant query."""
-    return (
-        f'label_replace(rate(ifHCInOctets{sel}[{window}]) * 8, "direction", "in", "", "") or '
-        f'label_replace(rate(ifHCOutOctets{sel}[{window}]) * 8, "direction", "out", "", "")'
+    """Every interface's current in and out rate (bit/s) in one instant query, with only the
+    labels the table needs (a hub's 4,800 answers are then a tenth of the JSON)."""
+    both = (
+        f'label_replace(rate(ifHCInOctets{sel}[{window}]), "direction", "in", "", "") or '
+        f'label_replace(rate(ifHCOutOctets{sel}[{window}]), "direction", "out", "", "")'
     )
+    return f"max by (ifName, direction) ({both}) * 8"
+
+
+def oper_query(sel: str) -> str:
+    """Every interface's ifOperStatus, labelled with its ifName only."""
+    return f"max by (ifName) (ifOperStatus{sel})"
 
 
 @dataclass(frozen=True)
