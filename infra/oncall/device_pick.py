@@ -6,7 +6,8 @@ order until the count is reached:
 
 1. down: `ifOperStatus` other than 1 (up) — the inventory lists only interfaces meant to be up;
 2. erroring: in or out errors during the range (the most errors first);
-3. the busiest: the highest in or out rate, averaged over the range.
+3. the busiest: the highest in or out rate, averaged over the range (a quarter of the places is
+   kept for them).
 
 Prometheus does the ranking (`topk`), so it answers with a dozen series, not thousands; one range
 query per line family then fetches only the picked interfaces (`ifName=~"a|b|c"`). Every other
@@ -91,23 +92,29 @@ def pick(
     busiest: Mapping[str, float],
     n: int = CHART_AT_MOST,
 ) -> Picked:
-    """Down first, then erroring (most errors first), then busiest, `n` at most; only interfaces of
-    the inventory (`known`, in its order), so a stray series never takes a place."""
+    """Down first, then erroring (most errors first), then busiest, `n` at most; a quarter of the
+    places (one at least) is kept for the busiest, so fifty tunnels down still leave the heaviest
+    traffic in sight (every down one is a red row of the table). Only interfaces of the inventory
+    (`known`, in its order): a stray series never takes a place."""
     order = list(dict.fromkeys(known))
     inventory = set(order)
     down = [i for i in order if i in oper and oper[i] != 1]
+    errors = sorted(erroring, key=lambda i: (-erroring[i], i))
     why: dict[str, str] = {}
 
-    def take(names: Iterable[str], reason: str) -> None:
+    def take(names: Iterable[str], reason: str, limit: int) -> None:
         for name in names:
-            if len(why) >= n:
+            if len(why) >= limit:
                 return
             if name in inventory and name not in why:
                 why[name] = reason
 
-    take(down, DOWN)
-    take(sorted(erroring, key=lambda i: (-erroring[i], i)), ERRORS)
-    take(sorted(busiest, key=lambda i: (-busiest[i], i)), BUSIEST)
+    kept = max(1, n // 4)
+    take(down, DOWN, n - kept)
+    take(errors, ERRORS, n - kept)
+    take(sorted(busiest, key=lambda i: (-busiest[i], i)), BUSIEST, n)
+    take(down, DOWN, n)  # places the busiest did not fill
+    take(errors, ERRORS, n)
     return Picked(why, len(down), sum(1 for i in erroring if i in inventory))
 
 
@@ -121,7 +128,8 @@ def chart_note(picked: Picked, total: int) -> str:
         parts.append(f"{counts[ERRORS]} with errors")
     if counts[BUSIEST]:
         parts.append(f"{counts[BUSIEST]} busiest")
-    what = ", ".join(parts) if parts else "none (no counters in Prometheus)"
+    why = ": " + ", ".join(parts) if parts else " (no counters in Prometheus)"
     return (
-        f"Charted: {what} of {total:,} interfaces; every interface is in the table (chart one with its link)."
+        f"Charted {len(picked.why)} of {total:,} interfaces{why}; every interface is in the table "
+        "below (its name charts it)."
     )

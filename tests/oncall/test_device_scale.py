@@ -14,7 +14,7 @@ import pytest
 
 from infra.inventory import Inventory
 from infra.oncall import device
-from infra.oncall.device_pick import BUSIEST, DOWN, ERRORS, ifname_regex, pick, re2_literal
+from infra.oncall.device_pick import BUSIEST, DOWN, ERRORS, chart_note, ifname_regex, pick, re2_literal
 from tests.oncall.conftest import Exposition, board_client, wait_for
 from tests.oncall.test_device_page import dead_url, prometheus_value, svgs
 
@@ -100,11 +100,11 @@ def test_many_interfaces_chart_the_down_the_erroring_and_the_busiest(
     # the table's current rates come from one instant query, charted or not
     assert rows["eth1"]["in_bps"] > 0 and not rows["eth1"]["traffic"]
     assert rows[BUSIEST_IF]["in_bps"] > rows["eth9"]["in_bps"] > rows["eth1"]["in_bps"]
-    assert view["chart_note"].startswith("Charted: 1 down, 1 with errors, 1 busiest of 22 interfaces")
+    assert view["chart_note"].startswith("Charted 3 of 22 interfaces: 1 down, 1 with errors, 1 busiest;")
 
     labels = {svg.attrib["aria-label"] for svg in svgs(page)}
     assert labels == {f"{n} {k}" for n in (DOWN_IF, ERRORING_IF, BUSIEST_IF) for k in ("traffic", "errors")}
-    assert "1 busiest of 22 interfaces; every interface is in the table" in page
+    assert "1 busiest; every interface is in the table below" in page
     assert len(re.findall(r'<tr class="[a-z]+" data-ifname="', page)) == 22
     assert 'href="?if=eth1"' in page  # each row charts its interface on demand
 
@@ -157,6 +157,20 @@ def test_pick_orders_down_errors_busiest_and_keeps_to_the_inventory() -> None:
     known = [f"t{n}" for n in range(10)]
     oper = {"t1": 2, "t2": 1, "t3": 7, "stray": 2}
     got = pick(known, oper, {"t4": 5, "t5": 9, "stray": 99}, {"t6": 1e9, "t5": 1e10, "t7": 3}, n=4)
-    assert list(got.why.items()) == [("t1", DOWN), ("t3", DOWN), ("t5", ERRORS), ("t4", ERRORS)]
+    # three places for down and erroring, one kept for the busiest (t5 is already in, for errors)
+    assert list(got.why.items()) == [("t1", DOWN), ("t3", DOWN), ("t5", ERRORS), ("t6", BUSIEST)]
     assert got.down == 2 and got.erroring == 2
     assert pick(known, {}, {}, {"t6": 1.0}, n=4).why == {"t6": BUSIEST}
+    # no busiest at all: the kept place goes to the next erroring one
+    assert list(pick(known, oper, {"t4": 5, "t5": 9}, {}, n=4).why) == ["t1", "t3", "t5", "t4"]
+
+
+def test_many_down_leave_places_for_the_busiest() -> None:
+    known = [f"Tunnel{n}" for n in range(100)]
+    got = pick(known, dict.fromkeys(known[:50], 2.0), {}, {"Tunnel90": 5.0, "Tunnel91": 9.0}, n=12)
+    assert sum(w == DOWN for w in got.why.values()) == 10 and got.down == 50
+    assert got.why["Tunnel90"] == got.why["Tunnel91"] == BUSIEST
+    assert chart_note(got, 2400) == (
+        "Charted 12 of 2,400 interfaces: 10 down (of 50), 2 busiest; every interface is in the table "
+        "below (its name charts it)."
+    )
