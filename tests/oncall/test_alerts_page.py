@@ -263,6 +263,7 @@ def spoke_alerts() -> list[dict[str, str]]:
             "peer_host": f"cpe-{SITE}",
             "peer_site": SITE,
             "hub_site": "dc",
+            "cuts_off": "site",
         },
         common | {"alertname": "InfraDeviceUnreachable", "severity": "critical", "host": f"cpe-{SITE}"},
         common | {"alertname": "InfraDeviceUnreachable", "severity": "critical", "host": f"vc-{SITE}"},
@@ -272,6 +273,7 @@ def spoke_alerts() -> list[dict[str, str]]:
             "severity": "critical",
             "host": f"cpe-{SITE}",
             "link_id": f"vpn-{SITE}",
+            "cuts_off": "site",
         },
     ]
 
