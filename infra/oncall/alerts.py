@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -218,9 +218,9 @@ async def _view(request: Request) -> AlertsView:
     site, host = parse_filter(board.inventory, request)
     snap, (symptoms, said) = await asyncio.gather(board.snapshot(), ask_symptoms(board.sources))
     if said:
-        snap = Snapshot(snap.alerts, [*snap.problems, *said], snap.taken, snap.alerts_known)
+        snap = replace(snap, problems=[*snap.problems, *said])
     return await run_in_threadpool(
-        alerts_view, board.inventory, snap, board.settings.state, site, host, LIBRARY, symptoms
+        alerts_view, board.inventory, snap, board.settings.state, site, host, symptoms=symptoms
     )
 
 
