@@ -267,3 +267,37 @@ def test_the_codec_of_a_cut_commune_is_folded_under_its_link(
             page = down.get("/alerts", params={"part": "live"})
             assert page.status_code == 200 and "Prometheus is not answering" in page.text
             assert 'data-folded="0"' in page.text and "symptom" not in page.text
+
+
+def test_without_a_cut_wan_link_prometheus_is_not_asked(
+    example_inventory: Inventory, rendered_dir: Path, tmp_path: Path
+) -> None:
+    """The symptom query is the alerts page's most expensive part at scale: it is asked only when
+    a WAN link is down. With Prometheus dead and no link down, no banner says it was asked."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "am").mkdir()
+    own = run_alertmanager(rendered_dir, tmp_path / "am")  # no other test's alerts in it
+    alertmanager = next(own)
+    try:
+        post_alerts(
+            alertmanager, [{"alertname": "InfraSymptomsNotAsked", "severity": "warning", "site": "dc"}]
+        )
+        with board_client(example_inventory, dead, alertmanager, tmp_path) as client:
+            page = wait_for(
+                "the alert on the page",
+                lambda: (
+                    (p := client.get("/api/alerts").json())
+                    and any(g["root"]["name"] == "InfraSymptomsNotAsked" for g in p["groups"])
+                    and p
+                ),
+            )
+            assert not [p for p in page["problems"] if "Prometheus" in p], page["problems"]
+            # a link down: now Prometheus is asked, and its silence is a banner
+            link_down = {"alertname": "InfraWanLinkDown", "severity": "critical", "site": "so-y-te"}
+            post_alerts(alertmanager, [link_down])
+            wait_for(
+                "the banner for the symptom query",
+                lambda: [p for p in client.get("/api/alerts").json()["problems"] if "Prometheus" in p],
+            )
+    finally:
+        own.close()
