@@ -30,6 +30,8 @@ from infra.inventory.generate import Shape, generate
 from infra.monitoring.labels import host_labels
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.render import render_monitoring, write_monitoring
+from infra.monitoring.rules import inventory_rules
+from infra.monitoring.targets import icmp_targets, wan_targets
 
 SHAPE = Shape(
     departments=900, communes=1500, access_switches=240, campus_units=240, vc_endpoints=340
@@ -43,8 +45,17 @@ Labels = dict[str, str]
 
 
 def alert_mix(inv: Inventory) -> tuple[list[Labels], set[str], set[str]]:
-    """(alerts' labels, hosts seen down, WAN links seen down): a province having a bad night."""
+    """(alerts' labels, hosts seen down, WAN links seen down): a province having a bad night. The
+    labels are those the real targets and inventory info series give each alert (`cuts_off` too,
+    which the inhibition keys on)."""
     assert inv.wan_vpn is not None  # a generated province always has its WAN-VPN
+    icmp = {g["labels"]["host"]: g["labels"] for g in icmp_targets(inv)}
+    wan = {g["labels"]["link_id"]: g["labels"] for g in wan_targets(inv)}
+    link_info = {
+        (r["labels"]["host"], r["labels"]["link_id"]): r["labels"]
+        for r in inventory_rules(inv)
+        if r["record"] == "infra_wan_link_info"
+    }
     hub, tunnels = inv.wan_vpn.hub, list(inv.wan_vpn.tunnels)
     vc_at: dict[str, list[str]] = {}
     for h in inv.hosts.values():
@@ -55,20 +66,21 @@ def alert_mix(inv: Inventory) -> tuple[list[Labels], set[str], set[str]]:
     down_links: set[str] = set()
 
     def add(name: str, severity: str, host: str, **extra: str) -> None:
-        labels = host_labels(inv, inv.hosts[host]) | {"alertname": name, "severity": severity} | extra
-        out.append(labels)
+        base = host_labels(inv, inv.hosts[host])
+        if name == "InfraDeviceUnreachable":
+            base = icmp[host]
+        elif name == "InfraWanEndpointUnreachable":
+            base = wan[extra["link_id"]]
+        elif name == "InfraWanLinkDown":
+            base = base | link_info[(host, extra["link_id"])]
+        out.append(base | {"alertname": name, "severity": severity} | extra)
 
     for t in tunnels[::48]:  # 50 spoke sites cut off: the root cause and what it explains
         spoke = inv.hosts[t.spoke]
         down_links.add(t.id)
         down_hosts.add(spoke.name)
         site = spoke.site
-        agency = inv.sites[site].agency or ""
-        add(
-            "InfraWanLinkDown", "critical", hub, ifName=f"Tunnel{t.number}", site=site, agency=agency,
-            hub_site="dc", link_id=t.id, link_kind="tunnel", peer_host=spoke.name, peer_site=site,
-            job="snmp", instance=hub,
-        )  # fmt: skip
+        add("InfraWanLinkDown", "critical", hub, link_id=t.id, job="snmp", instance=hub)
         add("InfraWanEndpointUnreachable", "critical", spoke.name, link_id=t.id, hub=hub, job="wan")
         add("InfraDeviceUnreachable", "critical", spoke.name, job="icmp", instance=spoke.name)
         add("InfraBgpPeerDown", "critical", spoke.name, peer_host="tslcd-pe-1", peer_site="tslcd",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from infra.inventory import Inventory
 from infra.inventory.models import SiteKind
-from infra.monitoring.dependencies import sites_behind
+from infra.monitoring.dependencies import host_cuts_off_site, sites_behind
 from infra.monitoring.options import RenderOptions
 
 Config = dict[str, Any]
@@ -84,74 +85,110 @@ def route(inv: Inventory, opts: RenderOptions) -> Config:
     }
 
 
+GENERIC_RULES: tuple[Config, ...] = (
+    # A device that does not answer at all explains every other alert about it.
+    {
+        "source_matchers": ['alertname="InfraDeviceUnreachable"'],
+        "target_matchers": ['alertname!="InfraDeviceUnreachable"'],
+        "equal": ["host"],
+    },
+    {
+        "source_matchers": ['alertname="InfraServerDown"'],
+        "target_matchers": [
+            'alertname=~"InfraServiceProbeFailing|InfraServerDiskFilling|InfraServerClockDrift'
+            f'|{VC_SERVER_ALERTS}"'
+        ],
+        "equal": ["host"],
+    },
+    # Video conference (docs/monitoring.md, "Video conference"): one call controller per
+    # province, so its fault explains every endpoint's; a province-wide registration drop
+    # explains each endpoint's; a failed readiness check for a meeting (the page) explains the
+    # same endpoint's registration and media tickets. Endpoint alerts carry the endpoint's
+    # `site` and `host`: the WAN rules below and InfraDeviceUnreachable silence them too.
+    {
+        "source_matchers": ['alertname="InfraVcCallControllerDown"'],
+        "target_matchers": [f'alertname=~"{VC_CONTROLLER_EXPLAINS}"'],
+    },
+    {
+        "source_matchers": ['alertname="InfraVcMediaRelayDown"'],
+        "target_matchers": [f'alertname=~"{VC_RELAY_EXPLAINS}"'],
+    },
+    {
+        "source_matchers": ['alertname="InfraVcRegistrationsDropping"'],
+        "target_matchers": ['alertname=~"InfraVcEndpointNotRegistered|InfraVcReadinessFailing"'],
+    },
+    {
+        "source_matchers": ['alertname="InfraVcReadinessFailing"'],
+        "target_matchers": ['alertname=~"InfraVcEndpointNotRegistered|InfraVcMediaQualityLow"'],
+        "equal": ["host"],
+    },
+    # The SNMP exporter down explains every SNMP scrape failure.
+    {
+        "source_matchers": ['alertname="InfraExporterDown"', 'exporter="snmp"'],
+        "target_matchers": ['alertname="InfraSnmpScrapeFailing"'],
+    },
+    # A WAN link down explains the other alerts about the same link.
+    {
+        "source_matchers": ['alertname="InfraWanLinkDown"'],
+        "target_matchers": [f'alertname=~"{WAN_EXPLAINS}"'],
+        "equal": ["link_id"],
+    },
+    # A site on battery does not page for each device there.
+    {
+        "source_matchers": ['alertname="InfraUpsOnBattery"'],
+        "target_matchers": [f'alertname=~"{POWER_EXPLAINS}"'],
+        "equal": ["site"],
+    },
+    # Allowable-band alerts explain the recommended-band warnings of the same sensor.
+    {
+        "source_matchers": ['alertname=~"InfraDc(Temperature|Humidity)OutsideAllowable"'],
+        "target_matchers": ['alertname=~"InfraDc(Temperature|Humidity)OutsideRecommended"'],
+        "equal": ["host"],
+    },
+)
+
+# A spoke site's own causes, one rule per kind for the whole province: the alerts carry the
+# spoke's site (a tunnel's link alert too, from the hub's end) and `cuts_off="site"` when the cause
+# cuts off exactly that site (dependencies.py; set on the targets and infra_wan_link_info).
+SPOKE_SITE_RULES: tuple[Config, ...] = (
+    # A spoke's tunnel or its CPE's carrier access down (or its VPN endpoint unreachable)
+    # explains every alert at that site. Its site's other link alerts are sources of this rule
+    # too, so Alertmanager lets none of them silence another.
+    {
+        "source_matchers": [f'alertname=~"{WAN_ROOT_CAUSES}"', 'cuts_off="site"'],
+        "target_matchers": [],
+        "equal": ["site"],
+    },
+    # The site's CPE unreachable explains the rest of its site, but not the link alerts that carry
+    # that site too: seen from the DC a cut link is the first fact (the CPE's management runs over
+    # it). Without the exception, each would silence the other.
+    {
+        "source_matchers": ['alertname="InfraDeviceUnreachable"', 'cuts_off="site"'],
+        "target_matchers": [f'alertname!~"{WAN_ROOT_CAUSES}"'],
+        "equal": ["site"],
+    },
+)
+
+
 def inhibit_rules(inv: Inventory) -> list[Config]:
-    rules: list[Config] = [
-        # A device that does not answer at all explains every other alert about it.
-        {
-            "source_matchers": ['alertname="InfraDeviceUnreachable"'],
-            "target_matchers": ['alertname!="InfraDeviceUnreachable"'],
-            "equal": ["host"],
-        },
-        {
-            "source_matchers": ['alertname="InfraServerDown"'],
-            "target_matchers": [
-                'alertname=~"InfraServiceProbeFailing|InfraServerDiskFilling|InfraServerClockDrift'
-                f'|{VC_SERVER_ALERTS}"'
-            ],
-            "equal": ["host"],
-        },
-        # Video conference (docs/monitoring.md, "Video conference"): one call controller per
-        # province, so its fault explains every endpoint's; a province-wide registration drop
-        # explains each endpoint's; a failed readiness check for a meeting (the page) explains the
-        # same endpoint's registration and media tickets. Endpoint alerts carry the endpoint's
-        # `site` and `host`: the WAN rules below and InfraDeviceUnreachable silence them too.
-        {
-            "source_matchers": ['alertname="InfraVcCallControllerDown"'],
-            "target_matchers": [f'alertname=~"{VC_CONTROLLER_EXPLAINS}"'],
-        },
-        {
-            "source_matchers": ['alertname="InfraVcMediaRelayDown"'],
-            "target_matchers": [f'alertname=~"{VC_RELAY_EXPLAINS}"'],
-        },
-        {
-            "source_matchers": ['alertname="InfraVcRegistrationsDropping"'],
-            "target_matchers": ['alertname=~"InfraVcEndpointNotRegistered|InfraVcReadinessFailing"'],
-        },
-        {
-            "source_matchers": ['alertname="InfraVcReadinessFailing"'],
-            "target_matchers": ['alertname=~"InfraVcEndpointNotRegistered|InfraVcMediaQualityLow"'],
-            "equal": ["host"],
-        },
-        # The SNMP exporter down explains every SNMP scrape failure.
-        {
-            "source_matchers": ['alertname="InfraExporterDown"', 'exporter="snmp"'],
-            "target_matchers": ['alertname="InfraSnmpScrapeFailing"'],
-        },
-        # A WAN link down explains the other alerts about the same link.
-        {
-            "source_matchers": ['alertname="InfraWanLinkDown"'],
-            "target_matchers": [f'alertname=~"{WAN_EXPLAINS}"'],
-            "equal": ["link_id"],
-        },
-        # A site on battery does not page for each device there.
-        {
-            "source_matchers": ['alertname="InfraUpsOnBattery"'],
-            "target_matchers": [f'alertname=~"{POWER_EXPLAINS}"'],
-            "equal": ["site"],
-        },
-        # Allowable-band alerts explain the recommended-band warnings of the same sensor.
-        {
-            "source_matchers": ['alertname=~"InfraDc(Temperature|Humidity)OutsideAllowable"'],
-            "target_matchers": ['alertname=~"InfraDc(Temperature|Humidity)OutsideRecommended"'],
-            "equal": ["host"],
-        },
-    ]
+    """A constant number of rules: the generic ones, the spoke sites' (`equal: [site]`), and one per
+    group of upstream elements that cut off the same several sites (the hub and the carrier PE,
+    the hub's carrier access): their count follows the carrier topology, not the province's size."""
+    return copy.deepcopy([*GENERIC_RULES, *SPOKE_SITE_RULES]) + upstream_rules(inv)
+
+
+def upstream_rules(inv: Inventory) -> list[Config]:
+    """Devices and links whose failure cuts off sites other than (or besides) the one their alerts
+    carry, which `equal` cannot reach: "this one down silences every alert at these sites"."""
+    rules: list[Config] = []
     behind = sites_behind(inv)
-    # Upstream devices (and links) that cut off exactly the same sites share one rule: a spoke
-    # site's CPE and its links become two rules, not one per element.
+    own_site_only = {n for n in behind.hosts if n in inv.hosts and host_cuts_off_site(behind, inv.hosts[n])}
+    hosts = {n: s for n, s in behind.hosts.items() if n not in own_site_only}
+    links = {n: s for n, s in behind.links.items() if len(s) > 1}
+    # Upstream devices (and links) that cut off exactly the same sites share one rule.
     for label, sources, alertnames in (
-        ("host", behind.hosts, 'alertname="InfraDeviceUnreachable"'),
-        ("link_id", behind.links, f'alertname=~"{WAN_ROOT_CAUSES}"'),
+        ("host", hosts, 'alertname="InfraDeviceUnreachable"'),
+        ("link_id", links, f'alertname=~"{WAN_ROOT_CAUSES}"'),
     ):
         by_sites: dict[tuple[frozenset[str], bool], list[str]] = {}
         for name, behind_it in sources.items():
@@ -162,9 +199,8 @@ def inhibit_rules(inv: Inventory) -> list[Config]:
             op = "=" if len(names) == 1 else "=~"
             targets = [f'site=~"{_any_of(sites)}"']
             if own:
-                # A spoke's own CPE unreachable does not silence its site's link alerts: they carry
-                # that site too, and seen from the DC a cut link is the first fact (the CPE's
-                # management runs over it). Without this, each would silence the other.
+                # A device at one of the sites behind it: as for a spoke's CPE above, it does not
+                # silence the link alerts that carry its site (each would silence the other).
                 targets.append(f'alertname!~"{WAN_ROOT_CAUSES}"')
             rules.append(
                 {

@@ -46,11 +46,25 @@ VC_BREACH = (
 )
 
 
+_SYMPTOM_OF: dict[str, str] = {}  # what wan_explained built -> the EXPR it was given
+
+
 def wan_explained(expr: str) -> str:
     """EXPR without the series of a site that is cut off or of a WAN link that is down: those are
     consequences, which `InfraWanLinkDown` pages for. The series comes back (and its `for:` starts
     again) once the link is seen up."""
-    return f"({expr}) unless on (site) ({SITE_CUT_OFF}) unless on (link_id) ({WAN_LINK_DOWN})"
+    explained = f"({expr}) unless on (site) ({SITE_CUT_OFF}) unless on (link_id) ({WAN_LINK_DOWN})"
+    _SYMPTOM_OF[explained] = expr
+    return explained
+
+
+def wan_symptoms() -> dict[str, str]:
+    """Alert name -> its symptom expression, for every alert whose whole expression is
+    `wan_explained(EXPR)`: EXPR, the condition the rule drops while the site is cut off
+    (`SITE_CUT_OFF`, on `site`) or its WAN link is down (`WAN_LINK_DOWN`, on `link_id`). The
+    on-call board asks for the series the cut explains, to show them under the link down.
+    An alert using wan_explained only inside its expression (a province-wide count) is not one."""
+    return {a.name: _SYMPTOM_OF[a.expr] for a in ALERTS if a.expr in _SYMPTOM_OF}
 
 
 # fmt: off

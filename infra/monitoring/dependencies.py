@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from infra.inventory import Inventory, Role
+from infra.inventory import Host, Inventory, Role
+
+# The label an alert carries when its source, down, cuts off exactly the site in its own `site`
+# label: a spoke site's CPE unreachable, a spoke's tunnel or its CPE's carrier access down (either
+# end). Alertmanager's inhibition then needs one rule per kind of cause, `equal: [site]`, instead
+# of one per device or link (docs/monitoring.md, "Alertmanager").
+CUTS_OFF_SITE = {"cuts_off": "site"}
 
 
 @dataclass
@@ -68,3 +74,14 @@ def served_site(inv: Inventory, behind: Behind, link_id: str, own_site: str) -> 
     if len(sites) == 1:
         return next(iter(sites))
     return (hub_site(inv) or own_site) if sites else own_site
+
+
+def host_cuts_off_site(behind: Behind, host: Host) -> bool:
+    """The device unreachable cuts off exactly its own site (a spoke site's CPE)."""
+    return behind.hosts.get(host.name) == {host.site}
+
+
+def link_cuts_off_site(behind: Behind, link_id: str, site: str) -> bool:
+    """The link down cuts off exactly SITE, the site its alerts carry (a spoke's tunnel, seen from
+    either end, or its CPE's carrier access: `served_site` is then that one site)."""
+    return behind.links.get(link_id) == {site}

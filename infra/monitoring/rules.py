@@ -13,7 +13,13 @@ from typing import Any
 
 from infra.inventory import Inventory
 from infra.monitoring.alerts import ALERTS, Alert
-from infra.monitoring.dependencies import hub_site, served_site, sites_behind
+from infra.monitoring.dependencies import (
+    CUTS_OFF_SITE,
+    hub_site,
+    link_cuts_off_site,
+    served_site,
+    sites_behind,
+)
 from infra.monitoring.labels import host_labels, interface_name_on_device, site_agency
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.snmp_modules import ospf_neighbours, snmp_modules
@@ -56,11 +62,12 @@ RECORDING_RULES: tuple[tuple[str, str], ...] = (
         "infra:interface_out_bps:rate5m / on (host, ifName) group_left () infra:interface_speed_bps",
     ),
     # One series per end of each WAN link, labelled with the site the link serves (the spoke's,
-    # for a tunnel seen from the hub), that site's agency, and the hub's site.
+    # for a tunnel seen from the hub), that site's agency, the hub's site, and `cuts_off="site"`
+    # when the link down cuts off exactly that site (what Alertmanager's inhibition keys on).
     (
         "infra:wan_link_up",
-        "(ifOperStatus == bool 1) * on (host, ifName) "
-        "group_left (site, agency, hub_site, link_id, link_kind, peer_host, peer_site) infra_wan_link_info",
+        "(ifOperStatus == bool 1) * on (host, ifName) group_left "
+        "(site, agency, hub_site, cuts_off, link_id, link_kind, peer_host, peer_site) infra_wan_link_info",
     ),
     ("infra:wan_link_availability:ratio_1d", "avg_over_time(infra:wan_link_up[1d])"),
     # AKCP probes report unconnected sensor ports as 0: only online sensors count.
@@ -126,6 +133,7 @@ def inventory_rules(inv: Inventory) -> list[Rule]:
                 )
             else:  # a WAN link: labelled with the site it serves, for its alerts
                 served = served_site(inv, behind, i.link_id, h.site)
+                cuts_off = CUTS_OFF_SITE if link_cuts_off_site(behind, i.link_id, served) else {}
                 rules.append(
                     _info(
                         "infra_wan_link_info",
@@ -135,6 +143,7 @@ def inventory_rules(inv: Inventory) -> list[Rule]:
                             "site": served,
                             "agency": site_agency(inv, served) or "",
                             "hub_site": hub,
+                            **cuts_off,
                             "link_id": i.link_id,
                             "link_kind": i.kind,
                             "peer_host": i.peer_host or "",

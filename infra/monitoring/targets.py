@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.inventory import Host, Inventory, Role
+from infra.monitoring.dependencies import CUTS_OFF_SITE, host_cuts_off_site, link_cuts_off_site, sites_behind
 from infra.monitoring.labels import host_labels
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.snmp_modules import snmp_auth, snmp_modules
@@ -61,23 +62,34 @@ def snmp_targets(inv: Inventory) -> dict[str, list[TargetGroup]]:
 
 
 def icmp_targets(inv: Inventory) -> list[TargetGroup]:
-    """Device reachability: every device but servers (servers answer through the node exporter)."""
+    """Device reachability: every device but servers (servers answer through the node exporter).
+    A spoke site's CPE carries `cuts_off="site"`: its `InfraDeviceUnreachable` explains its site's."""
+    behind = sites_behind(inv)
     return [
-        _group(str(h.mgmt_address), host_labels(inv, h)) for h in inv.hosts.values() if h.role != Role.SERVER
+        _group(
+            str(h.mgmt_address),
+            host_labels(inv, h) | (CUTS_OFF_SITE if host_cuts_off_site(behind, h) else {}),
+        )
+        for h in inv.hosts.values()
+        if h.role != Role.SERVER
     ]
 
 
 def wan_targets(inv: Inventory) -> list[TargetGroup]:
-    """The spoke end of every WAN-VPN tunnel (each agency's VPN endpoint), probed from the hub side."""
+    """The spoke end of every WAN-VPN tunnel (each agency's VPN endpoint), probed from the hub side;
+    `cuts_off="site"`: the endpoint unreachable explains its site's alerts, like its link down."""
     groups: list[TargetGroup] = []
     if inv.wan_vpn is None or inv.wan_vpn.hub not in inv.hosts:
         return groups
     hub = inv.hosts[inv.wan_vpn.hub]
+    behind = sites_behind(inv)
     for i in inv.interfaces[hub.name]:
         if i.kind != "tunnel" or not i.peer_host or i.peer_address is None or i.peer_host not in inv.hosts:
             continue
         spoke = inv.hosts[i.peer_host]
         labels = host_labels(inv, spoke) | {"link_id": i.link_id or "", "hub": hub.name}
+        if link_cuts_off_site(behind, i.link_id or "", spoke.site):
+            labels |= CUTS_OFF_SITE
         groups.append(_group(str(i.peer_address), labels))
     return groups
 

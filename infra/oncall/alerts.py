@@ -1,13 +1,18 @@
 """Alerts page: alerts grouped by root cause, each in the operator's words, with its runbook and
 what changed before it started. `/api/alerts` serves the same groups as JSON.
 
-View building is one pass over the alerts plus one journal query and one `git log` per stretch of
-time they cover (changes.py): O(alerts + hosts), whatever the province's size.
+Under a cut WAN link, the page also folds the symptoms the alert rules leave out (symptoms.py),
+asked from Prometheus in one query while Alertmanager is read.
+
+View building is one pass over the alerts and the symptoms plus one journal query and one
+`git log` per stretch of time they cover (changes.py): O(alerts + symptoms + hosts), whatever the
+province's size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +29,8 @@ from infra.oncall.board import Snapshot, board_of
 from infra.oncall.changes import Change, what_changed
 from infra.oncall.rootcause import Group, Topology, group_alerts
 from infra.oncall.runbooks import LIBRARY, Runbooks
-from infra.oncall.sources import Alert
+from infra.oncall.sources import Alert, Sample
+from infra.oncall.symptoms import MARK, ROOT, Symptom, ask_symptoms, attach
 from infra.oncall.words import Fact, age, facts, site_title
 from infra.state import StatePaths
 
@@ -34,17 +40,18 @@ class AlertView:
     fingerprint: str
     name: str
     severity: str
-    state: str  # firing | inhibited | silenced | inhibited by an alert no longer listed
+    state: str  # firing | inhibited | silenced | inhibited by an alert no longer listed | MARK (symptom)
     starts_at: datetime
     age: str
     summary: str
     labels: dict[str, str]
     facts: list[Fact]
     runbook: str  # its page, "" when the alert has no runbook
-    silence: str  # the Silences page, scoped to this alert
+    silence: str  # the Silences page, scoped to this alert; "" for a symptom (nothing to silence)
     reason: str = ""  # folded: why it sits under the root
     site: str = ""
     host: str = ""
+    symptom: bool = False  # left out by its rule as explained by a cut WAN link: not an alert
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,14 +59,15 @@ class AlertView:
             "name": self.name,
             "severity": self.severity,
             "state": self.state,
-            "starts_at": self.starts_at.isoformat(),
-            "age": self.age,
+            "starts_at": None if self.symptom else self.starts_at.isoformat(),
+            "age": self.age or None,
             "summary": self.summary,
             "labels": self.labels,
             "facts": [{"label": f.label, "text": f.text, "href": f.href} for f in self.facts],
             "runbook": self.runbook or None,
-            "silence": self.silence,
+            "silence": self.silence or None,
             **({"reason": self.reason} if self.reason else {}),
+            **({"symptom": True} if self.symptom else {}),
         }
 
 
@@ -67,7 +75,7 @@ class AlertView:
 class GroupView:
     id: str
     root: AlertView
-    folded: list[AlertView]
+    folded: list[AlertView]  # the alerts it explains, then the symptoms (AlertView.symptom)
     changes: list[Change]
     runbook_inline: bool  # the root's runbook is rendered here (once per alert name on the page)
 
@@ -123,8 +131,8 @@ def _state(a: Alert, present: set[str]) -> str:
     return "firing"
 
 
-def _matches(g: Group, topo: Topology, site: str, host: str) -> bool:
-    for a in g.alerts:
+def _matches(g: Group, symptoms: list[Symptom], topo: Topology, site: str, host: str) -> bool:
+    for a in [*g.alerts, *(s.alert for s in symptoms)]:
         if site and site not in topo.sites_of(a):
             continue
         if host and host not in (a.host, a.labels.get("peer_host", "")):
@@ -140,33 +148,37 @@ def alerts_view(
     site: str = "",
     host: str = "",
     runbooks: Runbooks = LIBRARY,
+    symptoms: Iterable[Sample] = (),
 ) -> AlertsView:
-    """The whole page's data. Blocking (the journal, git): handlers run it in a thread."""
+    """The whole page's data. Blocking (the journal, git): handlers run it in a thread.
+    SYMPTOMS: Prometheus's answer to symptoms.SYMPTOM_QUERY."""
     topo = Topology.of(inv)
     grouping = group_alerts(snap.alerts, topo)
-    groups = [g for g in grouping.groups if _matches(g, topo, site, host)]
-    silenced = [g for g in grouping.silenced if _matches(g, topo, site, host)]
+    explained = attach([*grouping.groups, *grouping.silenced], symptoms, topo, snap.alerts)
+    groups = [g for g in grouping.groups if _matches(g, explained.get(g.id, []), topo, site, host)]
+    silenced = [g for g in grouping.silenced if _matches(g, explained.get(g.id, []), topo, site, host)]
     changes, problems = what_changed(groups + silenced, topo, state)
     present = {a.fingerprint for a in snap.alerts}
     known_runbooks = runbooks.names()
     now = snap.taken
 
-    def one(a: Alert, reason: str = "", site_known: str = "") -> AlertView:
+    def one(a: Alert, reason: str = "", site_known: str = "", symptom: bool = False) -> AlertView:
         return AlertView(
             fingerprint=a.fingerprint,
             name=a.name,
             severity=a.severity or "info",
-            state=_state(a, present),
+            state=MARK if symptom else _state(a, present),
             starts_at=a.starts_at,
-            age=age(a.starts_at, now),
+            age="" if symptom else age(a.starts_at, now),
             summary=a.annotations.get("description") or a.annotations.get("summary", ""),
             labels=dict(a.labels),
             facts=facts(a, inv, topo, site_known),
             runbook=f"/runbooks/{quote(a.name, safe='')}" if a.name in known_runbooks else "",
-            silence=f"/silences?alert={quote(a.fingerprint, safe='')}#new",
+            silence="" if symptom else f"/silences?alert={quote(a.fingerprint, safe='')}#new",
             reason=reason,
             site=a.site,
             host=a.host,
+            symptom=symptom,
         )
 
     inline: dict[str, Markup] = {}
@@ -181,7 +193,10 @@ def alerts_view(
         return GroupView(
             id=g.id,
             root=one(g.root),
-            folded=[one(f.alert, f.reason, g.root.site) for f in g.folded],
+            folded=[
+                *(one(f.alert, f.reason, g.root.site) for f in g.folded),
+                *(one(s.alert, s.reason, g.root.site, symptom=True) for s in explained.get(g.id, ())),
+            ],
             changes=changes.get(g.id, []),
             runbook_inline=first,
         )
@@ -201,7 +216,15 @@ async def _view(request: Request) -> AlertsView:
     board = board_of(request)
     site, host = parse_filter(board.inventory, request)
     snap = await board.snapshot()
-    return await run_in_threadpool(alerts_view, board.inventory, snap, board.settings.state, site, host)
+    # Symptoms hang under a cut WAN link only: on a night without one, Prometheus is not asked
+    # (at 3,000 devices the symptom query is the page's most expensive part).
+    cut = any(a.name == ROOT for a in snap.alerts)
+    symptoms, said = await ask_symptoms(board.sources) if cut else ([], [])
+    if said:
+        snap = replace(snap, problems=[*snap.problems, *said])
+    return await run_in_threadpool(
+        alerts_view, board.inventory, snap, board.settings.state, site, host, symptoms=symptoms
+    )
 
 
 async def alerts_page(request: Request) -> Response:

@@ -47,6 +47,7 @@ SAID = frozenset(
         "peer_host",
         "peer_site",
         "hub_site",
+        "cuts_off",  # inhibition machinery (docs/monitoring.md, "Alertmanager")
         "ifName",
         "instance",
         "job",

@@ -170,6 +170,7 @@ def test_wan_link_down_inhibits_the_spoke_site_and_the_hub_side(alertmanager: st
                 "site": "so-y-te",
                 "agency": "Sở Y tế",
                 "hub_site": "dc",
+                "cuts_off": "site",
                 "link_id": "vpn-so-y-te",
                 "peer_site": "so-y-te",
             },
@@ -180,6 +181,7 @@ def test_wan_link_down_inhibits_the_spoke_site_and_the_hub_side(alertmanager: st
                 "host": "cpe-so-y-te",
                 "site": "so-y-te",
                 "link_id": "vpn-so-y-te",
+                "cuts_off": "site",
             },
             case
             | {

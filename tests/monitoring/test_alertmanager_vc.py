@@ -66,6 +66,7 @@ def test_a_commune_behind_a_down_tunnel_is_not_paged_for_its_endpoint(am: str) -
                 "site": "xa-da-huoai",
                 "agency": "Xã Đạ Huoai",
                 "hub_site": "dc",
+                "cuts_off": "site",
                 "link_id": "vpn-xa-da-huoai",
                 "peer_site": "xa-da-huoai",
             },

@@ -120,13 +120,16 @@ def test_inhibition_is_derived_from_the_topology(rendered: Rendered) -> None:
     rules = yaml.safe_load(rendered.files["alertmanager.yml"])["inhibit_rules"]
     by_source = {tuple(r["source_matchers"]): r for r in rules}
     wan = 'alertname=~"InfraWanLinkDown|InfraWanEndpointUnreachable"'
-    # the spoke's tunnel and its CPE's carrier link cut off exactly that site: one rule
-    spoke = by_source[(wan, 'link_id=~"cpe-so-y-te--tslcd-pe-1|vpn-so-y-te"')]
-    assert spoke["target_matchers"] == ['site=~"so-y-te"']
+    # a spoke's tunnel or its CPE's carrier link cuts off exactly its site: one rule for every spoke,
+    # on the site the alerts carry (tests/monitoring/test_inhibition_fold.py: the same inhibitions as
+    # one rule per link)
+    spoke = by_source[(wan, 'cuts_off="site"')]
+    assert (spoke["target_matchers"], spoke["equal"]) == ([], ["site"])
     # the spoke's own CPE silences its site, except the link alerts that carry that site too
-    # (each would otherwise silence the other, and nothing would page)
-    cpe = by_source[('alertname="InfraDeviceUnreachable"', 'host="cpe-so-y-te"')]
-    assert cpe["target_matchers"] == ['site=~"so-y-te"', f"alertname!~{wan.removeprefix('alertname=~')}"]
+    # (each would otherwise silence the other)
+    cpe = by_source[('alertname="InfraDeviceUnreachable"', 'cuts_off="site"')]
+    assert cpe["target_matchers"] == [f"alertname!~{wan.removeprefix('alertname=~')}"]
+    assert cpe["equal"] == ["site"]
     # the hub and the carrier PE carry every spoke site
     upstream = by_source[('alertname="InfraDeviceUnreachable"', 'host=~"tslcd-pe-1|wan-hub-1"')]
     sites = upstream["target_matchers"][0].removeprefix('site=~"').removesuffix('"').split("|")
@@ -134,6 +137,28 @@ def test_inhibition_is_derived_from_the_topology(rendered: Rendered) -> None:
     hub_link = by_source[(wan, 'link_id="wan-hub-1--tslcd-pe-1"')]
     assert len(hub_link["target_matchers"][0].split("|")) == 20
     assert len(upstream["target_matchers"]) == 1  # the hub down silences the spokes' link alerts too
+    assert len(rules) == 14  # nothing per spoke: no rule names a CPE or a spoke's link
+    assert not any("cpe-" in m or "vpn-" in m for r in rules for m in r["source_matchers"])
+
+
+def test_the_causes_of_a_spoke_site_carry_cuts_off(rendered: Rendered) -> None:
+    """`cuts_off="site"` on exactly the causes that cut off the site they carry: a spoke's CPE
+    (its ping), its VPN endpoint, its tunnel and carrier access (either end); never the hub, the
+    PE or the hub's carrier access, whose alerts carry the data centre's site."""
+    icmp = {g["labels"]["host"]: g["labels"] for g in json.loads(rendered.files["targets/icmp.json"])}
+    marked = {h for h, labels in icmp.items() if labels.get("cuts_off") == "site"}
+    assert "cpe-so-y-te" in marked and len(marked) == 20
+    assert all(h.startswith("cpe-") for h in marked)
+    wan = json.loads(rendered.files["targets/wan.json"])
+    assert wan and all(g["labels"]["cuts_off"] == "site" for g in wan)
+    groups = yaml.safe_load(rendered.files["rules/inventory.yml"])["groups"]
+    info = [r["labels"] for g in groups for r in g["rules"] if r["record"] == "infra_wan_link_info"]
+    for i in info:
+        expected = "site" if i["site"] != "dc" else None
+        assert i.get("cuts_off") == expected, i
+    recording = yaml.safe_load(rendered.files["rules/recording.yml"])["groups"][0]["rules"]
+    link_up = next(r["expr"] for r in recording if r["record"] == "infra:wan_link_up")
+    assert "cuts_off" in link_up
 
 
 def test_a_wan_link_carries_the_site_it_serves(rendered: Rendered) -> None:

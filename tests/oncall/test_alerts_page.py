@@ -263,6 +263,7 @@ def spoke_alerts() -> list[dict[str, str]]:
             "peer_host": f"cpe-{SITE}",
             "peer_site": SITE,
             "hub_site": "dc",
+            "cuts_off": "site",
         },
         common | {"alertname": "InfraDeviceUnreachable", "severity": "critical", "host": f"cpe-{SITE}"},
         common | {"alertname": "InfraDeviceUnreachable", "severity": "critical", "host": f"vc-{SITE}"},
@@ -272,6 +273,7 @@ def spoke_alerts() -> list[dict[str, str]]:
             "severity": "critical",
             "host": f"cpe-{SITE}",
             "link_id": f"vpn-{SITE}",
+            "cuts_off": "site",
         },
     ]
 
@@ -304,6 +306,7 @@ def test_the_page_shows_the_wan_link_as_root_through_alertmanager(
         assert all(f["state"] == "inhibited" for f in group["folded"] if f["labels"].get("test"))
         assert group["root"]["age"] == "12 min"
         facts = {f["label"]: f for f in group["root"]["facts"]}
+        assert not any("cuts_off" in f["text"] for f in facts.values())  # inhibition machinery, not said
         assert facts["Agency"]["text"] == f"{example_inventory.sites[SITE].agency} ({SITE})"
         assert facts["Link"]["text"].startswith(f"WAN-VPN tunnel vpn-{SITE}: ")
         assert f"cpe-{SITE}" in facts["Link"]["text"] and "wan-hub-1" in facts["Link"]["text"]

@@ -36,8 +36,9 @@ def example_alerts(inv: Inventory) -> list[dict[str, str]]:
     spoke, hub = inv.hosts[tunnel.spoke], inv.hosts[inv.wan_vpn.hub]
     ups = next(h for h in inv.hosts.values() if str(h.role) == "ups")
     link = {"link_id": tunnel.id, "link_kind": "wan-vpn"}
+    down = {"alertname": "InfraWanLinkDown", "severity": "critical", "cuts_off": "site"}
     return [
-        {"alertname": "InfraWanLinkDown", "severity": "critical", **host_labels(inv, spoke), **link},
+        {**down, **host_labels(inv, spoke), **link},
         {
             "alertname": "InfraOspfNeighbourDown",
             "severity": "warning",
