@@ -60,24 +60,35 @@ class BoardInBrowser:
     def click(self, selector: str) -> None:
         self.js("document.querySelector(arguments[0]).click()", selector)
 
+    def wait_for_element(self, selector: str, timeout: float = 30.0) -> Any:
+        """The element once the page that holds it has loaded: a click that navigates returns
+        before the next page is there, and the old page's elements are still found meanwhile."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(
+            lambda d: (found := d.find_elements("css selector", selector)) and found[0]
+        )
+
     def silence_from_alert(self, root_selector: str, user: str, password: str, comment: str) -> str:
         """One click on the root alert's Silence link, log in, submit the pre-filled form.
         Returns the matchers the form was filled with."""
         self.click(f"{root_selector} > .actions a.silence")
-        self.driver.find_element("css selector", "section.new-silence a[href^='/login']").click()
-        self.driver.find_element("name", "username").send_keys(user)
-        self.driver.find_element("name", "password").send_keys(password)
+        self.wait_for_element("section.new-silence a[href^='/login']").click()
+        self.wait_for_element("form.login input[name=username]").send_keys(user)
+        self.driver.find_element("css selector", "form.login input[name=password]").send_keys(password)
         self.driver.find_element("css selector", "form.login button[type=submit]").click()
-        matchers = str(self.driver.find_element("name", "matchers").get_attribute("value"))
-        self.driver.find_element("name", "comment").send_keys(comment)
-        duration = self.driver.find_element("name", "duration")
+        matchers = str(self.wait_for_element("form.silence textarea[name=matchers]").get_attribute("value"))
+        self.driver.find_element("css selector", "form.silence input[name=comment]").send_keys(comment)
+        duration = self.driver.find_element("css selector", "form.silence input[name=duration]")
         duration.clear()
         duration.send_keys("1h")
         self.driver.find_element("css selector", "form.silence button[type=submit]").click()
+        self.wait_for_element("p.notice")  # "Silence ... created." on the page it lands on
         return matchers
 
     def expire(self, silence_id: str) -> None:
         self.open("/silences")
+        self.wait_for_element(f'tr[data-silence="{silence_id}"]')
         self.click(f'tr[data-silence="{silence_id}"] button[type=submit]')
 
 

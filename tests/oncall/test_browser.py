@@ -5,6 +5,8 @@ violation is one), and the live part follows Alertmanager without a reload."""
 from __future__ import annotations
 
 import ipaddress
+import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from starlette.routing import Match
 
 from infra.inventory import Host, Inventory, Role
 from infra.oncall.app import routes
-from tests.conftest import LAB_SECRETS
+from tests.conftest import LAB_SECRETS, ONCALL_PASSWORDS
 from tests.monitoring.test_alertmanager import run_alertmanager
 from tests.oncall.browser import (
     ServedBoard,
@@ -26,6 +28,7 @@ from tests.oncall.browser import (
     served_board,
 )
 from tests.oncall.conftest import post_alerts, wait_for
+from tests.oncall.lab_board import BoardInBrowser
 
 LIVE_WITHIN = 15.0  # seconds; the board promises 10 (issue 14, point 3)
 MARKER = "window.__boardTestMarker"  # set by the test; a reload or navigation would drop it
@@ -174,3 +177,31 @@ def test_a_dropped_alertmanager_shows_as_a_banner_live(
             assert console_errors(browser) == []
     finally:
         disposable.close()
+
+
+def test_an_operator_silences_an_alert_from_the_browser(
+    browser: Any, board: ServedBoard, alertmanager: str
+) -> None:
+    """From the alert's Silence link, through the login, to Alertmanager's list with the operator
+    as author; then expired from the Silences page. The same steps the lab end-to-end test takes
+    (tests/vc/test_lab_vc.py), here without the lab."""
+    name = f"InfraBrowserSilence{uuid.uuid4().hex[:8]}"
+    post_alerts(alertmanager, [{"alertname": name, "severity": "critical", "site": "browser-test"}])
+    page = BoardInBrowser(browser, board.url)
+    page.open("/alerts")
+    root = f'li.group[data-alert="{name}"]'
+    wait_for("the alert on the page", lambda: browser.find_elements("css selector", root), LIVE_WITHIN)
+    comment = f"browser test {name}"
+    matchers = page.silence_from_alert(root, "truc-ban", ONCALL_PASSWORDS[0], comment)
+    assert f'alertname="{name}"' in matchers
+
+    def silences() -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{alertmanager}/api/v2/silences", timeout=5) as r:
+            found = json.load(r)
+        return [s for s in found if s["comment"] == comment and s["status"]["state"] == "active"]
+
+    made = wait_for("the silence at Alertmanager", silences, LIVE_WITHIN)
+    assert made[0]["createdBy"] == "truc-ban"
+    page.expire(made[0]["id"])
+    wait_for("the silence expired", lambda: not silences(), LIVE_WITHIN)
+    assert page.errors() == []
