@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.daemons import serve_on_loopback
 from tests.monitoring.conftest import need
-from tests.ports import BIND_RETRIES, free_port, port_in_use
 
 
 def amtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -88,42 +88,17 @@ def alertmanager(rendered_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 def run_alertmanager(rendered_dir: Path, data: Path) -> Iterator[str]:
     """A real Alertmanager on the rendered alertmanager.yml, on loopback; yields its URL."""
-    log = data / "alertmanager.log"
-    for attempt in range(1, BIND_RETRIES + 1):
-        port = free_port()
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [
-                    need("prometheus-alertmanager"),
-                    f"--config.file={rendered_dir / 'alertmanager.yml'}",
-                    f"--storage.path={data}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--cluster.listen-address=",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            if proc.poll() is not None:
-                break
-            try:
-                urllib.request.urlopen(f"{url}/-/ready", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        if proc.poll() is None:
-            break
-        if attempt == BIND_RETRIES or not port_in_use(log.read_text(errors="replace")):
-            pytest.fail(f"Alertmanager did not become ready: {log.read_text(errors='replace')[-2000:]}")
-    else:
-        pytest.fail("Alertmanager did not become ready")
-    try:
-        urllib.request.urlopen(f"{url}/-/ready", timeout=5)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    yield from serve_on_loopback(
+        "Alertmanager",
+        lambda port: [
+            need("prometheus-alertmanager"),
+            f"--config.file={rendered_dir / 'alertmanager.yml'}",
+            f"--storage.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        data / "alertmanager.log",
+    )
 
 
 def post(url: str, alerts: list[dict[str, str]]) -> None:

@@ -5,7 +5,6 @@ from a management-network address."""
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 import urllib.request
@@ -24,9 +23,9 @@ from infra.oncall.app import create_app
 from infra.oncall.auth import access_settings
 from infra.oncall.settings import BoardSettings
 from infra.state import StatePaths
+from tests.daemons import serve_on_loopback
 from tests.monitoring.conftest import need
 from tests.monitoring.test_alertmanager import run_alertmanager
-from tests.ports import BIND_RETRIES, free_port, port_in_use
 
 MANAGEMENT_CLIENT = ("127.0.0.1", 50000)  # reads without login
 OUTSIDE_CLIENT = ("192.0.2.10", 50000)  # TEST-NET-1: not a management address
@@ -113,37 +112,16 @@ def run_prometheus(target: str, data: Path, rule_files: tuple[Path, ...] = ()) -
         + "scrape_configs:\n"
         f"  - job_name: fixture\n    honor_labels: true\n    static_configs: [{{targets: ['{target}']}}]\n"
     )
-    log = data / "prometheus.log"
-    for attempt in range(1, BIND_RETRIES + 1):
-        port = free_port()
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [
-                    need("prometheus"),
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={data / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/-/ready", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        if proc.poll() is None:
-            break
-        if attempt == BIND_RETRIES or not port_in_use(log.read_text(errors="replace")):
-            pytest.fail(f"Prometheus did not become ready: {log.read_text(errors='replace')[-2000:]}")
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    yield from serve_on_loopback(
+        "Prometheus",
+        lambda port: [
+            need("prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        data / "prometheus.log",
+    )
 
 
 def board_client(
