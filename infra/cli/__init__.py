@@ -27,6 +27,7 @@ COMMANDS = {
     "exporter": "infra.cli.exporter_cmd:exporter_group",
     "vc": "infra.cli.vc_cmd:vc_group",
     "oncall": "infra.cli.oncall_cmd:oncall_group",
+    "backup": "infra.cli.backup_cmd:backup_group",
 }
 
 
