@@ -267,14 +267,15 @@ def _commit_backups(run: DeployRun, backups: BackupRepo, comment: str) -> str | 
     the configs as this run left them."""
     run_line = f"run {run.report.run_id}" + (f": {comment}" if comment else "")
     outcomes = dict(run.outcomes)
-    for name, o in outcomes.items():
-        if o.before is not None:
-            backups.write(name, o.before)
-    backups.commit(f"before {run_line}\n\nrunning configs found at the start (changed outside infra)")
-    for name, o in outcomes.items():
-        if o.after is not None:
-            backups.write(name, o.after)
-    return backups.commit(f"{run_line}\n\n{_summary(run.report)}")
+    with backups.transaction():  # a backup run beside this one never sweeps these files up
+        for name, o in outcomes.items():
+            if o.before is not None:
+                backups.write(name, o.before)
+        backups.commit(f"before {run_line}\n\nrunning configs found at the start (changed outside infra)")
+        for name, o in outcomes.items():
+            if o.after is not None:
+                backups.write(name, o.after)
+        return backups.commit(f"{run_line}\n\n{_summary(run.report)}")
 
 
 def _summary(report: DeployReport) -> str:
