@@ -3,7 +3,8 @@
 #   validate the inventory -> build the lab (routers with management config only) ->
 #   `infra deploy` pushes every router's intent over SSH -> the VC call controller and codecs are
 #   deployed and `infra vc check` says which endpoint is ready -> `infra audit` shows no drift and the
-#   compliance report -> Prometheus, Alertmanager and the exporters watch the converged lab.
+#   compliance report -> `infra backup` commits every device's config, `infra backup log` shows one
+#   device's history -> Prometheus, Alertmanager and the exporters watch the converged lab.
 # Stop everything with the two commands printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,12 @@ mkdir -p "$(dirname "$REPORT")"
 $INFRA audit --compliance --limit network --offline --format html -o "$REPORT" >/dev/null || true
 $INFRA audit --compliance --limit network --offline | tail -n 15 || true
 
+step "infra backup: every device's running and startup config, masked, one git commit per run"
+backup_rc=0
+$INFRA backup --comment "make demo: first backup" || backup_rc=$?
+[[ $backup_rc -eq 0 ]] || echo "demo: backup exited $backup_rc (see 'infra history')" >&2
+$INFRA backup log wan-hub-1
+
 step "monitoring: Prometheus, Alertmanager, the exporters and the on-call board on loopback"
 $INFRA monitoring up --out /run/infra-monitoring --fast-alerts
 
@@ -63,6 +70,8 @@ Look at:
   Alertmanager    http://127.0.0.1:19093/api/v2/alerts   (its API; Debian ships no web UI: use the board)
   compliance      $REPORT
   history         .venv/bin/infra history
+  backups         .venv/bin/infra backup log wan-hub-1; .venv/bin/infra backup diff wan-hub-1
+                  .venv/bin/infra backup show wan-hub-1 --at "$(date +%F)"
   a router        .venv/bin/infra lab exec wan-hub-1 -- vtysh -c 'show ip ospf neighbor'
                   ssh -i /var/lib/infra-lab/ssh/id_ed25519 admin@10.127.0.7   (lands in vtysh)
   cut a WAN link  .venv/bin/infra lab exec wan-hub-1 -- ip link set wg4 down   (InfraWanLinkDown fires)

@@ -227,7 +227,12 @@ def _commit(
             if before is None:
                 r.message = "first backup"
             elif before == (p.running if p.running.endswith("\n") else p.running + "\n"):
-                r.message = "changed: the startup config (saved) differs from the last backup"
+                saved = repo.latest(name, startup=True) is not None
+                r.message = (
+                    "changed: the startup config (saved) differs from the last backup"
+                    if saved or p.startup is None
+                    else "first backup of its startup config"
+                )
             else:
                 pusher = _pushed_since(journal, name, repo.last_change(name))
                 if pusher is None:
