@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -123,7 +124,7 @@ def test_transaction_excludes_another_process(tmp_path: Path) -> None:
     with r.transaction():
         r.write("r1", "mine\n")
         proc = subprocess.Popen(
-            [str(Path(".venv/bin/python").resolve()), "-c", script, str(r.path)],
+            [sys.executable, "-c", script, str(r.path)],
             stdout=subprocess.PIPE,
             text=True,
         )
