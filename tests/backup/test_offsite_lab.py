@@ -65,7 +65,7 @@ def log_server(lab: Any) -> Inventory:
     # start from nothing: an earlier session's copy would make the HEAD check meaningless
     on_log_server(f"rm -rf {remote_path(inv)}")
     first = converge_servers(inv, [inv.hosts[LOG]], playbook=PLAYBOOK, ssh_key=SSH_KEY)
-    assert not first.failed_hosts, {h: r.as_dict() for h, r in first.results.items()}
+    assert not first.failed_hosts, first.results[LOG].message + "\n" + first.results[LOG].diff
     assert first.results[LOG].changed
     again = converge_servers(inv, [inv.hosts[LOG]], playbook=PLAYBOOK, ssh_key=SSH_KEY)
     assert not again.failed_hosts and not again.results[LOG].changed, again.results[LOG].as_dict()
