@@ -121,9 +121,6 @@ def test_every_run_writes_the_metrics_even_a_failed_one(tmp_path: Path) -> None:
 
 def test_infra_accepts_the_backup_command_line(tmp_path: Path) -> None:
     run = shlex.split(directives((render(tmp_path) / "infra-backup.service").read_text())["ExecStart"])
-    backup_help = subprocess.run([str(BIN / "infra"), "backup", "--help"], capture_output=True, text=True)
-    if "--comment" not in backup_help.stdout:
-        pytest.skip("`infra backup --comment` comes with part H1 (bk-core): enable once merged")
     p = infra_accepts(run)
     assert p.returncode == 0, p.stdout + p.stderr
 

@@ -147,11 +147,6 @@ def test_a_broken_remote_fails_in_one_line_and_the_local_commit_stays(
 # ---- end to end through the CLI (needs `infra backup` from part H1) ------------------------------
 
 
-def backup_cli_built() -> bool:
-    p = subprocess.run([str(BIN / "infra"), "backup", "--help"], capture_output=True, text=True, timeout=60)
-    return p.returncode == 0 and "--limit" in p.stdout
-
-
 def infra_backup(inventory: Path, state: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "INFRA_STATE_DIR": str(state)}
     argv = [str(BIN / "infra"), "--inventory", str(inventory), "backup", "--limit", "dc-core-1"]
@@ -159,8 +154,6 @@ def infra_backup(inventory: Path, state: Path) -> subprocess.CompletedProcess[st
 
 
 def test_infra_backup_pushes_and_a_failed_push_fails_the_run(log_server: Inventory, tmp_path: Path) -> None:
-    if not backup_cli_built():
-        pytest.skip("`infra backup` comes with part H1 (bk-core): this runs once it is merged")
     state = tmp_path / "state"
     good = infra_backup(log_server.path, state)
     assert good.returncode == 0, good.stdout + good.stderr
