@@ -29,6 +29,10 @@ CONTACTS: dict[str, list[list[str]]] = {
     "monitoring up": [["monitoring", "up", "--out", "{tmp}/mon", "--prometheus-port", "1"]],
     "vc check": [["vc", "check"], ["vc", "check", "--meeting", "giao-ban-ubnd", "-l", "vc-xa-da-huoai"]],
     "backup": [["backup", "-l", "dc-core-1"], ["backup", "--servers", "-l", "dc-core-1,srv-portal-1"]],
+    "backup restore": [
+        ["backup", "restore", "dc-core-1", "--at", "HEAD~1"],
+        ["backup", "restore", "--server", "srv-portal-1", "--path", "/srv", "--at", "latest"],
+    ],
 }
 NEVER = {
     "history": "reads the journal",
