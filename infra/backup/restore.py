@@ -222,8 +222,12 @@ def configures(config: str, n: Neighbour) -> bool:
     for head, body in sections.items():
         words = head.split()
         if len(words) >= 2 and words[0] == "interface" and words[1] in names:
-            return process or any("ospf" in line for line in body)
+            return process or any(_OSPF_ON.match(line) for line in body)
     return False
+
+
+# an interface's own OSPF line: FRR/IOS `ip ospf ...`, `ipv6 ospf ...`, VRP `ospf enable ...`
+_OSPF_ON = re.compile(r"\s*(?:ip |ipv6 )?ospf\b")
 
 
 def _sections(config: str) -> dict[str, list[str]]:
