@@ -171,9 +171,12 @@ def plan_restore(
     repo = BackupRepo(paths.backups, hidden)
     try:  # a DATE: the last commit that changed this device at or before it
         commit = repo.resolve(ref, host.name)
-        backup = repo.at(host.name, commit)
     except BackupError as exc:
         raise RestoreRefused(f"{host.name}: --at: {mask(str(exc))}") from None
+    try:
+        backup = repo.at(host.name, commit)
+    except BackupError:
+        raise RestoreRefused(f"{host.name}: --at {ref!r}: it had no backup at commit {commit[:12]}") from None
     if not backup.strip():
         raise RestoreRefused(f"{host.name}: the backup at {ref!r} ({commit[:12]}) is empty")
     if MASK not in backup:

@@ -98,8 +98,8 @@ def test_restore_the_previous_revision_on_a_real_router(converged_lab: Any, stat
 
     # wrong REV / DATE: exit 2 naming it, nothing touched
     for ref, message in [
-        ("no-such-rev", "--at 'no-such-rev': not a revision or date of the backup repository"),
-        ("2001-01-01", "--at '2001-01-01': no backup was committed at or before that date"),
+        ("no-such-rev", "--at: 'no-such-rev' is neither a revision nor a date of the backup repository"),
+        ("2001-01-01", "--at: no backup at or before '2001-01-01'"),
     ]:
         r = invoke(state.root, HOST, "--at", ref)
         outputs.append(r.output)
