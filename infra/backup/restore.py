@@ -299,7 +299,9 @@ def restore_server_data(
     comment: str = "",
 ) -> tuple[str, Result]:
     """`infra.backup.servers.restore_server` (restic), journaled as a run of its own:
-    (run id, the server's Result). Its exceptions become a failed, masked Result."""
+    (run id, the server's Result). Its exceptions become a failed, masked Result; its bad-input
+    error (`ServerBackupError`: a relative path, a malformed snapshot id) is RestoreRefused
+    (exit 2), the journal's run closed as failed with the reason."""
     from infra.backup import servers  # looked up at call time: the restic side is its own module
 
     hidden = prime_secrets(inv)
@@ -309,8 +311,13 @@ def restore_server_data(
     command = mask(f"infra backup restore --server {host.name} --path {path} --at {snapshot}")
     journal.start_run(run_id, command + (" (check)" if check else ""), mask(comment))
     t0 = time.monotonic()
+    bad_input: type[Exception] | tuple[()] = getattr(servers, "ServerBackupError", ())
+    refused: RestoreRefused | None = None
     try:
         result = servers.restore_server(inv, host, path, snapshot, paths, check=check)
+    except bad_input as exc:  # refused before anything ran: exit 2, the run says why
+        refused = RestoreRefused(mask(str(exc)))
+        result = Result(host.name, failed=True, message=f"refused: {refused}")
     except Exception as exc:
         result = failure(host.name, exc, mask)
     result.duration_s = result.duration_s or time.monotonic() - t0
@@ -320,4 +327,6 @@ def restore_server_data(
     counts = RunResult()
     counts.add(result)
     journal.finish_run(run_id, status, counts.counts(), None)
+    if refused is not None:
+        raise refused
     return run_id, result

@@ -164,9 +164,14 @@ def _restore_server(
         raise UsageFailure(f"--server {name}: not a server (its data is not backed up with restic)")
     if not snapshot.strip():
         raise UsageFailure("--at: give a restic snapshot (an id or latest)")
-    run_id, result = restore_server_data(
-        inv, host, data_path, snapshot, StatePaths.from_env(state_dir), check=check, comment=comment
-    )
+    from infra.backup.restore import RestoreRefused
+
+    try:
+        run_id, result = restore_server_data(
+            inv, host, data_path, snapshot, StatePaths.from_env(state_dir), check=check, comment=comment
+        )
+    except RestoreRefused as exc:
+        raise UsageFailure(f"--server {name}: {exc}") from None
     if fmt == "json":
         emit_json({"run_id": run_id, "check": check, "hosts": [result.as_dict()]})
     else:

@@ -458,3 +458,22 @@ def test_cli_server_restore_calls_restore_server_and_journals_it(
     assert r.exit_code == 1 and "wrong password" in r.output
     assert not any(s in r.output for s in LAB_SECRETS)
     assert Journal(StatePaths.from_env(tmp_path / "state").journal).runs(1)[0].status == "failed"
+
+
+def test_cli_server_restore_bad_input_from_restore_server_exits_2(
+    cli_fake: FakeNetwork, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    class ServerBackupError(ValueError):  # servers.py's bad-input error (H4)
+        pass
+
+    def restore_server(*args: Any, **kwargs: Any) -> Result:
+        raise ServerBackupError("--path: 'srv/portal' is not an absolute path")
+
+    monkeypatch.setattr(servers_mod, "ServerBackupError", ServerBackupError, raising=False)
+    monkeypatch.setattr(servers_mod, "restore_server", restore_server)
+    r = invoke("backup", "restore", "--server", "srv-portal-1", "--path", "srv/portal", "--at", "latest")
+    assert r.exit_code == 2, r.output
+    assert "--server srv-portal-1: --path: 'srv/portal' is not an absolute path" in r.output
+    assert "Traceback" not in r.output
+    run = Journal(StatePaths.from_env(tmp_path / "state").journal).runs(1)[0]
+    assert run.status == "failed"
