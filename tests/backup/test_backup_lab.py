@@ -21,6 +21,7 @@ from infra.journal import Journal
 from infra.lab.netns import pids_in
 from infra.lab.paths import netns_name
 from infra.state import StatePaths
+from tests.backup.conftest import on_log_server, remote_path
 from tests.conftest import INVENTORY, LAB_SECRETS, ROOT
 from tests.lab.helpers import vtysh
 
@@ -33,7 +34,8 @@ BY_HAND_LINE = "ip prefix-list BACKUP-BY-HAND seq 5 permit 10.255.255.0/24"
 
 
 @pytest.fixture(scope="module")
-def state(tmp_path_factory: pytest.TempPathFactory) -> StatePaths:
+def state(tmp_path_factory: pytest.TempPathFactory, log_server: Any) -> StatePaths:
+    """This module's state; its backups are pushed to the lab's off-site copy (log_server)."""
     return StatePaths.from_env(tmp_path_factory.mktemp("backup-state"))
 
 
@@ -83,6 +85,9 @@ def test_the_whole_lab_is_backed_up_in_one_commit(lab: Any, state: StatePaths, o
     assert commits[0].subject.startswith(f"backup run {run_id}: {len(devices)} changed")
     assert "hostname wan-hub-1" in (repo.latest("wan-hub-1") or "")
     assert repo.latest("wan-hub-1", startup=True) is not None  # FRR keeps a startup config
+    # the off-site copy on the log server (over SSH, git-shell account) has the same history
+    remote = on_log_server(f"git --git-dir={remote_path(lab.inv)} rev-parse refs/heads/main")
+    assert remote.stdout.strip() == commits[0].id, remote.stdout + remote.stderr
     # nothing changed since: no new commit, exit 0
     again = infra(state, outputs, "backup", "-l", "network")
     assert again.returncode == 0 and "nothing changed, no commit" in again.stdout, again.stdout

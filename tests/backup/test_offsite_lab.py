@@ -17,35 +17,22 @@ from typing import Any
 
 import pytest
 
-from infra.ansible import converge_servers
 from infra.backup.offsite import push_offsite, ssh_command
 from infra.backup.repo import BackupRepo
 from infra.inventory import Inventory, load_inventory
-from infra.lab.exec import exec_argv
-from infra.lab.paths import SSH_KEY
+from tests.backup.conftest import LOG, empty_offsite, on_log_server, remote_path
 from tests.conftest import LAB_SECRETS
 from tests.inventory.helpers import copy_inventory, edit_yaml
 
 pytestmark = pytest.mark.lab
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOK = ROOT / "playbooks" / "backup_target.yml"
-LOG = "srv-log-1"
 BIN = Path(sys.executable).parent
-
-
-def on_log_server(script: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(exec_argv(LOG, ["sh", "-c", script]), capture_output=True, text=True, timeout=60)
 
 
 def git(path: Path, *args: str) -> str:
     done = subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True, check=True)
     return done.stdout.strip()
-
-
-def remote_path(inv: Inventory) -> str:
-    assert inv.backup is not None and inv.backup.offsite is not None and inv.backup.offsite.path
-    return inv.backup.offsite.path
 
 
 def remote_head(inv: Inventory) -> str:
@@ -57,19 +44,6 @@ def with_offsite(tmp_path: Path, **change: Any) -> Inventory:
     inv_dir = copy_inventory(tmp_path)
     edit_yaml(inv_dir / "group_vars" / "all" / "backup.yml", lambda d: d["backup"]["offsite"].update(change))
     return load_inventory(inv_dir)
-
-
-@pytest.fixture(scope="module")
-def log_server(lab: Any) -> Inventory:
-    inv: Inventory = lab.inv
-    # start from nothing: an earlier session's copy would make the HEAD check meaningless
-    on_log_server(f"rm -rf {remote_path(inv)}")
-    first = converge_servers(inv, [inv.hosts[LOG]], playbook=PLAYBOOK, ssh_key=SSH_KEY)
-    assert not first.failed_hosts, first.results[LOG].message + "\n" + first.results[LOG].diff
-    assert first.results[LOG].changed
-    again = converge_servers(inv, [inv.hosts[LOG]], playbook=PLAYBOOK, ssh_key=SSH_KEY)
-    assert not again.failed_hosts and not again.results[LOG].changed, again.results[LOG].as_dict()
-    return inv
 
 
 def test_the_backups_are_pushed_and_the_log_server_has_the_same_head(
@@ -154,6 +128,7 @@ def infra_backup(inventory: Path, state: Path) -> subprocess.CompletedProcess[st
 
 
 def test_infra_backup_pushes_and_a_failed_push_fails_the_run(log_server: Inventory, tmp_path: Path) -> None:
+    empty_offsite(log_server)  # this run pushes a history of its own
     state = tmp_path / "state"
     good = infra_backup(log_server.path, state)
     assert good.returncode == 0, good.stdout + good.stderr
