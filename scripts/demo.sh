@@ -45,7 +45,10 @@ mkdir -p "$(dirname "$REPORT")"
 $INFRA audit --compliance --limit network --offline --format html -o "$REPORT" >/dev/null || true
 $INFRA audit --compliance --limit network --offline | tail -n 15 || true
 
-step "infra backup: every device's running and startup config, masked, one git commit per run"
+step "infra backup: every device's running and startup config, masked, one git commit per run, pushed off-site"
+# The off-site copy is a bare repository on the log server (role backup_target, in site.yml).
+$INFRA deploy --only servers --limit srv-log-1 --comment "make demo: log server (off-site backups)" >/dev/null ||
+  echo "demo: the log server's deploy failed (see 'infra history'); the off-site push will fail" >&2
 backup_rc=0
 $INFRA backup --comment "make demo: first backup" || backup_rc=$?
 [[ $backup_rc -eq 0 ]] || echo "demo: backup exited $backup_rc (see 'infra history')" >&2
@@ -56,7 +59,7 @@ $INFRA monitoring up --out /run/infra-monitoring --fast-alerts
 
 cat <<TXT
 
-The province is up, deployed and watched. The servers are not deployed yet, so their service
+The province is up, deployed and watched. Most servers are not deployed yet, so their service
 probes and clock alerts fire. See what Ansible would change on them (exit 3: changes pending),
 then converge them (1-2 minutes; the monitoring server's configuration is rendered from the
 inventory by the same run) and watch the alerts resolve:
