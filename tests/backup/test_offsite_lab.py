@@ -140,7 +140,9 @@ def test_infra_backup_pushes_and_a_failed_push_fails_the_run(log_server: Invento
         broken_dir / "group_vars" / "all" / "backup.yml",
         lambda d: d["backup"]["offsite"].update(path="/srv/backup/not-there.git"),
     )
-    (state / "backups" / "dc-core-1.cfg").write_text("hostname changed-by-hand\n")  # the next run commits
+    # an older backup, so that the next run finds the device changed and commits
+    (state / "backups" / "dc-core-1.cfg").write_text("hostname changed-by-hand\n")
+    local.commit("an older backup of dc-core-1")
     before = int(git(local.path, "rev-list", "--count", "HEAD"))
     bad = infra_backup(broken_dir, state)
     out = bad.stdout + bad.stderr
