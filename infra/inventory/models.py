@@ -322,6 +322,7 @@ PROVINCE_KEYS = (
     "carrier",
     "vc",
     "oncall",
+    "server_backup",
 )
 # Playbook role variables pass through to Ansible untouched (role-prefixed, kolla/geerlingguy style).
 ROLE_VAR_PREFIXES = (
@@ -330,6 +331,7 @@ ROLE_VAR_PREFIXES = (
     "node_exporter_",
     "web_frontend_",
     "monitoring_server_",
+    "server_backup_",
     "ansible_",
     "vault_",
 )
