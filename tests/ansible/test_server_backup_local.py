@@ -213,7 +213,8 @@ def test_a_wrong_password_fails_clearly_and_changes_nothing(
         and r.task == "server_backup : Stop on a repository that refuses the password or cannot be reached"
     )
     assert r.message == (
-        f"restic repository {place.repo}: wrong password (the vault's server_backup.password), nothing changed"
+        f"restic repository {place.repo}: wrong password (the vault's server_backup.password), "
+        "nothing changed"
     ), r.message
     assert tree(place.repo) == repo_before and tree(place.copy) == copy_before
     assert tree(place.data) == data_before and not dumps.exists()  # stopped before the dumps
