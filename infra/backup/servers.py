@@ -100,7 +100,9 @@ def _as_int(value: Any) -> int:
 def _backup_message(report: dict[str, Any], copy_host: str) -> str:
     new, changed, added = (_as_int(report.get(k)) for k in ("files_new", "files_changed", "bytes_added"))
     absent = [str(p) for p in report.get("absent") or []]
-    if str(report.get("check")).lower() == "true":
+    if str(report.get("check")).lower() == "true" and str(report.get("new_repository")).lower() == "true":
+        text = f"would create the repositories and back up {', '.join(map(str, report.get('paths') or []))}"
+    elif str(report.get("check")).lower() == "true":
         text = f"would back up {new} new and {changed} changed files"
     else:
         snapshot = report.get("snapshot") or "?"
@@ -186,9 +188,9 @@ def back_up_servers(
         report = reports.by_host.get(name)
         if r.ok and report is not None:
             r.message = inv.secrets.mask(_backup_message(report, config.copy_.host))
-            r.changed = (
-                not check or _as_int(report.get("files_new")) + _as_int(report.get("files_changed")) > 0
-            )
+            first = str(report.get("new_repository")).lower() == "true"
+            files = _as_int(report.get("files_new")) + _as_int(report.get("files_changed"))
+            r.changed = not check or first or files > 0
             r.details = {**r.details, "backup": {k: v for k, v in report.items() if k != "kind"}}
         out.add(r)
     for name in repo_hosts:

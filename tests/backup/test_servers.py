@@ -205,3 +205,7 @@ def test_backup_message_reads_the_role_report() -> None:
     assert servers._backup_message({**report, "check": True, "dumps": [], "absent": []}, "x") == (
         "would back up 3 new and 2 changed files"
     )
+    first = {**report, "check": True, "new_repository": "True", "paths": ["/etc", "/srv/portal"], "dumps": []}
+    assert servers._backup_message({**first, "absent": []}, "x") == (
+        "would create the repositories and back up /etc, /srv/portal"
+    )
