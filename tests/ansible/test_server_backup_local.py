@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ class Place:
         self.repo, self.copy = base / "repo", base / "copy"
         self.state = StatePaths.from_env(base / "state")
         self.results: list[dict[str, Any]] = []
+        self.first = RunResult()
 
     def extravars(self, **more: object) -> dict[str, object]:
         return {
@@ -102,24 +104,28 @@ def tree(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
+def no_lab() -> Iterator[None]:
+    # Every connection here is local: the lab need not be up (see tests/ansible/test_lab_guard.py).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bridge, "require_lab_up", lambda inv: None)
+        yield
+
+
+@pytest.fixture(scope="module")
+def place(tmp_path_factory: pytest.TempPathFactory, example_inventory: Inventory, no_lab: None) -> Place:
+    """Two servers' data, backed up once (every test starts from there)."""
     p = Place(tmp_path_factory.mktemp("server-backup"))
     for host in HOSTS:
         d = p.data / host
         (d / "docs").mkdir(parents=True)
         (d / "docs" / "hoso-001.pdf").write_bytes(os.urandom(200_000))
         (d / "config.ini").write_text(f"[app]\nname = {host}\n")
+    p.first = p.backup(example_inventory)
     return p
 
 
-@pytest.fixture(autouse=True)
-def no_lab(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every connection here is local: the lab need not be up (see tests/ansible/test_lab_guard.py).
-    monkeypatch.setattr(bridge, "require_lab_up", lambda inv: None)
-
-
-def test_backup_copies_and_records_each_server(example_inventory: Inventory, place: Place) -> None:
-    run = place.backup(example_inventory)
+def test_backup_copies_and_records_each_server(place: Place) -> None:
+    run = place.first
     assert sorted(run.results) == sorted(HOSTS) and not run.failed, run.results
     for host in HOSTS:
         r = run.results[host]
@@ -171,11 +177,11 @@ def test_restore_brings_deleted_data_back_with_the_same_checksums(
     assert (
         check.ok
         and check.changed
-        and check.message.startswith(f"would restore {data} (3 entries) from snapshot ")
+        and check.message.startswith(f"would restore {data} (4 entries) from snapshot ")
     )
     assert not (data / "docs").exists() and (data / "config.ini").read_text() == "damaged\n"
     r = place.restore(example_inventory, "srv-onestop-1", data, "latest")
-    assert r.ok and r.changed and r.message.startswith(f"restored {data} (3 entries) from snapshot "), (
+    assert r.ok and r.changed and r.message.startswith(f"restored {data} (4 entries) from snapshot "), (
         r.message
     )
     assert tree(data) == original
