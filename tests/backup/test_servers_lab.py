@@ -128,11 +128,8 @@ def test_no_secret_in_results_output_or_on_the_servers(
     for secret in LAB_SECRETS:
         assert secret not in text
     patterns = [arg for secret in LAB_SECRETS for arg in ("-e", secret)]
-    for node in (SERVER, *REPOS):
+    for node, where in places.items():
         hit = subprocess.run(
-            exec_argv(node, ["grep", "-rlF", *patterns, *places.split()]),
-            capture_output=True,
-            text=True,
-            timeout=60,
+            exec_argv(node, ["grep", "-rlF", *patterns, *where]), capture_output=True, text=True, timeout=60
         )
         assert hit.returncode == 1 and hit.stdout == "", f"{node}: a secret in {hit.stdout} {hit.stderr}"
