@@ -151,6 +151,16 @@ def test_backup_copies_and_records_each_server(place: Place) -> None:
     assert "\ninfra_server_backup_last_run_success 1\n" in text
 
 
+def test_the_metric_file_is_valid_exposition_format(place: Place) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (scripts/setup.sh)")
+    p = subprocess.run(
+        [promtool, "check", "metrics"], input=place.metric("srv-portal-1"), capture_output=True, text=True
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
 def test_check_backs_up_nothing_and_reports_what_would_change(
     example_inventory: Inventory, place: Place
 ) -> None:
@@ -204,6 +214,30 @@ def test_a_restore_names_the_snapshot_or_path_it_cannot_find(
     assert tree(data) == before
 
 
+def test_a_second_backup_the_same_day_leaves_one_daily_snapshot_in_each_repository(
+    example_inventory: Inventory, place: Place
+) -> None:
+    def mine(repo: Path, pw: str) -> list[str]:
+        return [s["id"] for s in snapshots(repo, pw) if s["hostname"] == "srv-portal-1"]
+
+    (place.data / "srv-portal-1" / "docs" / "hoso-002.pdf").write_bytes(os.urandom(50_000))
+    first = mine(place.repo, PASSWORD)
+    run = place.backup(example_inventory, ("srv-portal-1",))
+    r = run.results["srv-portal-1"]
+    assert r.ok and r.message.startswith("snapshot "), r.message
+    changed = r.details["changed_tasks"]
+    assert (
+        "server_backup : Forget this server's snapshots beyond the retention, in both repositories" in changed
+    )
+    assert "server_backup : Prune the data no snapshot needs any more, in both repositories" in changed
+    # keep-daily 7: the day's last snapshot stays, the earlier one of the same day goes (both repositories).
+    kept = mine(place.repo, PASSWORD)
+    assert len(kept) == 1 and kept != first
+    assert len(mine(place.copy, COPY_PASSWORD)) == 1
+    restic(place.repo, PASSWORD, "check")  # pruned and still consistent
+    restic(place.copy, COPY_PASSWORD, "check")
+
+
 def test_a_wrong_password_fails_clearly_and_changes_nothing(
     example_inventory: Inventory, place: Place
 ) -> None:
@@ -236,7 +270,7 @@ def test_no_secret_in_results_output_or_files(
     printed = capfd.readouterr()
     written = b"".join(p.read_bytes() for p in place.base.rglob("*") if p.is_file())
     text = json.dumps(place.results) + printed.out + printed.err
-    assert len(place.results) >= 9
+    assert len(place.results) >= 10
     for secret in LAB_SECRETS:
         assert secret not in text
         assert secret.encode() not in written
