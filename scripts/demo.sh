@@ -3,7 +3,8 @@
 #   validate the inventory -> build the lab (routers with management config only) ->
 #   `infra deploy` pushes every router's intent over SSH -> the VC call controller and codecs are
 #   deployed and `infra vc check` says which endpoint is ready -> `infra audit` shows no drift and the
-#   compliance report -> Prometheus, Alertmanager and the exporters watch the converged lab.
+#   compliance report -> `infra backup` commits every device's config, `infra backup log` shows one
+#   device's history -> Prometheus, Alertmanager and the exporters watch the converged lab.
 # Stop everything with the two commands printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,12 +45,21 @@ mkdir -p "$(dirname "$REPORT")"
 $INFRA audit --compliance --limit network --offline --format html -o "$REPORT" >/dev/null || true
 $INFRA audit --compliance --limit network --offline | tail -n 15 || true
 
+step "infra backup: every device's running and startup config, masked, one git commit per run, pushed off-site"
+# The off-site copy is a bare repository on the log server (role backup_target, in site.yml).
+$INFRA deploy --only servers --limit srv-log-1 --comment "make demo: log server (off-site backups)" >/dev/null ||
+  echo "demo: the log server's deploy failed (see 'infra history'); the off-site push will fail" >&2
+backup_rc=0
+$INFRA backup --comment "make demo: first backup" || backup_rc=$?
+[[ $backup_rc -eq 0 ]] || echo "demo: backup exited $backup_rc (see 'infra history')" >&2
+$INFRA backup log wan-hub-1
+
 step "monitoring: Prometheus, Alertmanager, the exporters and the on-call board on loopback"
 $INFRA monitoring up --out /run/infra-monitoring --fast-alerts
 
 cat <<TXT
 
-The province is up, deployed and watched. The servers are not deployed yet, so their service
+The province is up, deployed and watched. Most servers are not deployed yet, so their service
 probes and clock alerts fire. See what Ansible would change on them (exit 3: changes pending),
 then converge them (1-2 minutes; the monitoring server's configuration is rendered from the
 inventory by the same run) and watch the alerts resolve:
@@ -63,6 +73,8 @@ Look at:
   Alertmanager    http://127.0.0.1:19093/api/v2/alerts   (its API; Debian ships no web UI: use the board)
   compliance      $REPORT
   history         .venv/bin/infra history
+  backups         .venv/bin/infra backup log wan-hub-1; .venv/bin/infra backup diff wan-hub-1
+                  .venv/bin/infra backup show wan-hub-1 --at "$(date +%F)"
   a router        .venv/bin/infra lab exec wan-hub-1 -- vtysh -c 'show ip ospf neighbor'
                   ssh -i /var/lib/infra-lab/ssh/id_ed25519 admin@10.127.0.7   (lands in vtysh)
   cut a WAN link  .venv/bin/infra lab exec wan-hub-1 -- ip link set wg4 down   (InfraWanLinkDown fires)

@@ -1,4 +1,9 @@
-"""`infra history [HOST]`: the journal of runs, or one device's outcomes run by run."""
+"""`infra history [HOST]`: the journal of runs, or one device's outcomes run by run.
+
+A backup run that found devices changed outside infra (their config differs from the last
+backup while no run of infra pushed to them) names them in a `note` column; HOST's own history
+says "changed outside infra" in its message.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from infra.backup.pull import OUTSIDE, is_backup_command
 from infra.cli.common import Context, emit_json, pass_ctx, table
 from infra.journal import Journal
 from infra.state import StatePaths
@@ -66,25 +72,32 @@ def history_cmd(
                     click.echo(f"\n--- {e.run_id} {e.finished}\n{e.diff}")
         return
     runs = journal.runs(limit)
+    outside = {r.id: _changed_outside(journal, r.id) for r in runs if is_backup_command(r.command)}
     if fmt == "json":
-        emit_json([r.__dict__ for r in runs])
+        emit_json([{**r.__dict__, "changed_outside_infra": outside.get(r.id, [])} for r in runs])
         return
-    click.echo(
-        table(
-            [
-                {
-                    "started": r.started,
-                    "run": r.id,
-                    "user": r.user,
-                    "status": r.status,
-                    "hosts": ", ".join(f"{n} {k}" for k, n in r.counts.items() if n),
-                    "command": r.command,
-                    "comment": r.comment,
-                }
-                for r in runs
-            ]
-        )
-    )
+    rows = [
+        {
+            "started": r.started,
+            "run": r.id,
+            "user": r.user,
+            "status": r.status,
+            "hosts": ", ".join(f"{n} {k}" for k, n in r.counts.items() if n),
+            "command": r.command,
+            "comment": r.comment,
+        }
+        for r in runs
+    ]
+    if any(outside.values()):  # a backup found devices changed by hand: say which
+        for row in rows:
+            hosts = outside.get(str(row["run"]), [])
+            row["note"] = f"{OUTSIDE}: {', '.join(hosts)}" if hosts else ""
+    click.echo(table(rows))
+
+
+def _changed_outside(journal: Journal, run_id: str) -> list[str]:
+    """The devices a backup run found changed outside infra (no run of infra pushed to them)."""
+    return [e.host for e in journal.results_of(run_id) if e.message.startswith(OUTSIDE)]
 
 
 def _attention(journal: Journal, fmt: str | None) -> None:

@@ -29,7 +29,6 @@ from infra.deploy.verify import (
     Neighbour,
     PeerNames,
     Requirement,
-    intended_neighbours,
     missing_neighbours,
     required_after,
     settle_time,
@@ -87,12 +86,13 @@ def deploy_device(run: DeployRun, host: Host) -> DeviceOutcome:
     try:
         with device_lock(run.paths.locks, host.name, "check" if opts.check else "deploy"):
             session_log = opts.session_log_dir / f"{host.name}.log" if opts.session_log_dir else None
-            intended = intended_neighbours(inv, host.name)
+            text = run.intent(inv, host)
+            intended = run.neighbours(inv, host.name, text)
             dev = _Device(
                 run, host.name, target_for(inv, host, session_log), intended,
                 PeerNames(inv, host.name, intended), out,
             )  # fmt: skip
-            _run(dev, run.intent(inv, host))
+            _run(dev, text)
     except DeviceBusy as exc:
         result.failed, result.message = True, str(exc)
     except Exception as exc:

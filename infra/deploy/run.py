@@ -28,6 +28,7 @@ from infra.backup import BackupRepo
 from infra.deploy.device import DeviceOutcome, DriverFactory, default_factory, deploy_device
 from infra.deploy.options import DeployOptions, IntentFn, Progress, ServerRunner, batches
 from infra.deploy.targets import has_driver, prime_secrets
+from infra.deploy.verify import Neighbour, intended_neighbours
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
@@ -36,6 +37,8 @@ from infra.state import StatePaths
 
 EXIT_OK, EXIT_FAILED, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 3, 130
 RecordFn = Callable[[Result], None]
+# The adjacencies verification may demand of a device: (inventory, host, its intended config).
+NeighboursFn = Callable[[Inventory, str, str], list[Neighbour]]
 # the steps after which a device is changed and must reach a safe point before infra exits
 UNSAFE_STEPS = frozenset({"push", "verify", "confirm", "save", "rollback"})
 
@@ -90,6 +93,11 @@ def default_intent(inv: Inventory, host: Host) -> str:
     return text
 
 
+def inventory_neighbours(inv: Inventory, host: str, intended: str) -> list[Neighbour]:
+    """A deploy's intent is the inventory's: the adjacencies it implies (verify.py)."""
+    return intended_neighbours(inv, host)
+
+
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + _random.token_hex(3)
 
@@ -107,6 +115,7 @@ class DeployRun:
     factory: DriverFactory = default_factory
     progress: Progress | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    neighbours: NeighboursFn = inventory_neighbours  # a restore's intent is a backup, not the inventory
     batch: frozenset[str] = frozenset()
     outcomes: dict[str, DeviceOutcome] = field(default_factory=dict)
     _deployed: set[str] = field(default_factory=set)
@@ -175,12 +184,15 @@ def deploy(
     servers: ServerRunner | None = None,
     stop: threading.Event | None = None,
     on_start: Callable[[DeployRun], None] | None = None,
+    neighbours: NeighboursFn = inventory_neighbours,
 ) -> DeployReport:
     hidden = prime_secrets(inv)
     mask = inv.secrets.mask
     journal = Journal(paths.journal, hidden)
     report = DeployReport(new_run_id(), options.check, RunResult())
-    run = DeployRun(inv, options, paths, report, intent, factory, progress, stop or threading.Event())
+    run = DeployRun(
+        inv, options, paths, report, intent, factory, progress, stop or threading.Event(), neighbours
+    )
     if on_start is not None:
         on_start(run)  # the CLI's signal handlers report on the run's devices
     command = mask(options.command if options.command else "infra " + shlex.join(sys.argv[1:]))
@@ -267,14 +279,15 @@ def _commit_backups(run: DeployRun, backups: BackupRepo, comment: str) -> str | 
     the configs as this run left them."""
     run_line = f"run {run.report.run_id}" + (f": {comment}" if comment else "")
     outcomes = dict(run.outcomes)
-    for name, o in outcomes.items():
-        if o.before is not None:
-            backups.write(name, o.before)
-    backups.commit(f"before {run_line}\n\nrunning configs found at the start (changed outside infra)")
-    for name, o in outcomes.items():
-        if o.after is not None:
-            backups.write(name, o.after)
-    return backups.commit(f"{run_line}\n\n{_summary(run.report)}")
+    with backups.transaction():  # a backup run beside this one never sweeps these files up
+        for name, o in outcomes.items():
+            if o.before is not None:
+                backups.write(name, o.before)
+        backups.commit(f"before {run_line}\n\nrunning configs found at the start (changed outside infra)")
+        for name, o in outcomes.items():
+            if o.after is not None:
+                backups.write(name, o.after)
+        return backups.commit(f"{run_line}\n\n{_summary(run.report)}")
 
 
 def _summary(report: DeployReport) -> str:

@@ -9,6 +9,7 @@ from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any
 
+from infra.inventory.backup import Backup
 from infra.inventory.models import (
     SECRET_FIELDS,
     AddressPools,
@@ -64,6 +65,7 @@ class Inventory:
     all_vars: dict[str, Any] = field(repr=False)
     host_origins: dict[str, dict[str, Origin]] = field(repr=False)
     all_origins: dict[str, Origin] = field(repr=False)
+    backup: Backup | None = None  # off-site remote and schedule of the backups (group_vars/all/backup.yml)
 
     # ---- secrets -------------------------------------------------------------------------
     @cached_property

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from infra.inventory.backup import typed_backup
 from infra.inventory.errors import InventoryError, Problem
 from infra.inventory.inventory import Inventory
 from infra.inventory.layout import RawInventory, read_layout
@@ -127,6 +128,12 @@ def _load(path: Path) -> Inventory:
     vc = _typed(Vc, all_vars["vc"], "vc", all_origins, problems) if "vc" in all_vars else None
     board = all_vars.get("oncall")
     oncall = typed_oncall(board, all_origins.get("oncall"), problems) if board is not None else None
+    backup_vars = all_vars.get("backup")
+    backup = (
+        typed_backup(backup_vars, all_origins.get("backup"), set(raw.host_order), problems)
+        if backup_vars is not None
+        else None
+    )
     sites: dict[str, Site] = {}
     for sid, body in (all_vars.get("sites") or {}).items():
         site = _typed(
@@ -172,6 +179,7 @@ def _load(path: Path) -> Inventory:
         all_vars=all_vars,
         host_origins=raw.host_origins,
         all_origins=all_origins,
+        backup=backup,
     )
     from infra.inventory.checks import check  # checks read the derived topology
 

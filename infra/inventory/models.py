@@ -322,6 +322,7 @@ PROVINCE_KEYS = (
     "carrier",
     "vc",
     "oncall",
+    "backup",
     "server_backup",
 )
 # Playbook role variables pass through to Ansible untouched (role-prefixed, kolla/geerlingguy style).

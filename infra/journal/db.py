@@ -162,6 +162,15 @@ class Journal:
         with self._connect() as db:
             return [_device(r) for r in db.execute(sql, args)]
 
+    def results_of(self, run_id: str) -> list[DeviceEntry]:
+        """Every device result of one run, in the order they were recorded."""
+        sql = (
+            "SELECT d.*, r.user, r.command, r.comment FROM device_results d JOIN runs r ON r.id = d.run_id"
+            " WHERE d.run_id = ? ORDER BY d.rowid"
+        )
+        with self._connect() as db:
+            return [_device(r) for r in db.execute(sql, (run_id,))]
+
     def device_results_between(self, start: datetime, end: datetime) -> list[DeviceEntry]:
         """Every device result finished in [start, end], oldest first (what changed before an alert)."""
         sql = (

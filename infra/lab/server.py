@@ -28,7 +28,9 @@ def sshd_config(node: Node) -> str:
             "PermitRootLogin prohibit-password",
             "PasswordAuthentication no",
             "KbdInteractiveAuthentication no",
-            "AuthorizedKeysFile /root/.ssh/authorized_keys",
+            # each account's own file, as on a Debian server (root's is /root/.ssh/authorized_keys):
+            # role backup_target's git-shell account logs in with its own key
+            "AuthorizedKeysFile .ssh/authorized_keys",
             "MaxStartups 100:30:200",
             "PrintMotd no",
             "UseDNS no",
@@ -76,8 +78,14 @@ def _bind_project(r: Path) -> str:
 
 
 def ensure_script(node: Node) -> str:
-    r = node_dir(node.name) / "root"
+    d = node_dir(node.name)
+    r = d / "root"
     return f"""set -e
+if ! cmp -s {d}/files/sshd_config {r}/etc/ssh/sshd_config.lab; then
+  # a lab that was up before the configuration changed: take it, and have sshd re-read it
+  cp {d}/files/sshd_config {r}/etc/ssh/sshd_config.lab
+  if [ -f {r}/run/sshd.pid ]; then kill -HUP "$(cat {r}/run/sshd.pid)" 2>/dev/null || true; fi
+fi
 if ! {{ [ -f {r}/run/sshd.pid ] && kill -0 "$(cat {r}/run/sshd.pid)" 2>/dev/null; }}; then
   chroot {r} /usr/sbin/sshd -f /etc/ssh/sshd_config.lab
 fi

@@ -28,6 +28,11 @@ CONTACTS: dict[str, list[list[str]]] = {
     "audit": [["audit", "-l", "dc-core-1"], ["audit", "--compliance", "-l", "dc-core-1,srv-portal-1"]],
     "monitoring up": [["monitoring", "up", "--out", "{tmp}/mon", "--prometheus-port", "1"]],
     "vc check": [["vc", "check"], ["vc", "check", "--meeting", "giao-ban-ubnd", "-l", "vc-xa-da-huoai"]],
+    "backup": [["backup", "-l", "dc-core-1"], ["backup", "--servers", "-l", "dc-core-1,srv-portal-1"]],
+    "backup restore": [
+        ["backup", "restore", "dc-core-1", "--at", "HEAD~1"],
+        ["backup", "restore", "--server", "srv-portal-1", "--path", "/srv", "--at", "latest"],
+    ],
 }
 NEVER = {
     "history": "reads the journal",
@@ -48,6 +53,9 @@ NEVER = {
     "lab vagrant-topology": "writes a file",
     "exporter serve": "never reads the inventory; its targets come from Prometheus (point 6)",
     "oncall serve": "talks only to the Prometheus and Alertmanager URLs it is given, never to a device",
+    "backup log": "reads the backup repository",
+    "backup diff": "reads the backup repository",
+    "backup show": "reads the backup repository",
 }
 
 
@@ -58,6 +66,8 @@ def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
         cmd = group.get_command(ctx, name)
         assert cmd is not None
         if isinstance(cmd, click.Group):
+            if cmd.invoke_without_command:  # the group runs on its own too (`infra backup`)
+                out[f"{prefix}{name}"] = cmd
             out |= _commands(cmd, f"{prefix}{name} ")
         else:
             out[f"{prefix}{name}"] = cmd
