@@ -1,11 +1,12 @@
 """Server data, 3-2-1 in the lab (issue 15, point 5): restic over SFTP between real lab servers.
 
-srv-portal-1, srv-log-1 and srv-log-2 are reset to bare. Data written on srv-portal-1 is backed
-up with the inventory's own settings (`infra backup --servers`' function): to the repository on
-srv-log-1 and copied to srv-log-2, each server's key held to SFTP there, the freshness metric in
-node exporter's textfile directory. The data is deleted and restored: same checksums. A wrong
-repository password fails naming the repository and changes nothing (neither repository nor the
-data). No secret appears in the results, the output, or any file the run left on the servers.
+srv-portal-1 is reset to bare; srv-log-1 and srv-log-2 lose any earlier repository (and keep
+the rest). Data written on srv-portal-1 is backed up with the inventory's own settings (`infra
+backup --servers`' function): to the repository on srv-log-1 and copied to srv-log-2, each
+server's key held to SFTP there, the freshness metric in node exporter's textfile directory.
+The data is deleted and restored: same checksums. A wrong repository password fails naming the
+repository and changes nothing (neither repository nor the data). No secret appears in the
+results, the output, or any file the run left on the servers.
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ def sh(node: str, script: str) -> str:
 
 @pytest.fixture(scope="module")
 def servers(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    reset_servers(lab.plan, [SERVER, *REPOS])
+    # The backed-up server starts bare; the log servers keep what other tests converged on them
+    # (the configuration backups' off-site copy): only this test's repositories and keys go.
+    reset_servers(lab.plan, [SERVER])
+    for node in REPOS:
+        keys = "/root/.ssh/authorized_keys"
+        sh(node, f"rm -rf /srv/restic; if [ -f {keys} ]; then sed -i '/ infra-backup@/d' {keys}; fi")
     return {"inv": lab.inv, "paths": StatePaths.from_env(tmp_path_factory.mktemp("state")), "out": []}
 
 
