@@ -18,6 +18,8 @@ APT_PACKAGES=(
   kamailio kamailio-tls-modules kamailio-extra-modules baresip-core rtpengine-daemon sip-tester sipsak tcpdump
   # servers (Ansible roles): present on the host so the lab's overlay-root servers have them
   chrony rsyslog auditd nginx nftables ssl-cert python3-apt
+  # server data backups (role server_backup): restic on every server and on this machine
+  restic
   # misc: graphs, the Vagrant file check, state, venv, browser for the HTML report check
   graphviz vagrant git sqlite3 python3-venv python3-dev chromium chromium-driver
 )

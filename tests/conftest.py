@@ -46,6 +46,8 @@ LAB_SECRETS = (
     "Lab-Codec-Pw-6m2k",
     *ONCALL_PASSWORDS,
     "Lab-Oncall-Sess-3v8b-Qm2Zt6Wk9Yp4Rx7Nc5",  # signs the board's session cookies
+    "Lab-Restic-Repo-5w3h",  # server data: the restic repository on srv-log-1
+    "Lab-Restic-Copy-9k2f",  # and its copy on srv-log-2
     "lamvien-lab-vault-2026",
 )
 

@@ -29,6 +29,7 @@ from infra.inventory.models import (
 )
 from infra.inventory.oncall import Oncall
 from infra.inventory.secrets import Secret, SecretRef, SecretStore
+from infra.inventory.server_backup import ServerBackup
 from infra.inventory.source import Origin
 from infra.inventory.topology import (
     BgpSession,
@@ -60,6 +61,7 @@ class Inventory:
     wan_vpn: WanVpn | None
     vc: Vc | None
     oncall: Oncall | None  # who may use the on-call board (group_vars/all/oncall.yml)
+    server_backup: ServerBackup | None  # server data, 3-2-1 (group_vars/all/server_backup.yml)
     all_vars: dict[str, Any] = field(repr=False)
     host_origins: dict[str, dict[str, Origin]] = field(repr=False)
     all_origins: dict[str, Origin] = field(repr=False)
@@ -81,6 +83,8 @@ class Inventory:
         }
         if self.oncall is not None:
             named |= self.oncall.secrets(self.all_origins.get("oncall"))
+        if self.server_backup is not None:
+            named |= self.server_backup.secrets(self.all_origins.get("server_backup"))
         return SecretStore(self.all_vars.get, named)
 
     def secret(self, ref: SecretRef) -> Secret:

@@ -34,6 +34,7 @@ from infra.inventory.models import (
     WanVpn,
 )
 from infra.inventory.oncall import typed_oncall
+from infra.inventory.server_backup import check_server_data, typed_server_backup
 from infra.inventory.source import Origin
 
 
@@ -148,6 +149,12 @@ def _load(path: Path) -> Inventory:
         host = _host(name, raw, problems)
         if host:
             hosts[name] = host
+    server_backup = None
+    if "server_backup" in all_vars:
+        server_backup = typed_server_backup(
+            all_vars["server_backup"], all_origins.get("server_backup"), hosts, problems
+        )
+    check_server_data(hosts, raw.host_origins, problems)
     if problems or None in (province, pools, baseline, credentials, carrier):
         raise InventoryError(problems)
 
@@ -168,6 +175,7 @@ def _load(path: Path) -> Inventory:
         wan_vpn=wan_vpn,
         vc=vc,
         oncall=oncall,
+        server_backup=server_backup,
         all_vars=all_vars,
         host_origins=raw.host_origins,
         all_origins=all_origins,

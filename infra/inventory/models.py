@@ -323,6 +323,7 @@ PROVINCE_KEYS = (
     "vc",
     "oncall",
     "backup",
+    "server_backup",
 )
 # Playbook role variables pass through to Ansible untouched (role-prefixed, kolla/geerlingguy style).
 ROLE_VAR_PREFIXES = (
@@ -331,6 +332,7 @@ ROLE_VAR_PREFIXES = (
     "node_exporter_",
     "web_frontend_",
     "monitoring_server_",
+    "server_backup_",
     "ansible_",
     "vault_",
 )

@@ -259,6 +259,22 @@ ALERTS: tuple[Alert, ...] = (
         "The clock of {{ $labels.host }} has been off by more than 50 ms or not synchronised to NTP "
         "for {for}: logs and certificates go wrong.",
     ),
+    # server data, 3-2-1 (role server_backup writes infra_server_backup_* into node exporter's
+    # textfile directory; docs/backup.md, "Server data")
+    Alert(
+        "InfraServerBackupStale", "infra-servers", "warning", "1h",
+        "time() - infra_server_backup_last_success_timestamp_seconds > 26 * 3600",
+        "A server's data has not reached a backup repository for more than 26 hours.",
+        "The last backup of {{ $labels.host }} to the {{ $labels.repository }} restic repository is "
+        "{{ $value | humanizeDuration }} old, more than 26 hours, and has been for {for}.",
+    ),
+    Alert(
+        "InfraServerBackupFailed", "infra-servers", "warning", "5m",
+        "infra_server_backup_last_run_success == 0",
+        "The last backup run of a server's data failed.",
+        "The last backup run of {{ $labels.host }} (restic, role server_backup) ended with a failure, "
+        "reported for {for}: see `infra history` for its message.",
+    ),
     Alert(
         "InfraServiceProbeFailing", "infra-servers", "critical", "2m",
         wan_explained('probe_success{job="services"} == 0'),
