@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,30 +17,15 @@ from infra.backup.repo import BackupRepo
 from infra.cli import cli
 from infra.deploy import DeployOptions, deploy
 from infra.deploy.lock import device_lock
-from infra.inventory import Inventory, load_inventory
+from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
 from infra.results import Result, RunResult
 from infra.state import StatePaths
-from tests.conftest import INVENTORY, LAB_SECRETS
+from tests.conftest import LAB_SECRETS
 from tests.deploy.fakes import FakeNetwork, fake_intent
 
 Run = Callable[..., BackupReport]
-
-
-@pytest.fixture
-def inv() -> Inventory:
-    return load_inventory(INVENTORY)
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> StatePaths:
-    return StatePaths.from_env(tmp_path / "state")
-
-
-@pytest.fixture
-def net(inv: Inventory) -> FakeNetwork:
-    return FakeNetwork(inv)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from infra.cli import cli
 from infra.deploy import DeployOptions, DeployReport, deploy
 from infra.deploy.verify import intended_neighbours
 from infra.drivers.configtree import same
-from infra.inventory import Inventory, load_inventory
+from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.inventory.secrets import MASK
 from infra.journal import Journal
@@ -52,21 +52,6 @@ FAST = {"converge_wait_s": 0.2, "restore_window_s": 0.0, "settle_s": 0.0}
 
 def with_route(inv: Inventory, host: Host) -> str:
     return fake_intent(inv, host) + ROUTE + "\n"
-
-
-@pytest.fixture
-def inv() -> Inventory:
-    return load_inventory(INVENTORY)
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> StatePaths:
-    return StatePaths.from_env(tmp_path / "state")
-
-
-@pytest.fixture
-def net(inv: Inventory) -> FakeNetwork:
-    return FakeNetwork(inv)
 
 
 @pytest.fixture
