@@ -5,11 +5,9 @@ systemd is absent, and the scheduler that replaces the timer there. The scripts 
 
 from __future__ import annotations
 
-import json
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,11 +15,9 @@ import pytest
 import yaml
 
 from infra.journal.db import Journal
+from tests.ansible.role_templates import BIN, directives, render_templates
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "playbooks" / "roles" / "monitoring_server"
-BIN = Path(sys.executable).parent
-MGMT = "10.127.0.38"
 TEMPLATES = {
     "infra-backup.service.j2": "infra-backup.service",
     "infra-backup.timer.j2": "infra-backup.timer",
@@ -38,48 +34,7 @@ def province_backup() -> dict[str, object]:
 
 
 def render(tmp: Path, **extra: object) -> Path:
-    out = tmp / "out"
-    out.mkdir()
-    loop = "\n".join(f"        - {{src: {s}, dest: {d}}}" for s, d in TEMPLATES.items())
-    playbook = tmp / "render.yml"
-    playbook.write_text(
-        f"""
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars_files: ["{ROLE}/defaults/main.yml"]
-  tasks:
-    - ansible.builtin.template:
-        src: "{ROLE}/templates/{{{{ item.src }}}}"
-        dest: "{out}/{{{{ item.dest }}}}"
-        mode: "0755"
-      loop:
-{loop}
-"""
-    )
-    variables = {"ansible_host": MGMT, "inventory_dir": str(ROOT / "inventory"), "backup": province_backup()}
-    p = subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-e",
-            json.dumps({**variables, **extra}),
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp,
-        env={"PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp)},
-        check=False,
-    )
-    assert p.returncode == 0, p.stdout + p.stderr
-    return out
-
-
-def directives(unit: str) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    return render_templates(tmp, TEMPLATES, {"backup": province_backup(), **extra}, mode="0755")
 
 
 def infra_accepts(argv: list[str]) -> subprocess.CompletedProcess[str]:

@@ -5,54 +5,20 @@ environment names."""
 
 from __future__ import annotations
 
-import json
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-ROLE = ROOT / "playbooks" / "roles" / "monitoring_server"
-BIN = Path(sys.executable).parent
-MGMT = "10.127.0.38"
+from tests.ansible.role_templates import BIN, MGMT, directives, render_templates
+from tests.conftest import ROOT
 
 
 def render(tmp: Path) -> tuple[str, dict[str, str]]:
-    playbook = tmp / "render.yml"
-    playbook.write_text(
-        f"""
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars_files: ["{ROLE}/defaults/main.yml"]
-  tasks:
-    - ansible.builtin.template:
-        src: "{ROLE}/templates/{{{{ item.src }}}}"
-        dest: "{tmp}/{{{{ item.dest }}}}"
-        mode: "0644"
-      loop:
-        - {{src: infra-oncall.service.j2, dest: infra-oncall.service}}
-        - {{src: infra-oncall.env.j2, dest: environment}}
-"""
-    )
-    extra = {"ansible_host": MGMT, "inventory_dir": str(ROOT / "inventory")}
-    p = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", "localhost,", "-e", json.dumps(extra), str(playbook)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp,
-        env={"PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp)},
-        check=False,
-    )
-    assert p.returncode == 0, p.stdout + p.stderr
-    unit = (tmp / "infra-oncall.service").read_text()
-    env = dict(line.split("=", 1) for line in (tmp / "environment").read_text().splitlines() if "=" in line)
+    templates = {"infra-oncall.service.j2": "infra-oncall.service", "infra-oncall.env.j2": "environment"}
+    out = render_templates(tmp, templates, {}, mode="0644")
+    unit = (out / "infra-oncall.service").read_text()
+    env = dict(line.split("=", 1) for line in (out / "environment").read_text().splitlines() if "=" in line)
     return unit, env
-
-
-def directives(unit: str) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
 
 
 def test_the_board_runs_hardened_as_its_own_user_on_the_management_address(tmp_path: Path) -> None:
