@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ PLAYBOOK_DIR = Path(__file__).resolve().parents[2] / "playbooks"
 SITE_PLAYBOOK = PLAYBOOK_DIR / "site.yml"
 SERVER_GROUP = "servers"
 
-__all__ = ["BridgeError", "PlaybookRun", "audit_servers", "converge_servers", "run_playbook"]
+__all__ = ["BridgeError", "PlaybookRun", "audit_servers", "converge_servers", "results_of", "run_playbook"]
 
 
 @dataclass(frozen=True)
@@ -163,11 +163,16 @@ def converge_servers(
         ssh_key=ssh_key,
         on_event=on_event,
     )
+    return results_of(inv, settings, servers)
+
+
+def results_of(inv: Inventory, settings: RunSettings, hosts: Sequence[str]) -> RunResult:
+    """The run's results; when it could not start at all, every host gets that failure."""
     try:
         result, _ = run_playbook(inv, settings)
-    except BridgeError as exc:  # the run could not start: every server gets the same failure
+    except BridgeError as exc:
         result = RunResult()
-        for name in servers:
+        for name in hosts:
             result.add(failure(name, exc, inv.secrets.mask))
     return result
 

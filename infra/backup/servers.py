@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from infra.ansible.datadir import BridgeError, RunSettings
-from infra.ansible.run import PLAYBOOK_DIR, run_playbook
+from infra.ansible.datadir import RunSettings
+from infra.ansible.run import PLAYBOOK_DIR, results_of
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.inventory.server_backup import ServerBackup
-from infra.results import Result, RunResult, failure
+from infra.results import Result, RunResult
 from infra.state import StatePaths
 
 PLAYBOOK = PLAYBOOK_DIR / "server_backup.yml"
@@ -140,13 +140,7 @@ def _run(
         },
         on_event=reports,
     )
-    try:
-        result, _ = run_playbook(inv, settings)
-    except BridgeError as exc:  # the run could not start: every server gets the same failure
-        result = RunResult()
-        for name in limit:
-            result.add(failure(name, exc, inv.secrets.mask))
-    return result, reports
+    return results_of(inv, settings, limit), reports
 
 
 def back_up_servers(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from infra.ansible import run as ansible_run
 from infra.backup import servers
 from infra.backup.servers import ServerBackupError, back_up_servers, restore_server
 from infra.inventory import Inventory, load_inventory
@@ -136,7 +137,7 @@ def test_bad_restore_input_is_refused_before_anything_runs(
     snapshot: str,
     expected: str,
 ) -> None:
-    monkeypatch.setattr(servers, "run_playbook", lambda *a, **k: pytest.fail("ran a playbook"))
+    monkeypatch.setattr(ansible_run, "run_playbook", lambda *a, **k: pytest.fail("ran a playbook"))
     with pytest.raises(ServerBackupError) as err:
         restore_server(
             example_inventory, example_inventory.hosts[host], path, snapshot, StatePaths.from_env(tmp_path)
@@ -148,7 +149,7 @@ def test_bad_restore_input_is_refused_before_anything_runs(
 def test_a_second_run_while_one_holds_the_lock_fails_each_server_and_runs_nothing(
     example_inventory: Inventory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(servers, "run_playbook", lambda *a, **k: pytest.fail("ran a playbook"))
+    monkeypatch.setattr(ansible_run, "run_playbook", lambda *a, **k: pytest.fail("ran a playbook"))
     paths = StatePaths.from_env(tmp_path)
     paths.locks.mkdir(parents=True)
     fd = os.open(paths.locks / "server-backup.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -170,7 +171,7 @@ def test_a_second_run_while_one_holds_the_lock_fails_each_server_and_runs_nothin
 def test_no_server_in_the_selection_runs_nothing(
     example_inventory: Inventory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(servers, "run_playbook", lambda *a, **k: pytest.fail("ran a playbook"))
+    monkeypatch.setattr(ansible_run, "run_playbook", lambda *a, **k: pytest.fail("ran a playbook"))
     result = back_up_servers(
         example_inventory, [example_inventory.hosts["dc-core-1"]], StatePaths.from_env(tmp_path)
     )
