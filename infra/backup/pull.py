@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import shlex
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -37,7 +38,7 @@ from infra.journal.db import DeviceEntry
 from infra.results import Result, RunResult, on_each_host
 from infra.state import StatePaths
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 OUTSIDE = "changed outside infra"
 OFFSITE_HOST = "off-site"  # the journal's line for the off-site push (not a device)
 NAMES_IN_SUBJECT = 8
@@ -64,13 +65,18 @@ class BackupReport:
     changed: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
     offsite_error: str | None = None
+    interrupted: bool = False  # a signal came: no device started after it
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         return EXIT_FAILED if self.results.failed else EXIT_OK
 
     @property
     def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
         return "failed" if self.results.failed else "ok"
 
     def as_dict(self) -> dict[str, object]:
@@ -84,6 +90,7 @@ class BackupReport:
             "unreachable": [h for h, r in self.results.results.items() if r.unreachable],
             "failed": self.results.failed_hosts,
             "offsite_error": self.offsite_error,
+            "interrupted": self.interrupted,
             "counts": self.results.counts(),
             "hosts": [r.as_dict() for r in self.results.results.values()],
         }
@@ -123,7 +130,11 @@ def back_up(
     offsite: Offsite = _offsite_default,
     servers: Servers = _servers_default,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> BackupReport:
+    """Once `stop` is set (the CLI's signal handlers), no device starts; the devices being read
+    finish, what was read is committed and pushed off-site, the servers' data is not started,
+    and the run is journalled `interrupted`."""
     hidden = prime_secrets(inv)
     mask = inv.secrets.mask
     journal = Journal(paths.journal, hidden)
@@ -153,14 +164,23 @@ def back_up(
             if progress:
                 progress(r.host, r.status.value)
 
-        results = on_each_host(devices, one, forks=options.forks, name=lambda h: h.name, mask=mask, done=done)
+        results = on_each_host(
+            devices, one, forks=options.forks, name=lambda h: h.name, mask=mask, stop=stop, done=done
+        )
+        report.interrupted = stop is not None and stop.is_set()
         by_name = {r.host: r for r in results}
         report.commit = _commit(repo, journal, report, options, pulled, by_name)
         for r in results:
             report.results.add(r)
             journal.record_device(report.run_id, r)
         if options.servers:
-            for r in _back_up_servers(inv, [h for h in hosts if h.is_server], paths, servers):
+            server_hosts = [h for h in hosts if h.is_server]
+            found = (
+                [Result(h.name, skipped=True, message="not started: interrupted") for h in server_hosts]
+                if report.interrupted
+                else _back_up_servers(inv, server_hosts, paths, servers)
+            )
+            for r in found:
                 report.results.add(r)
                 journal.record_device(report.run_id, r)
         why = offsite(inv, repo)
@@ -169,6 +189,7 @@ def back_up(
             r = Result(OFFSITE_HOST, failed=True, message=f"off-site push failed: {report.offsite_error}")
             report.results.add(r)
             journal.record_device(report.run_id, r)
+        report.interrupted = stop is not None and stop.is_set()
         status = report.status
     except KeyboardInterrupt:
         status = "interrupted"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from infra.cli.common import (
     pass_ctx,
     table,
 )
+from infra.deploy.interrupt import interruptible
 from infra.state import StatePaths
 
 STATE_DIR_HELP = "journal, backups and locks (default $INFRA_STATE_DIR or ./state)"
@@ -79,19 +81,25 @@ def backup_group(
         with contextlib.suppress(OSError):
             click.echo(f"  {host:<24} {status}", err=True)
 
-    report = back_up(
-        inv,
-        hosts,
-        StatePaths.from_env(state_dir),
-        BackupOptions(
-            forks=forks, comment=comment, command="infra " + " ".join(sys.argv[1:]), servers=servers
-        ),
-        progress=progress_line if show else None,
-    )
-    if fmt == "json":
-        emit_json(report.as_dict())
-    else:
-        print_report(report)
+    stop = threading.Event()
+    # Ctrl-C, SIGTERM (systemd stopping the timer's run) or a closed terminal: no device starts
+    # after it, what was read is committed, the journal says `interrupted`, exit 130.
+    with interruptible(stop, dict):
+        report = back_up(
+            inv,
+            hosts,
+            StatePaths.from_env(state_dir),
+            BackupOptions(
+                forks=forks, comment=comment, command="infra " + " ".join(sys.argv[1:]), servers=servers
+            ),
+            progress=progress_line if show else None,
+            stop=stop,
+        )
+        with contextlib.suppress(OSError):  # a closed terminal: the journal has it all
+            if fmt == "json":
+                emit_json(report.as_dict())
+            else:
+                print_report(report)
     sys.exit(report.exit_code)
 
 
@@ -111,6 +119,9 @@ def print_report(report: BackupReport) -> None:
         click.echo("backups: nothing changed, no commit")
     if report.outside:
         click.secho(f"changed outside infra: {', '.join(report.outside)}", fg="yellow")
+    if report.interrupted:
+        not_started = sum(1 for r in report.results.results.values() if r.skipped)
+        click.secho(f"interrupted: {not_started} not started; what was read is committed", fg="red")
     unreachable = [h for h, r in report.results.results.items() if not r.ok]
     if unreachable:
         click.secho(f"not backed up: {', '.join(unreachable)}", fg="red")

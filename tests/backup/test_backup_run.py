@@ -4,26 +4,39 @@ devices, the off-site push, the servers, a device a deploy holds, and no secret 
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from infra.backup.pull import OFFSITE_HOST, BackupOptions, BackupReport, back_up, is_backup_command
+from infra.backup.pull import (
+    OFFSITE_HOST,
+    BackupOptions,
+    BackupReport,
+    back_up,
+    backup_targets,
+    is_backup_command,
+)
 from infra.backup.repo import BackupRepo
-from infra.cli import cli
+from infra.cli import backup_cmd, cli
 from infra.deploy import DeployOptions, deploy
+from infra.deploy import interrupt as deploy_interrupt
 from infra.deploy.lock import device_lock
+from infra.drivers.base import DeviceTarget, Driver
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
 from infra.results import Result, RunResult
 from infra.state import StatePaths
-from tests.conftest import LAB_SECRETS
+from tests.conftest import INVENTORY, LAB_SECRETS
 from tests.deploy.fakes import FakeNetwork, fake_intent
+from tests.safety.routes import LAB_UP, fake_routes
 
 Run = Callable[..., BackupReport]
 
@@ -275,3 +288,70 @@ def test_backup_commands_are_told_apart_from_those_that_push() -> None:
     assert is_backup_command("infra backup -l cpe") and is_backup_command("infra -i inv backup")
     assert not is_backup_command("infra backup restore dc-core-1 --at HEAD~1")
     assert not is_backup_command("infra deploy -l backup")
+
+
+def test_an_interrupt_starts_no_more_devices_and_commits_what_was_read(
+    inv: Inventory, paths: StatePaths, net: FakeNetwork
+) -> None:
+    devices = [h.name for h in backup_targets(inv, inv.select("network,servers"))]
+    stop = threading.Event()
+
+    def factory(target: DeviceTarget) -> Driver:
+        if target.host == devices[0]:
+            stop.set()  # the signal arrives while the first device is being read
+        return net.factory(target)
+
+    def servers(*_: object) -> RunResult:
+        raise AssertionError("the servers' data was started after the interrupt")
+
+    options = BackupOptions(forks=1, command="infra backup (test)", servers=True)
+    report = back_up(
+        inv,
+        inv.select("network,servers"),
+        paths,
+        options,
+        factory=factory,
+        offsite=lambda i, r: None,
+        servers=servers,
+        stop=stop,
+    )
+    assert report.interrupted and report.exit_code == 130 and report.status == "interrupted"
+    assert report.changed == [devices[0]]
+    repo = BackupRepo(paths.backups)
+    assert repo.latest(devices[0]) and repo.latest(devices[1]) is None
+    rows = journal_rows(paths, report.run_id)
+    assert rows[devices[1]][0] == "skipped" and "interrupted" in rows[devices[1]][2]
+    assert rows["srv-portal-1"][0] == "skipped" and "interrupted" in rows["srv-portal-1"][2]
+    assert Journal(paths.journal).runs(1)[0].status == "interrupted"
+
+
+def test_ctrl_c_during_infra_backup_exits_130_and_the_journal_says_interrupted(
+    paths: StatePaths, net: FakeNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caught: list[threading.Event] = []
+
+    def interruptible(stop: threading.Event, unsafe: Callable[[], dict[str, int]]) -> Any:
+        caught.append(stop)
+        return deploy_interrupt.interruptible(stop, unsafe)
+
+    def factory(target: DeviceTarget) -> Driver:
+        if not caught[0].is_set():
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first device is read
+            assert caught[0].wait(30), "the CLI's handler did not take the signal"
+        return net.factory(target)
+
+    real = backup_cmd.back_up
+
+    def with_fakes(*args: Any, **kwargs: Any) -> BackupReport:
+        return real(*args, factory=factory, offsite=lambda i, r: None, **kwargs)
+
+    fake_routes(monkeypatch, *LAB_UP)  # the fake devices stand in for an up lab
+    monkeypatch.setattr(backup_cmd, "interruptible", interruptible)
+    monkeypatch.setattr(backup_cmd, "back_up", with_fakes)
+    argv = ["-i", str(INVENTORY), "backup", "-l", "network", "--forks", "1", "--state-dir", str(paths.root)]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 130, result.output
+    assert "interrupted:" in result.output and "not started" in result.output
+    run = Journal(paths.journal).runs(1)[0]
+    assert run.status == "interrupted" and run.counts.get("skipped", 0) > 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers put back
