@@ -53,9 +53,8 @@ os.environ.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(ROOT / "lab" / "vault-p
 import paramiko  # noqa: E402
 
 from infra.deploy import DeployOptions, deploy  # noqa: E402
-from infra.deploy.device import default_factory  # noqa: E402
-from infra.deploy.run import default_intent  # noqa: E402
 from infra.drivers.base import DeviceTarget, Driver  # noqa: E402
+from infra.drivers.targets import default_factory  # noqa: E402
 from infra.inventory import Inventory, load_inventory  # noqa: E402
 from infra.inventory.generate import Shape, generate  # noqa: E402
 from infra.inventory.models import Host  # noqa: E402
@@ -63,6 +62,7 @@ from infra.lab import lab_down, lab_up  # noqa: E402
 from infra.lab.netns import lab_namespaces  # noqa: E402
 from infra.lab.paths import TEST_LOCK_FILE  # noqa: E402
 from infra.lab.sh import ns_argv  # noqa: E402
+from infra.render.intent import default_intent  # noqa: E402
 from infra.state import StatePaths  # noqa: E402
 
 FORKS = 25

@@ -16,6 +16,9 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 H = TypeVar("H")
+# Progress callback: (host, step) -- a deploy's steps: connect, backup, diff, push, verify, confirm,
+# save, rollback; every per-host run ends a host with done:<status>
+Progress = Callable[[str, str], None]
 
 
 class Status(StrEnum):

@@ -14,14 +14,12 @@ from collections.abc import Sequence
 
 from infra.audit.report import Check
 from infra.backup import BackupRepo
-from infra.deploy.device import DriverFactory, default_factory
-from infra.deploy.options import IntentFn, Progress
-from infra.deploy.run import default_intent
-from infra.deploy.targets import has_driver, prime_secrets, target_for
 from infra.drivers.configtree import compare
+from infra.drivers.targets import DriverFactory, default_factory, has_driver, prime_secrets, target_for
 from infra.inventory import Inventory
 from infra.inventory.models import Host
-from infra.results import Result, on_each_host
+from infra.render.intent import IntentFn, default_intent
+from infra.results import Progress, Result, on_each_host
 from infra.state import StatePaths
 
 

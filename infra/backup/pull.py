@@ -27,10 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from infra.backup.repo import BackupRepo
-from infra.deploy.device import DriverFactory, default_factory
 from infra.deploy.lock import DeviceBusy, device_lock
 from infra.deploy.run import new_run_id
-from infra.deploy.targets import has_driver, prime_secrets, target_for
+from infra.drivers.targets import DriverFactory, default_factory, has_driver, prime_secrets, target_for
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal

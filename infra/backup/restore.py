@@ -34,20 +34,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from infra.backup.repo import BackupError, BackupRepo
-from infra.deploy.device import DriverFactory, default_factory
-from infra.deploy.options import DeployOptions, Progress
-from infra.deploy.run import DeployReport, DeployRun, default_intent, deploy, new_run_id
-from infra.deploy.targets import has_driver, prime_secrets, target_for
+from infra.deploy.options import DeployOptions
+from infra.deploy.run import DeployReport, DeployRun, deploy, new_run_id
 from infra.deploy.verify import Neighbour, intended_neighbours
+from infra.drivers.targets import DriverFactory, default_factory, has_driver, prime_secrets, target_for
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.inventory.secrets import MASK
 from infra.journal import Journal
-from infra.results import Result, RunResult, failure
+from infra.render.intent import IntentFn, default_intent
+from infra.results import Progress, Result, RunResult, failure
 from infra.state import StatePaths
 
 Mask = Callable[[str], str]
-IntentFn = Callable[[Inventory, Host], str]
 
 
 class RestoreRefused(Exception):

@@ -18,9 +18,10 @@ import click
 from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
 from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse_duration
 from infra.deploy.interrupt import interruptible
-from infra.deploy.options import Progress, batches
+from infra.deploy.options import batches
 from infra.deploy.run import DeployRun
 from infra.inventory.models import Role
+from infra.results import Progress
 from infra.state import StatePaths
 
 

@@ -15,7 +15,7 @@ import click
 
 from infra.cli.common import Context, UsageFailure, contacts_devices, handle_errors, pass_ctx
 from infra.deploy.interrupt import interruptible
-from infra.deploy.targets import prime_secrets
+from infra.drivers.targets import prime_secrets
 from infra.journal import Journal
 from infra.state import StatePaths
 from infra.vc.metrics import metrics_path

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from infra.deploy.lock import DeviceBusy, device_lock
-from infra.deploy.targets import target_for
 from infra.deploy.verify import (
     Neighbour,
     PeerNames,
@@ -35,20 +33,15 @@ from infra.deploy.verify import (
     touches_adjacencies,
     touches_login,
 )
-from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver, driver_for
+from infra.drivers.base import ConnectionFailed, DeviceTarget, Driver
 from infra.drivers.configtree import Change, compare
 from infra.drivers.neighbours import Adjacencies
+from infra.drivers.targets import target_for
 from infra.inventory.models import Host
 from infra.results import Result, failure
 
 if TYPE_CHECKING:
     from infra.deploy.run import DeployRun
-
-DriverFactory = Callable[[DeviceTarget], Driver]
-
-
-def default_factory(target: DeviceTarget) -> Driver:
-    return driver_for(target.platform)(target)
 
 
 class VerificationFailed(Exception):

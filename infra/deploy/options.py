@@ -11,13 +11,8 @@ from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.results import RunResult
 
-# The intended configuration of one device (the renderer, or a fake in tests).
-IntentFn = Callable[[Inventory, Host], str]
 # Server side of a deploy (infra.ansible): converge or check the given servers.
 ServerRunner = Callable[[Inventory, list[Host], bool, bool], RunResult]  # inv, hosts, check, diff
-# Progress callback: (host, step) -- steps: connect, backup, diff, push, verify, confirm, save,
-# rollback, done:<status>
-Progress = Callable[[str, str], None]
 
 
 class OptionError(ValueError):

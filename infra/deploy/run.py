@@ -25,14 +25,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from infra.backup import BackupRepo
-from infra.deploy.device import DeviceOutcome, DriverFactory, default_factory, deploy_device
-from infra.deploy.options import DeployOptions, IntentFn, Progress, ServerRunner, batches
-from infra.deploy.targets import has_driver, prime_secrets
+from infra.deploy.device import DeviceOutcome, deploy_device
+from infra.deploy.options import DeployOptions, ServerRunner, batches
 from infra.deploy.verify import Neighbour, intended_neighbours
+from infra.drivers.targets import DriverFactory, default_factory, has_driver, prime_secrets
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
-from infra.results import Result, RunResult, on_each_host
+from infra.render.intent import IntentFn, default_intent
+from infra.results import Progress, Result, RunResult, on_each_host
 from infra.state import StatePaths
 
 EXIT_OK, EXIT_FAILED, EXIT_PENDING, EXIT_INTERRUPTED = 0, 1, 3, 130
@@ -81,16 +82,6 @@ class DeployReport:
             "counts": self.results.counts(),
             "hosts": [r.as_dict() for r in self.results.results.values()],
         }
-
-
-def default_intent(inv: Inventory, host: Host) -> str:
-    """The renderer's intended config for the platform that really runs the device."""
-    try:
-        from infra.render import render_host
-    except ImportError as exc:
-        raise RuntimeError(f"the renderer (infra.render.render_host) is not available: {exc}") from None
-    text: str = render_host(inv, host.name)
-    return text
 
 
 def inventory_neighbours(inv: Inventory, host: str, intended: str) -> list[Neighbour]:

@@ -9,10 +9,10 @@ import threading
 from contextlib import AbstractContextManager
 from typing import cast
 
-from infra.deploy.run import default_intent
-from infra.deploy.targets import prime_secrets
-from infra.drivers.base import DeviceTarget, driver_for
+from infra.drivers.base import DeviceTarget
+from infra.drivers.targets import default_factory, target_for
 from infra.inventory import Inventory
+from infra.render.intent import default_intent
 from infra.vc.checks import Codec, Toolkit
 from infra.vc.lab_marks import HubCounters
 from infra.vc.model import CheckPlan, Endpoint
@@ -40,22 +40,8 @@ def prometheus_url(inv: Inventory, given: str | None = None) -> str | None:
 
 
 def codec_target(inv: Inventory, ep: Endpoint, timeout: float = 20.0) -> DeviceTarget:
-    creds = inv.credentials
-    host = inv.hosts[ep.host]
-    if creds.codec_password is None:
-        raise ValueError("credentials.codec_password is not set: no login for the codecs")
-    return DeviceTarget(
-        host=ep.host,
-        address=ep.address,
-        username=str(host.ansible_vars.get("ansible_user", creds.codec_username)),
-        password=inv.secret(creds.codec_password),
-        platform=str(host.platform),
-        port=ep.port,
-        timeout=timeout,
-        mask=inv.secrets.mask,
-        hidden=prime_secrets(inv),
-        lab_space=str(inv.pools.lab_space) if inv.province.lab else None,
-    )
+    """The codec's login, as deploy and the audits open it (its codec credentials)."""
+    return target_for(inv, inv.hosts[ep.host], timeout=timeout)
 
 
 class _Links:
@@ -89,7 +75,7 @@ def default_toolkit(
     stop: threading.Event | None = None,
 ) -> Toolkit:
     def open_codec(ep: Endpoint) -> AbstractContextManager[Codec]:
-        driver = driver_for(inv.hosts[ep.host].platform.value)(codec_target(inv, ep))
+        driver = default_factory(codec_target(inv, ep))
         return cast(AbstractContextManager[Codec], driver)
 
     url = prometheus_url(inv, prometheus)

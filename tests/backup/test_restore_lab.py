@@ -21,13 +21,13 @@ from click.testing import CliRunner
 from infra.backup import BackupRepo
 from infra.cli import cli
 from infra.deploy import EXIT_OK, DeployOptions, deploy
-from infra.deploy.run import default_intent
-from infra.deploy.targets import target_for
 from infra.drivers import driver_for
 from infra.drivers.configtree import same
+from infra.drivers.targets import target_for
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
+from infra.render.intent import default_intent
 from infra.state import StatePaths
 from tests.conftest import INVENTORY, LAB_SECRETS
 

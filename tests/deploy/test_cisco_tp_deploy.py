@@ -112,7 +112,7 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, codecs: Codecs) -> Call
 
 
 def test_codec_logs_in_with_the_codec_credentials(inv: Inventory) -> None:
-    from infra.deploy.targets import target_for
+    from infra.drivers.targets import target_for
 
     target = target_for(inv, inv.hosts[HOST])
     assert (target.platform, target.username, target.password.reveal()) == (

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from infra.deploy.targets import target_for
 from infra.drivers import driver_for
+from infra.drivers.targets import target_for
 from tests.deploy.contract import run_codec_contract
 
 pytestmark = pytest.mark.lab

@@ -19,10 +19,9 @@ import pytest
 
 from infra.audit.drift import audit_drift
 from infra.deploy import EXIT_FAILED, EXIT_OK, EXIT_PENDING, DeployOptions, DeployReport, deploy
-from infra.deploy.run import default_intent
-from infra.deploy.targets import target_for
 from infra.drivers import Driver, driver_for
 from infra.drivers.configtree import compare, same
+from infra.drivers.targets import target_for
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.lab.netns import pids_in
@@ -30,6 +29,7 @@ from infra.lab.paths import netns_name
 from infra.lab.router import management_config
 from infra.lab.sh import ns_argv, run_in
 from infra.lab.up import start_daemons
+from infra.render.intent import default_intent
 from infra.state import StatePaths
 from tests.conftest import LAB_SECRETS
 from tests.deploy.contract import run_contract

@@ -23,10 +23,10 @@ import pytest
 
 from infra.audit.drift import audit_drift
 from infra.deploy import EXIT_FAILED, EXIT_OK, EXIT_PENDING, DeployOptions, DeployReport, deploy
-from infra.deploy.run import EXIT_INTERRUPTED, default_intent
-from infra.deploy.targets import target_for
+from infra.deploy.run import EXIT_INTERRUPTED
 from infra.drivers import driver_for
 from infra.drivers.configtree import same
+from infra.drivers.targets import target_for
 from infra.inventory import Inventory, load_inventory
 from infra.inventory.models import Host
 from infra.journal import Journal
@@ -34,6 +34,7 @@ from infra.lab.netns import pids_in
 from infra.lab.paths import netns_name
 from infra.lab.router import management_config
 from infra.lab.sh import ns_argv
+from infra.render.intent import default_intent
 from infra.state import StatePaths
 from tests.conftest import INVENTORY, LAB_SECRETS, ROOT
 

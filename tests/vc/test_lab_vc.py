@@ -24,14 +24,14 @@ from typing import Any
 import pytest
 
 from infra.deploy import EXIT_FAILED, DeployOptions, deploy
-from infra.deploy.run import default_intent
-from infra.deploy.targets import target_for
 from infra.drivers import driver_for
+from infra.drivers.targets import target_for
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.lab.codec.schema import SETTINGS
 from infra.lab.sh import ns_argv
 from infra.monitoring.stack import Stack
+from infra.render.intent import default_intent
 from infra.state import StatePaths
 from tests.conftest import INVENTORY, LAB_SECRETS, ONCALL_PASSWORDS
 from tests.fixtures_lab import LabHandle

@@ -144,8 +144,8 @@ def fetch_running_config(inv: Inventory, host: Host) -> str:
     """The running configuration of a network device or codec, through the platform's driver
     (`driver_for(platform)`, Netmiko). A codec is first tried with its factory login
     (audit/compliance/codec.py); the result is the last line of what is audited."""
-    from infra.deploy.targets import target_for
     from infra.drivers.base import driver_for
+    from infra.drivers.targets import target_for
 
     target = target_for(inv, host)
     if host.platform == Platform.CISCO_TP:

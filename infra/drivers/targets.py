@@ -1,15 +1,25 @@
-"""From inventory hosts to driver targets, and the secrets that must never be shown."""
+"""Opening a device: from inventory hosts to driver targets (and the secrets that must never be
+shown), and the factory that turns a target into its platform's driver. Deploy, the audits, the
+backups and the video-conference checks all open devices through here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from infra.drivers.base import DeviceTarget, platforms
+from infra.drivers.base import DeviceTarget, Driver, driver_for, platforms
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.inventory.secrets import Secret
 
 CODEC = "cisco_tp"  # video codecs log in with the codec credentials, not the network device ones
+
+# How a run opens a device (the platform's driver, or a fake in tests).
+DriverFactory = Callable[[DeviceTarget], Driver]
+
+
+def default_factory(target: DeviceTarget) -> Driver:
+    return driver_for(target.platform)(target)
 
 
 class NoCodecPassword(ValueError):
