@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from infra.lab.down import DownReport, lab_down
     from infra.lab.exec import lab_exec
+    from infra.lab.netns import netns_argv
     from infra.lab.paths import SSH_KEY
     from infra.lab.plan import LabPlan, build_plan
     from infra.lab.sh import LabError
@@ -26,6 +27,7 @@ _EXPORTS = {
     "DownReport": "down",
     "lab_down": "down",
     "lab_exec": "exec",
+    "netns_argv": "netns",
     "SSH_KEY": "paths",
     "LabPlan": "plan",
     "build_plan": "plan",
@@ -56,4 +58,5 @@ __all__ = [
     "lab_exec",
     "lab_status",
     "lab_up",
+    "netns_argv",
 ]

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from infra.lab.paths import NS_FILES, NS_PREFIX, ROOT_LINK_PREFIX
-from infra.lab.sh import ip_batch, run
+from infra.lab.paths import NS_FILES, NS_PREFIX, ROOT_LINK_PREFIX, netns_name
+from infra.lab.sh import ip_batch, ns_argv, run
 
 
 def lab_namespaces() -> list[str]:
     """Every network namespace of the lab (by prefix: found even if the inventory changed)."""
     d = Path("/run/netns")
     return sorted(p.name for p in d.iterdir() if p.name.startswith(NS_PREFIX)) if d.is_dir() else []
+
+
+def netns_argv(nodes: Iterable[str]) -> dict[str, list[str]]:
+    """For each of `nodes` whose network namespace is up, the argv prefix that runs a command in
+    it (its network only: the command sees this machine's files). Nodes that are not up are left
+    out. What the monitoring stack uses to start its lab stand-ins beside the nodes."""
+    up = set(lab_namespaces())
+    return {node: ns_argv(node, mount=False) for node in nodes if netns_name(node) in up}
 
 
 def root_links() -> set[str]:

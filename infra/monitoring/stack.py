@@ -104,12 +104,13 @@ def _bundled_exporter_modules() -> list[str]:
 def _lab_stand_ins(inv: Inventory, stack: Stack) -> str | None:
     """WAN prober in the hub's namespace and node exporters in server namespaces (lab only).
     Returns the WAN prober's HOST:PORT, or None when the lab is not up."""
-    from infra.lab.netns import lab_namespaces
-    from infra.lab.paths import netns_name
-    from infra.lab.sh import ns_argv
+    from infra.lab import netns_argv
 
-    namespaces = set(lab_namespaces())
-    if not inv.province.lab or inv.wan_vpn is None or netns_name(inv.wan_vpn.hub) not in namespaces:
+    if not inv.province.lab or inv.wan_vpn is None:
+        return None
+    servers = inv.by_role(Role.SERVER)
+    enter = netns_argv([inv.wan_vpn.hub, *(h.name for h in servers)])
+    if inv.wan_vpn.hub not in enter:
         return None
     hub = inv.hosts[inv.wan_vpn.hub]
     prober = f"{hub.mgmt_address}:{WAN_PROBER_PORT}"
@@ -117,18 +118,18 @@ def _lab_stand_ins(inv: Inventory, stack: Stack) -> str | None:
         stack.spawn(
             "wan-prober",
             [
-                *ns_argv(hub.name, mount=False),
+                *enter[hub.name],
                 tool("prometheus-blackbox-exporter"),
                 f"--config.file={stack.out / 'blackbox.yml'}",
                 f"--web.listen-address={prober}",
             ],
         )
-    for h in inv.by_role(Role.SERVER):
-        if netns_name(h.name) in namespaces and not listening(str(h.mgmt_address), NODE_EXPORTER_PORT):
+    for h in servers:
+        if h.name in enter and not listening(str(h.mgmt_address), NODE_EXPORTER_PORT):
             stack.spawn(
                 f"node-exporter-{h.name}",
                 [
-                    *ns_argv(h.name, mount=False),
+                    *enter[h.name],
                     tool("prometheus-node-exporter"),
                     f"--web.listen-address={h.mgmt_address}:{NODE_EXPORTER_PORT}",
                     "--collector.disable-defaults",
