@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from netmiko.cisco.cisco_ios import CiscoIosSSH
 
-from infra.drivers import neighbours
+import infra.drivers.neighbours as neighbours
 from infra.drivers.configtree import Change
 from infra.drivers.netmiko_session import NetmikoDriver
 

@@ -27,8 +27,8 @@ from hier_config.models import (
 )
 from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
 
+import infra.drivers.quirks as quirks
 from infra import xconfig
-from infra.drivers import quirks
 from infra.drivers.quirks import GoesWith, Quirks
 
 

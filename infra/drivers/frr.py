@@ -20,7 +20,7 @@ from typing import ClassVar
 import paramiko
 from netmiko.cisco.cisco_ios import CiscoIosBase
 
-from infra.drivers import neighbours
+import infra.drivers.neighbours as neighbours
 from infra.drivers.base import ConnectionFailed, DriverError
 from infra.drivers.netmiko_session import NetmikoDriver
 

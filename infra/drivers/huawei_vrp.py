@@ -20,7 +20,7 @@ from typing import ClassVar
 from netmiko.cisco_base_connection import CiscoBaseConnection
 from netmiko.huawei.huawei import HuaweiVrpv8SSH
 
-from infra.drivers import neighbours
+import infra.drivers.neighbours as neighbours
 from infra.drivers.configtree import Change
 from infra.drivers.netmiko_session import NetmikoDriver
 

@@ -11,7 +11,7 @@ from netmiko import BaseConnection
 from netmiko.exceptions import ConfigInvalidException
 from netmiko.session_log import SessionLog
 
-from infra.drivers import refusals
+import infra.drivers.refusals as refusals
 from infra.drivers.base import (
     CommandRejected,
     ConnectionFailed,

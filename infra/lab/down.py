@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.lab import ovs
+import infra.lab.ovs as ovs
 from infra.lab.lock import exclusive, require_root
 from infra.lab.netns import lab_namespaces, lab_root_links, ns_file_mounts, pids_in, root_links
 from infra.lab.paths import MGMT_BRIDGE, RUN_DIR

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import infra.lab.ovs as ovs
+import infra.lab.router as router
+import infra.lab.server as server
+import infra.lab.snmpnode as snmpnode
+import infra.lab.vcnode as vcnode
+import infra.lab.wireguard as wireguard
 from infra.inventory import Inventory
 from infra.inventory.secrets import SecretUnavailable
-from infra.lab import ovs, router, server, snmpnode, vcnode, wireguard
 from infra.lab.lock import exclusive, require_root
 from infra.lab.netns import (
     add_namespaces,
