@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 
 from infra.backup.repo import BackupError, BackupRepo
 from infra.deploy.options import DeployOptions
-from infra.deploy.run import DeployReport, DeployRun, deploy, new_run_id
+from infra.deploy.run import deploy, new_run_id
+from infra.deploy.runstate import DeployReport, DeployRun
 from infra.deploy.verify import Neighbour, intended_neighbours
 from infra.drivers.targets import DriverFactory, default_factory, has_driver, prime_secrets, target_for
 from infra.inventory import Inventory

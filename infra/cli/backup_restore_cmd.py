@@ -17,7 +17,7 @@ from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json,
 from infra.cli.deploy_cmd import print_report, progress_printer
 from infra.deploy import DeployOptions, OptionError, parse_duration
 from infra.deploy.interrupt import interruptible
-from infra.deploy.run import DeployRun
+from infra.deploy.runstate import DeployRun
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.state import StatePaths

@@ -19,7 +19,7 @@ from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json,
 from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse_duration
 from infra.deploy.interrupt import interruptible
 from infra.deploy.options import batches
-from infra.deploy.run import DeployRun
+from infra.deploy.runstate import DeployRun
 from infra.inventory.models import Role
 from infra.results import Progress
 from infra.state import StatePaths

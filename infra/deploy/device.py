@@ -20,9 +20,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from infra.deploy.lock import DeviceBusy, device_lock
+from infra.deploy.runstate import DeployRun, DeviceOutcome
 from infra.deploy.verify import (
     Neighbour,
     PeerNames,
@@ -40,19 +40,9 @@ from infra.drivers.targets import target_for
 from infra.inventory.models import Host
 from infra.results import Result, failure
 
-if TYPE_CHECKING:
-    from infra.deploy.run import DeployRun
-
 
 class VerificationFailed(Exception):
     pass
-
-
-@dataclass
-class DeviceOutcome:
-    result: Result
-    before: str | None = None  # masked running config at the start
-    after: str | None = None  # masked running config at the end
 
 
 @dataclass

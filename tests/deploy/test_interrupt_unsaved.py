@@ -14,7 +14,7 @@ import pytest
 
 from infra.deploy import DeployOptions, DeployReport, deploy
 from infra.deploy.interrupt import interruptible, waiting_for
-from infra.deploy.run import EXIT_INTERRUPTED, EXIT_PENDING
+from infra.deploy.runstate import EXIT_INTERRUPTED, EXIT_PENDING
 from infra.drivers.configtree import same
 from infra.inventory import Inventory
 from infra.journal import Journal

@@ -23,7 +23,7 @@ import pytest
 
 from infra.audit.drift import audit_drift
 from infra.deploy import EXIT_FAILED, EXIT_OK, EXIT_PENDING, DeployOptions, DeployReport, deploy
-from infra.deploy.run import EXIT_INTERRUPTED
+from infra.deploy.runstate import EXIT_INTERRUPTED
 from infra.drivers import driver_for
 from infra.drivers.configtree import same
 from infra.drivers.targets import target_for
