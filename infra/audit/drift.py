@@ -83,13 +83,7 @@ def audit_drift(
 
     def done(r: Result) -> None:
         if progress:
-            progress(r.host, f"done:{_status(r)}")
+            progress(r.host, f"done:{Check.status_of(r)}")
 
     results = on_each_host(devices, one, forks=forks, name=lambda h: h.name, mask=inv.secrets.mask, done=done)
-    return [Check("drift", r.host, _status(r), r.message, r.diff, r.duration_s) for r in results]
-
-
-def _status(r: Result) -> str:
-    if not r.ok:
-        return "error"
-    return "fail" if r.changed else "pass"
+    return [Check.of("drift", r) for r in results]

@@ -1,6 +1,8 @@
 """Audit reports in three shapes: a table for people, JSON for tools, JUnit XML for CI.
 
 Any audit (drift, compliance) turns its outcome into `Check`s: one per device and thing checked.
+A per-host audit (network drift, server drift) runs as `Result`s (infra.results) like every other
+per-host operation; `Check.of(audit, result)` is the one view of a Result as a Check.
 JUnit maps each check to a `<testcase>` (classname = the audit, name = the device), a failed
 check to `<failure>`, an unreadable device to `<error>`, so CI pipelines show them natively.
 """
@@ -12,6 +14,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from infra.results import Result
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,28 @@ class Check:
     @property
     def failed(self) -> bool:
         return self.status in ("fail", "error")
+
+    @staticmethod
+    def status_of(result: Result) -> str:
+        """An audit's reading of a host's Result: not read (failed, unreachable) is an error, a
+        change found (drift) a fail, a skipped host skipped, the rest a pass."""
+        if not result.ok:
+            return "error"
+        if result.changed:
+            return "fail"
+        return "skipped" if result.skipped else "pass"
+
+    @classmethod
+    def of(cls, audit: str, result: Result, summary: str | None = None) -> Check:
+        """The Check of one host's Result: its message (or `summary`), its diff as the detail."""
+        return cls(
+            audit,
+            result.host,
+            cls.status_of(result),
+            result.message if summary is None else summary,
+            result.diff,
+            result.duration_s,
+        )
 
 
 def as_table(checks: Sequence[Check], columns: Sequence[str] = ("host", "status", "summary")) -> str:

@@ -10,6 +10,7 @@ from infra.ansible import audit_servers
 from infra.ansible.run import server_hosts
 from infra.audit.report import Check
 from infra.inventory import Host, Inventory
+from infra.results import Result
 
 
 def audit_server_drift(
@@ -25,15 +26,14 @@ def audit_server_drift(
     if not servers:
         return []
     run = audit_servers(inv, servers, forks=forks, tags=list(tags or ()), ssh_key=ssh_key)
-    checks = []
-    for name, r in run.results.items():
-        if not r.ok:
-            where = f"{r.task}: " if r.task else ""
-            status, summary = "error", f"{r.status.value}: {where}{r.message}"
-        elif r.changed:
-            tasks = r.details.get("changed_tasks") or []
-            status, summary = "fail", f"{r.message}" + (f": {', '.join(tasks)}" if tasks else "")
-        else:
-            status, summary = "pass", "in sync with the playbooks"
-        checks.append(Check("drift", name, status, summary, detail=r.diff, duration_s=r.duration_s))
-    return checks
+    return [Check.of("drift", r, _summary(r)) for r in run.results.values()]
+
+
+def _summary(r: Result) -> str:
+    if not r.ok:
+        where = f"{r.task}: " if r.task else ""
+        return f"{r.status.value}: {where}{r.message}"
+    if r.changed:
+        tasks = r.details.get("changed_tasks") or []
+        return f"{r.message}" + (f": {', '.join(tasks)}" if tasks else "")
+    return "in sync with the playbooks"
