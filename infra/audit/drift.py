@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from infra.audit.report import Check
-from infra.backup import BackupRepo
 from infra.drivers.configtree import compare
 from infra.drivers.targets import DriverFactory, default_factory, has_driver, prime_secrets, target_for
 from infra.inventory import Inventory
@@ -21,6 +20,7 @@ from infra.inventory.models import Host
 from infra.render.intent import IntentFn, default_intent
 from infra.results import Progress, Result, on_each_host
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 
 
 def drift_of(

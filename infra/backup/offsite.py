@@ -16,9 +16,9 @@ import shlex
 import signal
 import subprocess
 
-from infra.backup.repo import BackupRepo
 from infra.inventory import Inventory
 from infra.inventory.backup import OffsiteRemote
+from infra.state.backups import BackupRepo
 
 CONNECT_TIMEOUT = 10  # seconds for the TCP connection and the SSH handshake
 # git's generic lines after the real cause: they say nothing the first line did not

@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from infra.backup.repo import BackupRepo
 from infra.deploy.lock import DeviceBusy, device_lock
 from infra.deploy.run import new_run_id
 from infra.drivers.targets import DriverFactory, default_factory, has_driver, prime_secrets, target_for
@@ -36,6 +35,7 @@ from infra.journal import Journal
 from infra.journal.db import DeviceEntry
 from infra.results import Result, RunResult, on_each_host
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 OUTSIDE = "changed outside infra"

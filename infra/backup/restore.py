@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from infra.backup.repo import BackupError, BackupRepo
 from infra.deploy.options import DeployOptions
 from infra.deploy.run import deploy, new_run_id
 from infra.deploy.runstate import DeployReport, DeployRun
@@ -46,6 +45,7 @@ from infra.journal import Journal
 from infra.render.intent import IntentFn, default_intent
 from infra.results import Progress, Result, RunResult, failure
 from infra.state import StatePaths
+from infra.state.backups import BackupError, BackupRepo
 
 Mask = Callable[[str], str]
 

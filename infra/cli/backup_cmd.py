@@ -21,7 +21,6 @@ from pathlib import Path
 import click
 
 from infra.backup.pull import BackupOptions, BackupReport, back_up, backup_targets
-from infra.backup.repo import BackupError, BackupRepo
 from infra.cli.backup_restore_cmd import restore_cmd
 from infra.cli.common import (
     Context,
@@ -34,6 +33,7 @@ from infra.cli.common import (
 )
 from infra.deploy.interrupt import interruptible
 from infra.state import StatePaths
+from infra.state.backups import BackupError, BackupRepo
 
 STATE_DIR_HELP = "journal, backups and locks (default $INFRA_STATE_DIR or ./state)"
 

@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from infra.backup import BackupRepo
 from infra.deploy.device import deploy_device
 from infra.deploy.options import DeployOptions, ServerRunner, batches
 from infra.deploy.runstate import (
@@ -40,6 +39,7 @@ from infra.journal import Journal
 from infra.render.intent import IntentFn, default_intent
 from infra.results import Progress, Result, RunResult, on_each_host
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 
 RecordFn = Callable[[Result], None]
 

@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from infra.backup.repo import BackupCommit, BackupError, BackupRepo
 from infra.journal.db import DeviceEntry, Journal
 from infra.oncall.rootcause import Group, Topology
 from infra.state import StatePaths
+from infra.state.backups import BackupCommit, BackupError, BackupRepo
 
 BEFORE = timedelta(hours=1)
 MAX_PER_GROUP = 20

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.audit.compliance import run_compliance
-from infra.backup.repo import BackupRepo
 from infra.inventory import Inventory
 from infra.journal.db import Journal
+from infra.state.backups import BackupRepo
 
 COMPLIANCE_TTL = 60.0  # seconds a device's score is kept: the backup it scores changes per run
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from infra.backup.pull import backup_targets
-from infra.backup.repo import BackupRepo
 from infra.journal import Journal
 from infra.lab.netns import pids_in
 from infra.lab.paths import netns_name
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 from tests.backup.conftest import on_log_server, remote_path
 from tests.conftest import INVENTORY, LAB_SECRETS, ROOT
 from tests.lab.helpers import vtysh

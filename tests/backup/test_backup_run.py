@@ -23,7 +23,6 @@ from infra.backup.pull import (
     backup_targets,
     is_backup_command,
 )
-from infra.backup.repo import BackupRepo
 from infra.cli import backup_cmd, cli
 from infra.deploy import DeployOptions, deploy
 from infra.deploy import interrupt as deploy_interrupt
@@ -34,6 +33,7 @@ from infra.inventory.models import Host
 from infra.journal import Journal
 from infra.results import Result, RunResult
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 from tests.conftest import INVENTORY, LAB_SECRETS
 from tests.deploy.fakes import FakeNetwork, fake_intent
 from tests.safety.routes import LAB_UP, fake_routes

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from infra.backup.offsite import push_offsite, ssh_command
-from infra.backup.repo import BackupRepo
 from infra.inventory import Inventory, load_inventory
+from infra.state.backups import BackupRepo
 from tests.backup.conftest import LOG, empty_offsite, on_log_server, remote_path
 from tests.conftest import LAB_SECRETS
 from tests.inventory.helpers import copy_inventory, edit_yaml

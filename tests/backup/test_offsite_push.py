@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from infra.backup.offsite import push_offsite
-from infra.backup.repo import BackupRepo
 from infra.inventory import Inventory, load_inventory
+from infra.state.backups import BackupRepo
 from tests.inventory.helpers import copy_inventory, edit_yaml
 from tests.ports import free_port, port_in_use
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.backup.repo import BackupError, BackupRepo, host_of, parse_date
+from infra.state.backups import BackupError, BackupRepo, host_of, parse_date
 
 
 def commit_at(repo: BackupRepo, message: str, when: str, paths: list[str] | None = None) -> str:
@@ -118,7 +118,7 @@ def test_transaction_excludes_another_process(tmp_path: Path) -> None:
     r.write("r0", "seed\n")
     r.commit("seed")
     script = (
-        "import sys; from pathlib import Path; from infra.backup.repo import BackupRepo;"
+        "import sys; from pathlib import Path; from infra.state.backups import BackupRepo;"
         "r = BackupRepo(Path(sys.argv[1])); r.write('other', 'x\\n'); print(r.commit('other process'))"
     )
     with r.transaction():

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from infra.backup import BackupRepo
 from infra.backup import restore as restore_mod
 from infra.backup import servers as servers_mod
 from infra.backup.restore import (
@@ -41,6 +40,7 @@ from infra.inventory.secrets import MASK
 from infra.journal import Journal
 from infra.results import Result
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 from tests.conftest import INVENTORY, LAB_SECRETS
 from tests.deploy.fakes import FakeNetwork, fake_intent
 from tests.safety.routes import LAB_UP, fake_routes

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from infra.backup import BackupRepo
 from infra.cli import cli
 from infra.deploy import EXIT_OK, DeployOptions, deploy
 from infra.drivers import driver_for
@@ -29,6 +28,7 @@ from infra.inventory.models import Host
 from infra.journal import Journal
 from infra.render.intent import default_intent
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 from tests.conftest import INVENTORY, LAB_SECRETS
 
 pytestmark = pytest.mark.lab

@@ -52,9 +52,9 @@ def test_no_secret_in_output_journal_or_backups(
 def test_backup_and_journal_refuse_unmasked_text(tmp_path: Path) -> None:
     import pytest
 
-    from infra.backup import BackupError, BackupRepo
     from infra.journal import Journal
     from infra.results import Result
+    from infra.state.backups import BackupError, BackupRepo
 
     repo = BackupRepo(tmp_path / "b", ("Lab-Bgp-Md5-2c7x",))
     with pytest.raises(BackupError, match="unmasked secret"):

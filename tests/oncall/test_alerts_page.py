@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from infra.backup.repo import BackupRepo
 from infra.inventory import Inventory
 from infra.journal.db import Journal
 from infra.oncall.board import Snapshot
@@ -19,6 +18,7 @@ from infra.oncall.sources import Alert
 from infra.oncall.words import age
 from infra.results import Result
 from infra.state import StatePaths
+from infra.state.backups import BackupRepo
 from tests.oncall.conftest import board_client, post_alerts, wait_for
 from tests.ports import free_port
 

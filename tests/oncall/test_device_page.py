@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from infra.backup.repo import BackupRepo
 from infra.inventory import Inventory
 from infra.journal.db import Journal
 from infra.render.engine import render_host
 from infra.results import Result
+from infra.state.backups import BackupRepo
 from tests.conftest import LAB_SECRETS
 from tests.oncall.conftest import Exposition, board_client, post_alerts, wait_for
 from tests.ports import free_port

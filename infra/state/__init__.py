@@ -1,4 +1,5 @@
-"""Where infra keeps its state: the run journal (SQLite) and config backups (a git repository).
+"""Where infra keeps its state: the run journal (SQLite) and config backups (a git repository,
+`infra.state.backups`: below deploy, the audits and the backup runs, which all read or write it).
 
 Defaults live under one state directory (`$INFRA_STATE_DIR`, else `./state`); each path can be
 set on its own (`$INFRA_JOURNAL`, `$INFRA_BACKUP_DIR`).
