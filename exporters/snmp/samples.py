@@ -36,22 +36,6 @@ def valid_utf8(b: bytes) -> str:
         return _SURROGATES.sub("\ufffd", b.decode("utf-8", "surrogateescape"))
 
 
-def enc_subids(ids: list[int]) -> bytes:
-    out = bytearray()
-    for n in ids:
-        if n < 0x80:
-            out.append(n & 0x7F)
-            continue
-        chunk = bytearray()
-        while n:
-            chunk.append(0x80 | (n & 0x7F))
-            n >>= 7
-        chunk[0] &= 0x7F
-        chunk.reverse()
-        out += chunk
-    return bytes(out)
-
-
 def _split(ids: list[int], n: int) -> tuple[list[int], list[int]]:
     head = ids[:n]
     if len(head) < n:
@@ -191,7 +175,7 @@ class LabelSpec:
             if not lk.labels:
                 labels.pop(lk.labelname, None)
                 continue
-            key = prefix + b"".join(enc_subids(label_oids.get(lab, [])) for lab in lk.labels)
+            key = prefix + b"".join(ber.enc_subids(label_oids.get(lab, [])) for lab in lk.labels)
             vb = oid_map.get(key)
             if vb is None:
                 labels[lk.labelname] = ""
