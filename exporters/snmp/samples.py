@@ -12,7 +12,7 @@ import re
 import struct
 
 from . import ber
-from .config import Index, Lookup, Metric
+from .config import DECODED_TYPES, NUMBER_TYPES, Index, Lookup, Metric
 
 MANTISSA_MASK = (1 << 53) - 1
 _SURROGATES = re.compile("[\udc80-\udcff]+")
@@ -197,18 +197,9 @@ class CompiledMetric:
         self.plen = len(self.prefix)
         self.spec = spec
         self.lines: list[str] = []
-        if m.type in ("gauge", "counter", "Float", "Double") and not m.scale and not m.offset:
+        if m.type in NUMBER_TYPES and not m.scale and not m.offset:
             self.kind = KIND_NUMBER
-        elif m.type in (
-            "gauge",
-            "counter",
-            "Float",
-            "Double",
-            "DateAndTime",
-            "EnumAsInfo",
-            "EnumAsStateSet",
-            "Bits",
-        ):
+        elif m.type in NUMBER_TYPES or m.type in DECODED_TYPES:
             self.kind = KIND_OTHER
         else:
             self.kind = KIND_STRING
@@ -230,7 +221,7 @@ class CompiledMetric:
                 return
             self.lines.append(f"{name}{lab} {num!r}")
             return
-        if m.type in ("gauge", "counter", "Float", "Double"):
+        if m.type in NUMBER_TYPES:
             num = pdu_value(tag, value)
             if m.scale:
                 num *= m.scale
