@@ -78,10 +78,15 @@ def oid_to_bytes(oid: str) -> bytes:
         raise ValueError(f"not a numeric OID: {oid!r}") from None
     if len(parts) < 2 or parts[0] > 2 or (parts[0] < 2 and parts[1] > 39) or min(parts) < 0:
         raise ValueError(f"not a valid OID: {oid!r}")
+    return enc_subids([parts[0] * 40 + parts[1], *parts[2:]])
+
+
+def enc_subids(ids: list[int]) -> bytes:
+    """Sub-identifiers -> their base-128 encoding (OID content bytes; the first two arcs already joined)."""
     out = bytearray()
-    for n in [parts[0] * 40 + parts[1], *parts[2:]]:
+    for n in ids:
         if n < 0x80:
-            out.append(n)
+            out.append(n & 0x7F)
             continue
         chunk = bytearray()
         while n:

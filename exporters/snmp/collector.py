@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 from . import ber
+from .auth import Auth
 from .client import Session, SnmpError, Target, UdpDispatcher
-from .config import Auth, Module
+from .config import Module
 from .samples import (
     KIND_NUMBER,
     KIND_OTHER,

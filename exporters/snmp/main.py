@@ -20,6 +20,7 @@ import tempfile
 import time
 
 from . import config as cfgmod
+from .validate import ConfigError
 
 log = logging.getLogger("exporters.snmp")
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         cfg = cfgmod.load(args.config_files)
-    except cfgmod.ConfigError as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.dry_run:

@@ -12,7 +12,7 @@ import re
 import struct
 
 from . import ber
-from .config import Index, Lookup, Metric
+from .config import DECODED_TYPES, NUMBER_TYPES, Index, Lookup, Metric
 
 MANTISSA_MASK = (1 << 53) - 1
 _SURROGATES = re.compile("[\udc80-\udcff]+")
@@ -34,22 +34,6 @@ def valid_utf8(b: bytes) -> str:
         return b.decode()
     except UnicodeDecodeError:
         return _SURROGATES.sub("\ufffd", b.decode("utf-8", "surrogateescape"))
-
-
-def enc_subids(ids: list[int]) -> bytes:
-    out = bytearray()
-    for n in ids:
-        if n < 0x80:
-            out.append(n & 0x7F)
-            continue
-        chunk = bytearray()
-        while n:
-            chunk.append(0x80 | (n & 0x7F))
-            n >>= 7
-        chunk[0] &= 0x7F
-        chunk.reverse()
-        out += chunk
-    return bytes(out)
 
 
 def _split(ids: list[int], n: int) -> tuple[list[int], list[int]]:
@@ -191,7 +175,7 @@ class LabelSpec:
             if not lk.labels:
                 labels.pop(lk.labelname, None)
                 continue
-            key = prefix + b"".join(enc_subids(label_oids.get(lab, [])) for lab in lk.labels)
+            key = prefix + b"".join(ber.enc_subids(label_oids.get(lab, [])) for lab in lk.labels)
             vb = oid_map.get(key)
             if vb is None:
                 labels[lk.labelname] = ""
@@ -213,18 +197,9 @@ class CompiledMetric:
         self.plen = len(self.prefix)
         self.spec = spec
         self.lines: list[str] = []
-        if m.type in ("gauge", "counter", "Float", "Double") and not m.scale and not m.offset:
+        if m.type in NUMBER_TYPES and not m.scale and not m.offset:
             self.kind = KIND_NUMBER
-        elif m.type in (
-            "gauge",
-            "counter",
-            "Float",
-            "Double",
-            "DateAndTime",
-            "EnumAsInfo",
-            "EnumAsStateSet",
-            "Bits",
-        ):
+        elif m.type in NUMBER_TYPES or m.type in DECODED_TYPES:
             self.kind = KIND_OTHER
         else:
             self.kind = KIND_STRING
@@ -246,7 +221,7 @@ class CompiledMetric:
                 return
             self.lines.append(f"{name}{lab} {num!r}")
             return
-        if m.type in ("gauge", "counter", "Float", "Double"):
+        if m.type in NUMBER_TYPES:
             num = pdu_value(tag, value)
             if m.scale:
                 num *= m.scale

@@ -32,8 +32,15 @@ class SelfMetrics:
             values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
         reg = CollectorRegistry(auto_describe=True)
         self._own = reg
-        live: dict[str, Any] = {"multiprocess_mode": "livesum"} if multiprocess_dir else {}
-        last: dict[str, Any] = {"multiprocess_mode": "mostrecent"} if multiprocess_dir else {}
+
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(name, doc, labels, registry=reg)
+
+        def gauge(name: str, doc: str, mode: str) -> Gauge:
+            """mode: how the workers' values add up in multiprocess mode (livesum, mostrecent)."""
+            how: dict[str, Any] = {"multiprocess_mode": mode} if multiprocess_dir else {}
+            return Gauge(name, doc, registry=reg, **how)
+
         self.collection_duration = Histogram(
             "snmp_collection_duration_seconds",
             "Duration of collections by the SNMP exporter",
@@ -41,53 +48,35 @@ class SelfMetrics:
             registry=reg,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
-        self.scrapes = Counter(
-            "snmp_exporter_scrapes",
-            "Module scrapes by result (success or error)",
-            ["module", "result"],
-            registry=reg,
+        self.scrapes = counter(
+            "snmp_exporter_scrapes", "Module scrapes by result (success or error)", ("module", "result")
         )
-        self.request_errors = Counter(
-            "snmp_request_errors", "Errors in requests to the SNMP exporter", registry=reg
+        self.request_errors = counter("snmp_request_errors", "Errors in requests to the SNMP exporter")
+        self.malformed = counter(
+            "snmp_exporter_malformed_replies", "SNMP replies that could not be decoded (dropped)"
         )
-        self.malformed = Counter(
-            "snmp_exporter_malformed_replies",
-            "SNMP replies that could not be decoded (dropped)",
-            registry=reg,
+        self.unmatched = counter(
+            "snmp_exporter_unmatched_replies", "SNMP replies for no waiting request (late or foreign)"
         )
-        self.unmatched = Counter(
-            "snmp_exporter_unmatched_replies",
-            "SNMP replies for no waiting request (late or foreign)",
-            registry=reg,
+        self.retries = counter("snmp_exporter_request_retries", "SNMP requests sent again after a timeout")
+        self.auth_failures = counter(
+            "snmp_exporter_v3_auth_failures", "SNMPv3 replies failing authentication or reporting errors"
         )
-        self.retries = Counter(
-            "snmp_exporter_request_retries", "SNMP requests sent again after a timeout", registry=reg
-        )
-        self.auth_failures = Counter(
-            "snmp_exporter_v3_auth_failures",
-            "SNMPv3 replies failing authentication or reporting errors",
-            registry=reg,
-        )
-        self.refused = Counter(
+        self.refused = counter(
             "snmp_exporter_refused_targets",
             "Scrapes refused (HTTP 403): the target is not in the auth's allowed_targets",
-            ["auth"],
-            registry=reg,
+            ("auth",),
         )
-        self.in_flight = Gauge(
-            "snmp_exporter_scrapes_in_flight", "Scrapes being served now", registry=reg, **live
-        )
-        self.reload_ok = Gauge(
+        self.in_flight = gauge("snmp_exporter_scrapes_in_flight", "Scrapes being served now", "livesum")
+        self.reload_ok = gauge(
             "snmp_exporter_config_last_reload_successful",
             "Whether the last configuration reload attempt was successful.",
-            registry=reg,
-            **last,
+            "mostrecent",
         )
-        self.reload_time = Gauge(
+        self.reload_time = gauge(
             "snmp_exporter_config_last_reload_success_timestamp_seconds",
             "Timestamp of the last successful configuration reload.",
-            registry=reg,
-            **last,
+            "mostrecent",
         )
         if multiprocess_dir:
             self.registry = CollectorRegistry()

@@ -17,9 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from . import config as cfgmod
+from .auth import Auth
 from .client import SnmpError, UdpDispatcher, resolve_host
 from .collector import CompiledModule, scrape
 from .selfmetrics import SelfMetrics
+from .validate import ConfigError
 
 log = logging.getLogger("exporters.snmp.server")
 
@@ -69,7 +71,7 @@ class App:
         """Reload the config files; on error keep the old config. Returns '' or the error."""
         try:
             cfg = cfgmod.load(self.config_files)
-        except cfgmod.ConfigError as exc:
+        except ConfigError as exc:
             self.metrics.reload_ok.set(0)
             log.error("reload failed, keeping the previous configuration: %s", exc)
             return str(exc)
@@ -99,7 +101,7 @@ class App:
 
     # ------------------------------------------------------------- handlers
 
-    def parse_snmp_query(self, query: str) -> tuple[str, int, cfgmod.Auth, list[CompiledModule]]:
+    def parse_snmp_query(self, query: str) -> tuple[str, int, Auth, list[CompiledModule]]:
         q = parse_qs(query, keep_blank_values=True)
         targets = q.get("target", [])
         if len(targets) != 1 or not targets[0].strip():

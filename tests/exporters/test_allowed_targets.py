@@ -15,6 +15,7 @@ from snmp_testlib import Exporter, parse_series, series_value
 
 from exporters.snmp import config
 from exporters.snmp.main import main
+from exporters.snmp.validate import ConfigError
 
 SECRETS = ("authpass123", "privpass123", "unlisted-secret")
 
@@ -158,7 +159,7 @@ def test_bad_allowlist_is_a_load_error_naming_file_and_key(
 ) -> None:
     write(tmp_path, '[{"targets": ["10.0.0.1", "not-an-address"]}]', "t.json")
     f = write(tmp_path, BASE + section + "\n")
-    with pytest.raises(config.ConfigError) as err:
+    with pytest.raises(ConfigError) as err:
         config.load([str(f)])
     assert str(err.value).startswith(f"{f}: ")
     assert expected in str(err.value)
@@ -166,7 +167,7 @@ def test_bad_allowlist_is_a_load_error_naming_file_and_key(
 
 def test_allowlist_for_an_unknown_auth_is_a_load_error(tmp_path: Path) -> None:
     f = write(tmp_path, BASE + "allowed_targets: {v3: {cidrs: [10.0.0.0/8]}}\n")
-    with pytest.raises(config.ConfigError, match=r"allowed_targets.v3: no auth named 'v3' \(auths: v2\)"):
+    with pytest.raises(ConfigError, match=r"allowed_targets.v3: no auth named 'v3' \(auths: v2\)"):
         config.load([str(f)])
 
 

@@ -15,6 +15,7 @@ from snmp_testlib import REFERENCE_IF_MIB, Exporter, start_exporter, stop
 
 from exporters.snmp import config
 from exporters.snmp.main import main
+from exporters.snmp.validate import ConfigError
 
 GOOD = """
 auths:
@@ -76,7 +77,7 @@ def test_validation_errors_name_file_and_key(
         node = node[p]
     node[leaf] = value
     f = write(tmp_path, yaml.safe_dump(doc))
-    with pytest.raises(config.ConfigError) as err:
+    with pytest.raises(ConfigError) as err:
         config.load([str(f)])
     assert str(err.value).startswith(f"{f}: ")
     assert expected in str(err.value)
@@ -97,9 +98,7 @@ def test_missing_environment_variable(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("T_AUTH", raising=False)
     monkeypatch.setenv("T_PRIV", "x")
     f = write(tmp_path, GOOD)
-    with pytest.raises(
-        config.ConfigError, match=r"auths.v3.password: environment variable T_AUTH is not set"
-    ):
+    with pytest.raises(ConfigError, match=r"auths.v3.password: environment variable T_AUTH is not set"):
         config.load([str(f)])
 
 
@@ -132,7 +131,7 @@ def test_bundled_if_mib_is_the_official_module() -> None:
 def test_duplicate_module_across_files(tmp_path: Path) -> None:
     a = write(tmp_path, "modules: {m: {get: [1.3.6.1.2.1.1.3.0]}}", "a.yml")
     b = write(tmp_path, "modules: {m: {get: [1.3.6.1.2.1.1.3.0]}}", "b.yml")
-    with pytest.raises(config.ConfigError, match=r"b.yml: modules.m: defined twice"):
+    with pytest.raises(ConfigError, match=r"b.yml: modules.m: defined twice"):
         config.load([str(a), str(b)])
 
 
