@@ -29,6 +29,7 @@ from infra.inventory.models import (
     WanVpn,
 )
 from infra.inventory.oncall import Oncall
+from infra.inventory.patterns import match_pattern
 from infra.inventory.secrets import Secret, SecretRef, SecretStore
 from infra.inventory.server_backup import ServerBackup
 from infra.inventory.source import Origin
@@ -96,11 +97,9 @@ class Inventory:
 
     def select(self, pattern: str | None) -> list[Host]:
         """Hosts matching an Ansible `--limit` pattern (all hosts when None)."""
-        from infra.inventory.patterns import match_pattern
-
         if not pattern:
             return list(self.hosts.values())
-        names = match_pattern(pattern, self)
+        names = match_pattern(pattern, self.hosts, self.groups)
         return [self.hosts[n] for n in names]
 
     def stand_in_platform(self, host: Host) -> Platform:
