@@ -1,43 +1,57 @@
 """Semantic checks of a typed inventory: what YAML and types cannot see.
 
-Duplicate names and addresses, overlapping subnets, links and tunnels that name unknown hosts
-or interfaces, an interface used twice, VLANs out of range or repeated at a site, routing
-parameters that neighbours disagree on. Each problem names the host and the field.
+One function per topic, run in `TOPICS` order: names, hosts, addresses, subnets, links,
+WAN-VPN, VLANs, service addresses, then the video-conference system and its credentials
+(`checks_vc.py`). Routing parameters that neighbours disagree on are checked per link and
+tunnel (`_routing`). Each problem names the host and the field, and points at the line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from infra.inventory.checks_vc import check_vc
-from infra.inventory.errors import Problem
+from infra.inventory.checks_vc import check_codec_credentials, check_vc_endpoints, check_vc_system
+from infra.inventory.errors import Add, Problem
 from infra.inventory.inventory import Inventory
 from infra.inventory.models import FACILITY_ROLES, ROUTING_ROLES, Platform, Role, Vlan
-from infra.inventory.topology import EXAMPLE_INTERFACE, INTERFACE_PATTERNS, end_addresses
+from infra.inventory.topology import EXAMPLE_INTERFACE, INTERFACE_PATTERNS
 
 RESERVED_VLANS = range(1002, 1006)  # Cisco's legacy FDDI/Token Ring VLANs
 _ENTRY = re.compile(r"^(?:links|wan_vpn\.tunnels)\[([^\]]+)\]")  # a link's or tunnel's field
 
 
 def check(inv: Inventory) -> list[Problem]:
-    problems: list[Problem] = []
+    found = _Found(inv)
+    for topic in TOPICS:
+        topic(inv, found.add)
+    return found.problems
 
-    def where(host: str | None, key: str, fld: str) -> tuple[str | None, int | None]:
-        o = (inv.host_origins.get(host, {}) if host else inv.all_origins).get(key)
+
+class _Found:
+    """The problems found so far, each placed at the file and line its field was written on."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.inv = inv
+        self.problems: list[Problem] = []
+
+    def add(self, msg: str, host: str | None, fld: str, key: str | None = None) -> None:
+        f, line = self._where(host, key or fld.split(".")[0].split("[")[0], fld)
+        self.problems.append(Problem(msg, f, line, host, fld))
+
+    def _where(self, host: str | None, key: str, fld: str) -> tuple[str | None, int | None]:
+        o = (self.inv.host_origins.get(host, {}) if host else self.inv.all_origins).get(key)
         if o is None:
             return None, None
         entry = _ENTRY.match(fld)  # a link or tunnel: point at its `id:` line, not at `links:`
         line = o.entry(entry.group(1)).line if entry else 0
         return o.file, line or o.line
 
-    def add(msg: str, host: str | None, fld: str, key: str | None = None) -> None:
-        f, line = where(host, key or fld.split(".")[0].split("[")[0], fld)
-        problems.append(Problem(msg, f, line, host, fld))
 
-    # hostnames that differ only by case collide in DNS, backups and lab namespaces
+def _names(inv: Inventory, add: Add) -> None:
+    """Hostnames that differ only by case collide in DNS, backups and lab namespaces."""
     seen_names: dict[str, str] = {}
     for name in inv.hosts:
         low = name.lower()
@@ -47,6 +61,9 @@ def check(inv: Inventory) -> list[Problem]:
         if len(name) > 40 or not all(c.isalnum() or c in "-_." for c in name):
             add("hostname must be <= 40 letters, digits, '-', '_' or '.'", name, "name")
 
+
+def _hosts(inv: Inventory, add: Add) -> None:
+    """What a host's role asks of it: a known site, a loopback, a recording in the lab."""
     for name, h in inv.hosts.items():
         if h.site not in inv.sites:
             add(f"site {h.site!r} is not defined under sites", name, "site")
@@ -55,7 +72,9 @@ def check(inv: Inventory) -> list[Problem]:
         if h.role in FACILITY_ROLES and not h.snmp_recording and inv.province.lab:
             add("a facility device of a lab province needs snmp_recording", name, "snmp_recording")
 
-    # addresses: every address used once (compared as integers: 40,000 of them at 5,000 hosts)
+
+def _addresses(inv: Inventory, add: Add) -> None:
+    """Every address used once (compared as integers: 40,000 of them at 5,000 hosts)."""
     owners: dict[int, str] = {}
     management = inv.pools.management
     for name, ifaces in inv.interfaces.items():
@@ -76,7 +95,9 @@ def check(inv: Inventory) -> list[Problem]:
                 f"management address {mgmt} is outside the management pool {management}", name, "ansible_host"
             )
 
-    # subnets: no overlaps between links, tunnels, VLANs and LANs
+
+def _subnets(inv: Inventory, add: Add) -> None:
+    """No overlaps between links, tunnels, VLANs and LANs; all inside the province's space."""
     subnets: list[_Subnet] = []
     for link in inv.links:
         subnets.append(_Subnet.of(link.subnet, f"link {link.id}", None, "links"))
@@ -100,7 +121,9 @@ def check(inv: Inventory) -> list[Problem]:
                 f"{sub.what} {sub.net} is outside the province's address space {space.net}", sub.host, sub.key
             )
 
-    # links and tunnels: known hosts, valid interface names, each interface once
+
+def _links(inv: Inventory, add: Add) -> None:
+    """Links: known hosts, valid interface names, each interface once, routing that agrees."""
     used: dict[tuple[str, str], str] = {}
     link_ids: set[str] = set()
     for link in inv.links:
@@ -142,77 +165,44 @@ def check(inv: Inventory) -> list[Problem]:
             used[key] = link.id
         if link.a.host == link.b.host:
             add(f"link {link.id} connects {link.a.host} to itself", link.a.host, f"links[{link.id}]", "links")
-        _check_routing(inv, link.id, link.a.host, link.b.host, link.ospf_area, link.bgp, add)
+        _routing(inv, link.id, link.a.host, link.b.host, link.ospf_area, link.bgp, add)
 
-    if inv.wan_vpn:
-        hub = inv.hosts.get(inv.wan_vpn.hub)
-        if hub is None:
-            add(
-                f"WAN-VPN hub {inv.wan_vpn.hub!r} is not a host of the inventory",
-                None,
-                "wan_vpn.hub",
-                "wan_vpn",
-            )
-        numbers: dict[int, str] = {}
-        spokes: dict[str, str] = {}
-        for t in inv.wan_vpn.tunnels:
-            fld = f"wan_vpn.tunnels[{t.id}]"
-            if t.spoke not in inv.hosts:
-                add(f"tunnel {t.id} names unknown spoke {t.spoke!r}", None, fld, "wan_vpn")
-            if t.number in numbers:
-                add(
-                    f"tunnel {t.id} reuses number {t.number} of tunnel {numbers[t.number]}",
-                    None,
-                    fld,
-                    "wan_vpn",
-                )
-            if t.spoke in spokes:
-                add(f"spoke {t.spoke} already has tunnel {spokes[t.spoke]}", t.spoke, fld, "wan_vpn")
-            numbers[t.number] = t.id
-            spokes[t.spoke] = t.id
-            if hub and t.spoke in inv.hosts:
-                _check_routing(inv, t.id, hub.name, t.spoke, t.ospf_area, False, add)
 
-    # VLANs: range and uniqueness per site, gateways and access switches known
-    per_site: dict[tuple[str, int], str] = {}
-    for v in inv.vlans:
-        fld = f"vlans[{v.id}@{v.site}]"
-        if v.id in RESERVED_VLANS:
-            add(f"VLAN {v.id} is reserved (1002-1005)", None, fld, "vlans")
-        if v.id == 1:
-            add("VLAN 1 must not carry hosts or management (STIG)", None, fld, "vlans")
-        if (v.site, v.id) in per_site:
+def _wan_vpn(inv: Inventory, add: Add) -> None:
+    """WAN-VPN: a known hub, known spokes, one tunnel per spoke, each number once, routing that agrees."""
+    if not inv.wan_vpn:
+        return
+    hub = inv.hosts.get(inv.wan_vpn.hub)
+    if hub is None:
+        add(
+            f"WAN-VPN hub {inv.wan_vpn.hub!r} is not a host of the inventory",
+            None,
+            "wan_vpn.hub",
+            "wan_vpn",
+        )
+    numbers: dict[int, str] = {}
+    spokes: dict[str, str] = {}
+    for t in inv.wan_vpn.tunnels:
+        fld = f"wan_vpn.tunnels[{t.id}]"
+        if t.spoke not in inv.hosts:
+            add(f"tunnel {t.id} names unknown spoke {t.spoke!r}", None, fld, "wan_vpn")
+        if t.number in numbers:
             add(
-                f"VLAN {v.id} is defined twice at site {v.site} ({per_site[(v.site, v.id)]} and {v.name})",
+                f"tunnel {t.id} reuses number {t.number} of tunnel {numbers[t.number]}",
                 None,
                 fld,
-                "vlans",
+                "wan_vpn",
             )
-        per_site[(v.site, v.id)] = v.name
-        if v.site not in inv.sites:
-            add(f"VLAN {v.id} names unknown site {v.site!r}", None, fld, "vlans")
-        for member in (v.gateway, *v.access_switches):
-            if member not in inv.hosts:
-                add(f"VLAN {v.id} names unknown host {member!r}", None, fld, "vlans")
-    vlan_at: dict[tuple[str, int | None], Vlan] = {}
-    for v in inv.vlans:
-        vlan_at.setdefault((v.site, v.id), v)
-    for name, h in inv.hosts.items():
-        if h.service_address is not None and h.role != Role.VC_ENDPOINT:  # endpoints: on their LAN
-            vlan = vlan_at.get((h.site, h.service_vlan))
-            if vlan is None:
-                add(f"service_vlan {h.service_vlan} is not a VLAN of site {h.site}", name, "service_vlan")
-            elif h.service_address.ip not in vlan.subnet:
-                add(
-                    f"service address {h.service_address} is outside VLAN {h.service_vlan} ({vlan.subnet})",
-                    name,
-                    "service_address",
-                )
-    check_vc(inv, add)
-    return problems
+        if t.spoke in spokes:
+            add(f"spoke {t.spoke} already has tunnel {spokes[t.spoke]}", t.spoke, fld, "wan_vpn")
+        numbers[t.number] = t.id
+        spokes[t.spoke] = t.id
+        if hub and t.spoke in inv.hosts:
+            _routing(inv, t.id, hub.name, t.spoke, t.ospf_area, False, add)
 
 
-def _check_routing(inv: Inventory, ident: str, a: str, b: str, area: int | None, bgp: bool, add) -> None:  # type: ignore[no-untyped-def]
+def _routing(inv: Inventory, ident: str, a: str, b: str, area: int | None, bgp: bool, add: Add) -> None:
+    """Routing on one link or tunnel: both ends' OSPF timers agree; BGP joins two different ASes."""
     ha, hb = inv.hosts.get(a), inv.hosts.get(b)
     if not ha or not hb:
         return
@@ -240,6 +230,64 @@ def _check_routing(inv: Inventory, ident: str, a: str, b: str, area: int | None,
             )
 
 
+def _vlans(inv: Inventory, add: Add) -> None:
+    """VLANs: range and uniqueness per site, gateways and access switches known."""
+    per_site: dict[tuple[str, int], str] = {}
+    for v in inv.vlans:
+        fld = f"vlans[{v.id}@{v.site}]"
+        if v.id in RESERVED_VLANS:
+            add(f"VLAN {v.id} is reserved (1002-1005)", None, fld, "vlans")
+        if v.id == 1:
+            add("VLAN 1 must not carry hosts or management (STIG)", None, fld, "vlans")
+        if (v.site, v.id) in per_site:
+            add(
+                f"VLAN {v.id} is defined twice at site {v.site} ({per_site[(v.site, v.id)]} and {v.name})",
+                None,
+                fld,
+                "vlans",
+            )
+        per_site[(v.site, v.id)] = v.name
+        if v.site not in inv.sites:
+            add(f"VLAN {v.id} names unknown site {v.site!r}", None, fld, "vlans")
+        for member in (v.gateway, *v.access_switches):
+            if member not in inv.hosts:
+                add(f"VLAN {v.id} names unknown host {member!r}", None, fld, "vlans")
+
+
+def _service_addresses(inv: Inventory, add: Add) -> None:
+    """A host's service address lies in its service VLAN at its site (endpoints: on their LAN)."""
+    vlan_at: dict[tuple[str, int | None], Vlan] = {}
+    for v in inv.vlans:
+        vlan_at.setdefault((v.site, v.id), v)
+    for name, h in inv.hosts.items():
+        if h.service_address is not None and h.role != Role.VC_ENDPOINT:  # endpoints: on their LAN
+            vlan = vlan_at.get((h.site, h.service_vlan))
+            if vlan is None:
+                add(f"service_vlan {h.service_vlan} is not a VLAN of site {h.site}", name, "service_vlan")
+            elif h.service_address.ip not in vlan.subnet:
+                add(
+                    f"service address {h.service_address} is outside VLAN {h.service_vlan} ({vlan.subnet})",
+                    name,
+                    "service_address",
+                )
+
+
+# The topics in the order their problems are reported.
+TOPICS: tuple[Callable[[Inventory, Add], None], ...] = (
+    _names,
+    _hosts,
+    _addresses,
+    _subnets,
+    _links,
+    _wan_vpn,
+    _vlans,
+    _service_addresses,
+    check_vc_system,
+    check_codec_credentials,
+    check_vc_endpoints,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Subnet:
     net: IPv4Network
@@ -265,4 +313,4 @@ def _overlaps(items: list[_Subnet]) -> Iterator[tuple[_Subnet, _Subnet]]:
         open_nets.append(item)
 
 
-__all__ = ["check", "end_addresses"]
+__all__ = ["TOPICS", "check"]

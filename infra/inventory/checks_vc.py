@@ -4,20 +4,22 @@ and be logged into (codec credentials)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from infra.inventory.errors import Add
 from infra.inventory.inventory import Inventory
 from infra.inventory.models import Platform, Role
 
-Add = Callable[..., None]  # add(message, host, field, key=None)
 
-
-def check_vc(inv: Inventory, add: Add) -> None:
-    endpoints = inv.vc_endpoints
+def check_vc_system(inv: Inventory, add: Add) -> None:
+    """The call controller and media relay are servers of the inventory; endpoints need a `vc:`."""
     if inv.vc is not None:
         _check_controller(inv, add)
-    elif endpoints:
+    elif inv.vc_endpoints:
         add("VC endpoints are defined but there is no `vc:` (call controller, domain)", None, "vc")
+
+
+def check_codec_credentials(inv: Inventory, add: Add) -> None:
+    """The credentials cover every device infra logs into: codecs need codec_password."""
+    endpoints = inv.vc_endpoints
     if any(h.platform == Platform.CISCO_TP for h in endpoints) and inv.credentials.codec_password is None:
         codec = next(h.name for h in endpoints if h.platform == Platform.CISCO_TP)
         add(
@@ -26,6 +28,11 @@ def check_vc(inv: Inventory, add: Add) -> None:
             "credentials.codec_password",
             "credentials",
         )
+
+
+def check_vc_endpoints(inv: Inventory, add: Add) -> None:
+    """Every endpoint can be called (one SIP URI in the domain) and reach the call controller."""
+    endpoints = inv.vc_endpoints
     uris: dict[str, str] = {}
     carried = _wan_carried(inv)
     for h in endpoints:

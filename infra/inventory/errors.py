@@ -7,6 +7,7 @@ operator can fix it without reading a traceback; the CLI maps them to exit code 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,13 @@ class Problem:
         ]
         prefix = ": ".join([", ".join(parts)]) if parts else ""
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class Add(Protocol):
+    """How a check reports a problem: the message, the host (None: province-wide), the field, and
+    the top-level key the field was written under when it is not the field's first part."""
+
+    def __call__(self, msg: str, host: str | None, fld: str, key: str | None = None) -> None: ...
 
 
 @dataclass

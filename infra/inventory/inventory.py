@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Address
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +29,19 @@ from infra.inventory.models import (
     WanVpn,
 )
 from infra.inventory.oncall import Oncall
+from infra.inventory.patterns import match_pattern
 from infra.inventory.secrets import Secret, SecretRef, SecretStore
 from infra.inventory.server_backup import ServerBackup
 from infra.inventory.source import Origin
 from infra.inventory.topology import (
     BgpSession,
     Interface,
-    end_addresses,
     gateway_address,
-    lab_ifname,
-    loopback_ifname,
-    mgmt_ifname,
-    svi_ifname,
-    tunnel_ifname,
+    host_interfaces,
+    link_interfaces,
+    network_interfaces,
+    svi_interfaces,
+    tunnel_interfaces,
 )
 
 
@@ -96,11 +97,9 @@ class Inventory:
 
     def select(self, pattern: str | None) -> list[Host]:
         """Hosts matching an Ansible `--limit` pattern (all hosts when None)."""
-        from infra.inventory.patterns import match_pattern
-
         if not pattern:
             return list(self.hosts.values())
-        names = match_pattern(pattern, self)
+        names = match_pattern(pattern, self.hosts, self.groups)
         return [self.hosts[n] for n in names]
 
     def stand_in_platform(self, host: Host) -> Platform:
@@ -117,125 +116,19 @@ class Inventory:
 
     @cached_property
     def interfaces(self) -> dict[str, tuple[Interface, ...]]:
+        """Every host's interfaces, in this order: management, loopback, links, tunnels, SVIs,
+        service network, LAN (one helper per kind in topology.py)."""
         out: dict[str, list[Interface]] = defaultdict(list)
-        mask = self.pools.management.prefixlen
-        for h in self.hosts.values():
-            out[h.name].append(
-                Interface(
-                    mgmt_ifname(h.platform),
-                    "mgmt0",
-                    "mgmt",
-                    IPv4Interface((int(h.mgmt_address), mask)),
-                    description="out-of-band management",
-                )
-            )
-            if h.loopback:
-                out[h.name].append(
-                    Interface(
-                        loopback_ifname(h.platform),
-                        "lo",
-                        "loopback",
-                        h.loopback,
-                        description="router id, tunnel and BGP source",
-                    )
-                )
-        for link in self.links:
-            a_addr, b_addr = end_addresses(link.subnet)
-            for end, addr, other, other_addr in (
-                (link.a, a_addr, link.b, b_addr),
-                (link.b, b_addr, link.a, a_addr),
-            ):
-                if end.host not in self.hosts:
-                    continue
-                out[end.host].append(
-                    Interface(
-                        end.interface,
-                        lab_ifname(end.interface),
-                        link.kind,
-                        addr,
-                        other.host,
-                        other.interface,
-                        other_addr.ip,
-                        link.id,
-                        link.ospf_area,
-                        link.bgp,
-                        link.bandwidth_mbps,
-                        description=link.description or f"{link.kind} to {other.host} {other.interface}",
-                    )
-                )
-        for t in self.wan_vpn.tunnels if self.wan_vpn else ():
-            hub = self.hosts.get(self.wan_vpn.hub) if self.wan_vpn else None
-            spoke = self.hosts.get(t.spoke)
-            if not hub or not spoke:
-                continue
-            n = self.tunnel_numbers[t.id]
-            hub_addr, spoke_addr = end_addresses(t.subnet)
-            hub_if = tunnel_ifname(hub.platform, n)
-            spoke_if = tunnel_ifname(spoke.platform, 0)
-            out[hub.name].append(
-                Interface(
-                    hub_if,
-                    f"wg{n}",
-                    "tunnel",
-                    hub_addr,
-                    spoke.name,
-                    spoke_if,
-                    spoke_addr.ip,
-                    t.id,
-                    t.ospf_area,
-                    False,
-                    t.bandwidth_mbps,
-                    description=f"WAN-VPN to {spoke.name}",
-                )
-            )
-            out[spoke.name].append(
-                Interface(
-                    spoke_if,
-                    "wg0",
-                    "tunnel",
-                    spoke_addr,
-                    hub.name,
-                    hub_if,
-                    hub_addr.ip,
-                    t.id,
-                    t.ospf_area,
-                    False,
-                    t.bandwidth_mbps,
-                    description=f"WAN-VPN to hub {hub.name}",
-                )
-            )
-        for v in self.vlans:
-            gw = self.hosts.get(v.gateway)
-            if gw:
-                out[gw.name].append(
-                    Interface(
-                        svi_ifname(gw.platform, v.id),
-                        f"vlan{v.id}",
-                        "svi",
-                        gateway_address(v.subnet),
-                        link_id=f"vlan{v.id}@{v.site}",
-                        ospf_area=v.ospf_area,
-                        vlan=v.id,
-                        description=f"{v.name} ({v.unit or v.site})",
-                    )
-                )
-        for h in self.hosts.values():
-            if h.service_address is not None:
-                out[h.name].append(
-                    Interface(
-                        "eth1",
-                        "eth1",
-                        "service",
-                        h.service_address,
-                        vlan=h.service_vlan,
-                        description="service network",
-                    )
-                )
-            if h.lan is not None:
-                out[h.name].append(
-                    Interface("lan", "lan0", "lan", gateway_address(h.lan), description=f"{h.site} LAN")
-                )
-        return {name: tuple(out.get(name, ())) for name in self.hosts}
+        hosts = self.hosts
+        for name, iface in chain(
+            host_interfaces(hosts.values(), self.pools.management.prefixlen),
+            link_interfaces(hosts, self.links),
+            tunnel_interfaces(hosts, self.wan_vpn, self.tunnel_numbers),
+            svi_interfaces(hosts, self.vlans),
+            network_interfaces(hosts.values()),
+        ):
+            out[name].append(iface)
+        return {name: tuple(out.get(name, ())) for name in hosts}
 
     @cached_property
     def bgp_sessions(self) -> dict[str, tuple[BgpSession, ...]]:

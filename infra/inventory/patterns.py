@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping, Sequence
 
-if TYPE_CHECKING:
-    from infra.inventory.inventory import Inventory
+Groups = Mapping[str, Sequence[str]]  # group -> its hosts (children's included), as Inventory.groups
 
 
 class PatternError(ValueError):
@@ -21,40 +20,41 @@ def _split(pattern: str) -> list[str]:
     return [p for p in pattern.split(":") if p]
 
 
-def _term(term: str, inv: Inventory) -> list[str]:
-    if term in inv.groups:
-        return list(inv.groups[term])
-    if term in inv.hosts:
+def _term(term: str, hosts: Collection[str], groups: Groups) -> list[str]:
+    if term in groups:
+        return list(groups[term])
+    if term in hosts:
         return [term]
     if term.startswith("~"):
         rx = re.compile(term[1:])
-        names = [h for h in inv.hosts if rx.search(h)]
-        names += [h for g in inv.groups if rx.search(g) for h in inv.groups[g]]
+        names = [h for h in hosts if rx.search(h)]
+        names += [h for g in groups if rx.search(g) for h in groups[g]]
         return list(dict.fromkeys(names))
     if any(c in term for c in "*?["):
-        names = [h for h in inv.hosts if fnmatch.fnmatchcase(h, term)]
-        names += [h for g in inv.groups if fnmatch.fnmatchcase(g, term) for h in inv.groups[g]]
+        names = [h for h in hosts if fnmatch.fnmatchcase(h, term)]
+        names += [h for g in groups if fnmatch.fnmatchcase(g, term) for h in groups[g]]
         return list(dict.fromkeys(names))
     return []
 
 
-def match_pattern(pattern: str, inv: Inventory) -> list[str]:
-    """Host names selected by `pattern`, in inventory order. Raises when nothing matches a term."""
+def match_pattern(pattern: str, hosts: Collection[str], groups: Groups) -> list[str]:
+    """Names of `hosts` (in their order) selected by `pattern`, with `groups` naming groups of them.
+    Raises when nothing matches a term."""
     terms = _split(pattern)
     if not terms:
         raise PatternError(f"empty host pattern {pattern!r}")
     plain = [t for t in terms if not t.startswith(("&", "!"))]
     selected: set[str] = set()
     for t in plain:
-        hosts = _term(t, inv)
-        if not hosts:
+        matched = _term(t, hosts, groups)
+        if not matched:
             raise PatternError(f"host pattern {t!r} matches no host or group of the inventory")
-        selected.update(hosts)
+        selected.update(matched)
     if not plain:
-        selected = set(inv.hosts)
+        selected = set(hosts)
     for t in terms:
         if t.startswith("&"):
-            selected &= set(_term(t[1:], inv))
+            selected &= set(_term(t[1:], hosts, groups))
         elif t.startswith("!"):
-            selected -= set(_term(t[1:], inv))
-    return [h for h in inv.hosts if h in selected]
+            selected -= set(_term(t[1:], hosts, groups))
+    return [h for h in hosts if h in selected]

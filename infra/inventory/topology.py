@@ -2,17 +2,19 @@
 
 A link's two ends take the first and second usable address of its subnet; a tunnel's hub end
 takes the first and its spoke the second. Interface names follow the platform; `lab_name` is
-the Linux name the same interface has when FRR plays the device in the lab.
+the Linux name the same interface has when FRR plays the device in the lab. One function per
+kind of interface (`host_interfaces`, `link_interfaces`, ...) yields each with its host's name.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from infra.inventory.models import Platform
+from infra.inventory.models import Host, Link, Platform, Vlan, WanVpn
 
 _SHORT = {
     "TenGigabitEthernet": "te",
@@ -93,7 +95,7 @@ def gateway_address(subnet: IPv4Network) -> IPv4Interface:
     return IPv4Interface((int(subnet.network_address) + 1, subnet.prefixlen))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Interface:
     """One interface of a host, derived from a link, a tunnel, a VLAN, or the host itself."""
 
@@ -110,6 +112,157 @@ class Interface:
     bandwidth_mbps: int | None = None
     vlan: int | None = None
     description: str = ""
+
+
+Placed = tuple[str, Interface]  # an interface and the name of the host that has it
+
+
+def host_interfaces(hosts: Iterable[Host], mgmt_prefixlen: int) -> Iterator[Placed]:
+    """Every host's management interface, and its loopback when it has one."""
+    for h in hosts:
+        yield (
+            h.name,
+            Interface(
+                name=mgmt_ifname(h.platform),
+                lab_name="mgmt0",
+                kind="mgmt",
+                address=IPv4Interface((int(h.mgmt_address), mgmt_prefixlen)),
+                description="out-of-band management",
+            ),
+        )
+        if h.loopback:
+            yield (
+                h.name,
+                Interface(
+                    name=loopback_ifname(h.platform),
+                    lab_name="lo",
+                    kind="loopback",
+                    address=h.loopback,
+                    description="router id, tunnel and BGP source",
+                ),
+            )
+
+
+def link_interfaces(hosts: Mapping[str, Host], links: Iterable[Link]) -> Iterator[Placed]:
+    """Both ends of every link (an end on a host the inventory lacks is left out)."""
+    for link in links:
+        a_addr, b_addr = end_addresses(link.subnet)
+        for end, addr, other, other_addr in (
+            (link.a, a_addr, link.b, b_addr),
+            (link.b, b_addr, link.a, a_addr),
+        ):
+            if end.host not in hosts:
+                continue
+            yield (
+                end.host,
+                Interface(
+                    name=end.interface,
+                    lab_name=lab_ifname(end.interface),
+                    kind=link.kind,
+                    address=addr,
+                    peer_host=other.host,
+                    peer_interface=other.interface,
+                    peer_address=other_addr.ip,
+                    link_id=link.id,
+                    ospf_area=link.ospf_area,
+                    bgp=link.bgp,
+                    bandwidth_mbps=link.bandwidth_mbps,
+                    description=link.description or f"{link.kind} to {other.host} {other.interface}",
+                ),
+            )
+
+
+def tunnel_interfaces(
+    hosts: Mapping[str, Host], wan_vpn: WanVpn | None, numbers: Mapping[str, int]
+) -> Iterator[Placed]:
+    """The hub's end and the spoke's end of every WAN-VPN tunnel whose hub and spoke are hosts.
+    The hub's interface is numbered after the tunnel (`numbers`: tunnel id -> number); a spoke has one."""
+    if wan_vpn is None:
+        return
+    hub = hosts.get(wan_vpn.hub)
+    for t in wan_vpn.tunnels:
+        spoke = hosts.get(t.spoke)
+        if not hub or not spoke:
+            continue
+        n = numbers[t.id]
+        hub_addr, spoke_addr = end_addresses(t.subnet)
+        hub_if = tunnel_ifname(hub.platform, n)
+        spoke_if = tunnel_ifname(spoke.platform, 0)
+        end = partial(
+            Interface, kind="tunnel", link_id=t.id, ospf_area=t.ospf_area, bandwidth_mbps=t.bandwidth_mbps
+        )
+        yield (
+            hub.name,
+            end(
+                name=hub_if,
+                lab_name=f"wg{n}",
+                address=hub_addr,
+                peer_host=spoke.name,
+                peer_interface=spoke_if,
+                peer_address=spoke_addr.ip,
+                description=f"WAN-VPN to {spoke.name}",
+            ),
+        )
+        yield (
+            spoke.name,
+            end(
+                name=spoke_if,
+                lab_name="wg0",
+                address=spoke_addr,
+                peer_host=hub.name,
+                peer_interface=hub_if,
+                peer_address=hub_addr.ip,
+                description=f"WAN-VPN to hub {hub.name}",
+            ),
+        )
+
+
+def svi_interfaces(hosts: Mapping[str, Host], vlans: Iterable[Vlan]) -> Iterator[Placed]:
+    """The SVI of every VLAN on its gateway, holding the subnet's first address."""
+    for v in vlans:
+        gw = hosts.get(v.gateway)
+        if gw:
+            yield (
+                gw.name,
+                Interface(
+                    name=svi_ifname(gw.platform, v.id),
+                    lab_name=f"vlan{v.id}",
+                    kind="svi",
+                    address=gateway_address(v.subnet),
+                    link_id=f"vlan{v.id}@{v.site}",
+                    ospf_area=v.ospf_area,
+                    vlan=v.id,
+                    description=f"{v.name} ({v.unit or v.site})",
+                ),
+            )
+
+
+def network_interfaces(hosts: Iterable[Host]) -> Iterator[Placed]:
+    """A host's interface on its service network, and a router's gateway on the LAN behind it."""
+    for h in hosts:
+        if h.service_address is not None:
+            yield (
+                h.name,
+                Interface(
+                    name="eth1",
+                    lab_name="eth1",
+                    kind="service",
+                    address=h.service_address,
+                    vlan=h.service_vlan,
+                    description="service network",
+                ),
+            )
+        if h.lan is not None:
+            yield (
+                h.name,
+                Interface(
+                    name="lan",
+                    lab_name="lan0",
+                    kind="lan",
+                    address=gateway_address(h.lan),
+                    description=f"{h.site} LAN",
+                ),
+            )
 
 
 @dataclass(frozen=True)
