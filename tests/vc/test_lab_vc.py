@@ -301,8 +301,21 @@ def test_a_cut_commune_pages_its_link_not_its_codec_and_comes_back_ready(
     assert board.same_page(), "the province page reloaded instead of following Alertmanager"
     assert board.errors() == []
     assert not [s for s in LAB_SECRETS if s in board.driver.page_source]
-    # green again, every check including the WAN link's headroom from this Prometheus
-    rc, endpoints = vc_check(env, "--limit", ALERTED, prometheus=stack.urls["prometheus"])
+
+    # green again, every check including the WAN link's headroom from this Prometheus (within a
+    # registration period: a codec that just came back may re-register late on a loaded machine)
+    def green_again() -> tuple[int, dict[str, dict[str, Any]]] | None:
+        got = vc_check(env, "--limit", ALERTED, prometheus=stack.urls["prometheus"])
+        return got if got[0] == 0 else None
+
+    rc, endpoints = wait_for(
+        "vc check green again",
+        green_again,
+        timeout=180,
+        detail=lambda: vc_check(env, "--limit", ALERTED, prometheus=stack.urls["prometheus"])[1][ALERTED][
+            "message"
+        ],
+    )
     assert rc == 0, endpoints[ALERTED]["message"]
     assert [c["outcome"] for c in endpoints[ALERTED]["checks"] if c["name"] == "headroom"] == ["pass"]
     paged = {
