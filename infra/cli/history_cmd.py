@@ -7,12 +7,10 @@ says "changed outside infra" in its message.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from infra.backup.pull import OUTSIDE, is_backup_command
-from infra.cli.common import Context, emit_json, pass_ctx, table
+from infra.cli.common import emit_json, format_option, state_dir_option, table
 from infra.journal import Journal
 from infra.state import StatePaths
 
@@ -26,21 +24,12 @@ from infra.state import StatePaths
     is_flag=True,
     help="devices whose last run left them not ok: unknown state (a failed restore) first; exit 1 if any",
 )
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
-@pass_ctx
+@state_dir_option()
+@format_option()
 def history_cmd(
-    ctx: Context,
-    host: str | None,
-    limit: int,
-    show_diff: bool,
-    attention: bool,
-    state_dir: Path | None,
-    fmt: str | None,
+    host: str | None, limit: int, show_diff: bool, attention: bool, paths: StatePaths, fmt: str
 ) -> None:
     """Who ran what, when, and what happened (all runs; or HOST's results with their diffs)."""
-    fmt = fmt or ctx.fmt
-    paths = StatePaths.from_env(state_dir)
     if not paths.journal.exists():
         click.echo(f"no journal yet at {paths.journal}", err=True)
         return
@@ -100,7 +89,7 @@ def _changed_outside(journal: Journal, run_id: str) -> list[str]:
     return [e.host for e in journal.results_of(run_id) if e.message.startswith(OUTSIDE)]
 
 
-def _attention(journal: Journal, fmt: str | None) -> None:
+def _attention(journal: Journal, fmt: str) -> None:
     entries = journal.attention()
     if fmt == "json":
         emit_json([e.as_dict() for e in entries])

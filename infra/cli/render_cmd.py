@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
+from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, limit_option, pass_ctx, table
 from infra.inventory import Platform
 from infra.inventory.models import NETWORK_PLATFORMS
 from infra.render import RenderError, render_all, renders
@@ -27,7 +27,7 @@ def _write(path: Path, text: str, private: bool) -> None:
 
 
 @click.command("render")
-@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
+@limit_option()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
