@@ -24,17 +24,8 @@ from infra.audit.compliance import (
 from infra.audit.drift import audit_drift
 from infra.audit.report import Check, render
 from infra.audit.servers import audit_server_drift
-from infra.cli.common import (
-    Context,
-    UsageFailure,
-    contacts_devices,
-    forks_option,
-    format_option,
-    handle_errors,
-    limit_option,
-    pass_ctx,
-    state_dir_option,
-)
+from infra.cli import common
+from infra.cli.common import Context, UsageFailure, contacts_devices, handle_errors, pass_ctx
 from infra.state import StatePaths
 
 EXIT_OK, EXIT_ERROR, EXIT_FOUND = 0, 1, 3
@@ -47,7 +38,7 @@ def exit_code(checks: list[Check]) -> int:
 
 
 @click.command("audit")
-@limit_option()
+@common.limit_option()
 @click.option(
     "--offline",
     is_flag=False,
@@ -65,9 +56,9 @@ def exit_code(checks: list[Check]) -> int:
     show_default=True,
     help="--compliance: exit 3 when a finding is at or above this severity",
 )
-@forks_option()
-@state_dir_option()
-@format_option("table", "json", "junit", "html", "sarif")
+@common.forks_option()
+@common.state_dir_option()
+@common.format_option("table", "json", "junit", "html", "sarif")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="write the report here")
 @pass_ctx
 @handle_errors

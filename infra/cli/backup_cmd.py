@@ -21,20 +21,9 @@ import click
 
 from infra.backup.pull import BackupOptions, BackupReport, back_up, backup_targets
 from infra.backup.repo import BackupError, BackupRepo
+from infra.cli import common
 from infra.cli.backup_restore_cmd import restore_cmd
-from infra.cli.common import (
-    Context,
-    UsageFailure,
-    contacts_devices,
-    emit_json,
-    forks_option,
-    format_option,
-    handle_errors,
-    limit_option,
-    pass_ctx,
-    state_dir_option,
-    table,
-)
+from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
 from infra.deploy.interrupt import interruptible
 from infra.state import StatePaths
 
@@ -45,15 +34,15 @@ def _running_the_backup(params: dict[str, object]) -> bool:
 
 
 @click.group("backup", invoke_without_command=True)
-@limit_option()
-@forks_option()
+@common.limit_option()
+@common.forks_option()
 @click.option("--comment", default="", help="why: stored in the journal and the backup commit")
 @click.option("--servers", is_flag=True, help="also back up the selected servers' data (restic)")
-@state_dir_option()
+@common.state_dir_option()
 @click.option(
     "--progress/--no-progress", default=None, help="one line per device on stderr (default: on a terminal)"
 )
-@format_option()
+@common.format_option()
 @pass_ctx
 @handle_errors
 @contacts_devices(_running_the_backup)
@@ -138,8 +127,8 @@ def _when(d: datetime) -> str:
 @backup_group.command("log")
 @click.argument("host")
 @click.option("-n", "--last", "limit", type=click.IntRange(1, 10000), default=50, show_default=True)
-@state_dir_option()
-@format_option()
+@common.state_dir_option()
+@common.format_option()
 def log_cmd(host: str, limit: int, paths: StatePaths, fmt: str) -> None:
     """The backup commits that changed HOST's configuration, newest first."""
     repo = _repo(paths)
@@ -153,14 +142,14 @@ def log_cmd(host: str, limit: int, paths: StatePaths, fmt: str) -> None:
         {"when": _when(c.when), "commit": c.id[:12], "devices": len(c.hosts), "subject": c.subject}
         for c in commits
     ]
-    click.echo(table(rows))
+    click.echo(common.table(rows))
 
 
 @backup_group.command("diff")
 @click.argument("host")
 @click.argument("revs", nargs=-1, metavar="[REV [REV]]")
 @click.option("--startup", is_flag=True, help="the startup (saved) config instead of the running one")
-@state_dir_option()
+@common.state_dir_option()
 def diff_cmd(host: str, revs: tuple[str, ...], startup: bool, paths: StatePaths) -> None:
     """HOST's last change (no REV), from REV to its latest backup, or between two REVs.
     A REV is a commit (see `infra backup log`) or a DATE (YYYY-MM-DD[ HH:MM[:SS]]): the backup
@@ -183,7 +172,7 @@ def diff_cmd(host: str, revs: tuple[str, ...], startup: bool, paths: StatePaths)
     "--at", "ref", default="HEAD", show_default=True, help="a commit or a DATE (YYYY-MM-DD[ HH:MM])"
 )
 @click.option("--startup", is_flag=True, help="the startup (saved) config instead of the running one")
-@state_dir_option()
+@common.state_dir_option()
 def show_cmd(host: str, ref: str, startup: bool, paths: StatePaths) -> None:
     """HOST's backed-up configuration (masked) as it stood at REV or DATE (default: the latest)."""
     try:

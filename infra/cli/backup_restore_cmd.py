@@ -11,16 +11,8 @@ from functools import partial
 
 import click
 
-from infra.cli.common import (
-    Context,
-    UsageFailure,
-    contacts_devices,
-    emit_json,
-    format_option,
-    handle_errors,
-    pass_ctx,
-    state_dir_option,
-)
+from infra.cli import common
+from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
 from infra.cli.deploy_cmd import print_report, run_and_report
 from infra.deploy import DeployOptions, DeployReport, OptionError, parse_duration
 from infra.inventory import Inventory
@@ -55,9 +47,9 @@ def _host(inv: Inventory, name: str, what: str) -> Host:
     "--server", "server", default=None, help="restore a server's data (restic) instead of a device's config"
 )
 @click.option("--path", "data_path", default=None, help="--server: the path to restore (as backed up)")
-@state_dir_option()
+@common.state_dir_option()
 @click.option("--progress/--no-progress", default=None, help="per-device steps on stderr")
-@format_option()
+@common.format_option()
 @pass_ctx
 @handle_errors
 @contacts_devices()

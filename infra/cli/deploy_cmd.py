@@ -17,18 +17,8 @@ from typing import NoReturn
 
 import click
 
-from infra.cli.common import (
-    Context,
-    UsageFailure,
-    contacts_devices,
-    emit_json,
-    forks_option,
-    format_option,
-    handle_errors,
-    limit_option,
-    pass_ctx,
-    state_dir_option,
-)
+from infra.cli import common
+from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
 from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse_duration
 from infra.deploy.interrupt import interruptible
 from infra.deploy.options import Progress, batches
@@ -88,14 +78,14 @@ def run_and_report(
 
 
 @click.command("deploy")
-@limit_option()
+@common.limit_option()
 @click.option(
     "--check", is_flag=True, help="touch nothing: show what would change (exit 3 if anything would)"
 )
 @click.option(
     "--diff", "show_diff", is_flag=True, help="show the unified diff and the remediation per device"
 )
-@forks_option()
+@common.forks_option()
 @click.option("--serial", default=None, help="batch size: N devices or N% of them per batch")
 @click.option(
     "--max-fail-percentage",
@@ -118,7 +108,7 @@ def run_and_report(
     help="network devices, Linux servers or video-conference codecs (all: in that order)",
 )
 @click.option("--tags", default=None, help="servers: only the Ansible tasks with these tags (a,b)")
-@state_dir_option()
+@common.state_dir_option()
 @click.option(
     "--session-log-dir",
     type=click.Path(path_type=Path),
@@ -130,7 +120,7 @@ def run_and_report(
     default=None,
     help="per-device steps on stderr (default: when stderr is a terminal)",
 )
-@format_option()
+@common.format_option()
 @pass_ctx
 @handle_errors
 @contacts_devices()

@@ -7,10 +7,13 @@ says "changed outside infra" in its message.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import click
 
 from infra.backup.pull import OUTSIDE, is_backup_command
-from infra.cli.common import emit_json, format_option, state_dir_option, table
+from infra.cli import common
+from infra.cli.common import emit_json, table
 from infra.journal import Journal
 from infra.state import StatePaths
 
@@ -24,8 +27,8 @@ from infra.state import StatePaths
     is_flag=True,
     help="devices whose last run left them not ok: unknown state (a failed restore) first; exit 1 if any",
 )
-@state_dir_option()
-@format_option()
+@common.state_dir_option()
+@common.format_option()
 def history_cmd(
     host: str | None, limit: int, show_diff: bool, attention: bool, paths: StatePaths, fmt: str
 ) -> None:
@@ -42,18 +45,13 @@ def history_cmd(
         if fmt == "json":
             emit_json([e.as_dict() for e in entries])
             return
-        rows = [
-            {
-                "when": e.finished,
-                "run": e.run_id,
-                "user": e.user,
-                "status": e.status,
-                "took": f"{e.duration_s:.1f}s",
-                "message": e.message,
-                "comment": e.comment,
-            }
-            for e in entries
-        ]
+        rows = _rows(
+            "when run user status took message comment",
+            (
+                (e.finished, e.run_id, e.user, e.status, f"{e.duration_s:.1f}s", e.message, e.comment)
+                for e in entries
+            ),
+        )
         click.echo(table(rows))
         if show_diff:
             for e in entries:
@@ -65,23 +63,25 @@ def history_cmd(
     if fmt == "json":
         emit_json([{**r.__dict__, "changed_outside_infra": outside.get(r.id, [])} for r in runs])
         return
-    rows = [
-        {
-            "started": r.started,
-            "run": r.id,
-            "user": r.user,
-            "status": r.status,
-            "hosts": ", ".join(f"{n} {k}" for k, n in r.counts.items() if n),
-            "command": r.command,
-            "comment": r.comment,
-        }
-        for r in runs
-    ]
+    rows = _rows(
+        "started run user status hosts command comment",
+        ((r.started, r.id, r.user, r.status, _counts(r.counts), r.command, r.comment) for r in runs),
+    )
     if any(outside.values()):  # a backup found devices changed by hand: say which
         for row in rows:
             hosts = outside.get(str(row["run"]), [])
             row["note"] = f"{OUTSIDE}: {', '.join(hosts)}" if hosts else ""
     click.echo(table(rows))
+
+
+def _rows(columns: str, values: Iterable[tuple[object, ...]]) -> list[dict[str, object]]:
+    """Table rows: the space-separated `columns` over each tuple of `values`."""
+    names = columns.split()
+    return [dict(zip(names, v, strict=True)) for v in values]
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n)
 
 
 def _changed_outside(journal: Journal, run_id: str) -> list[str]:
@@ -94,16 +94,13 @@ def _attention(journal: Journal, fmt: str) -> None:
     if fmt == "json":
         emit_json([e.as_dict() for e in entries])
     elif entries:
-        rows = [
-            {
-                "host": e.host,
-                "state": "UNKNOWN" if e.attention else e.status,
-                "since": e.finished,
-                "run": e.run_id,
-                "message": e.message,
-            }
-            for e in entries
-        ]
+        rows = _rows(
+            "host state since run message",
+            (
+                (e.host, "UNKNOWN" if e.attention else e.status, e.finished, e.run_id, e.message)
+                for e in entries
+            ),
+        )
         click.echo(table(rows))
     else:
         click.echo("no device needs attention: every device's last run ended ok")

@@ -7,16 +7,8 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import (
-    Context,
-    UsageFailure,
-    emit_json,
-    format_option,
-    handle_errors,
-    limit_option,
-    pass_ctx,
-    table,
-)
+from infra.cli import common
+from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
 from infra.lab import LabError, NodeStatus, build_plan, lab_down, lab_exec, lab_status, lab_up
 from infra.lab.lock import in_use_by_tests
 from infra.lab.snmprec import serve_modified_recording
@@ -34,7 +26,7 @@ def lab_group() -> None:
 
 
 @lab_group.command("up")
-@limit_option()
+@common.limit_option()
 @click.option(
     "--converged", is_flag=True, help="also apply each router's rendered intent (demos, monitoring)"
 )
@@ -94,7 +86,7 @@ def down_cmd(ctx: Context, force: bool) -> None:
 
 
 @lab_group.command("status")
-@format_option()
+@common.format_option()
 @pass_ctx
 @handle_errors
 def status_cmd(ctx: Context, fmt: str) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, limit_option, pass_ctx, table
+from infra.cli import common
+from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
 from infra.inventory import Platform
 from infra.inventory.models import NETWORK_PLATFORMS
 from infra.render import RenderError, render_all, renders
@@ -27,7 +28,7 @@ def _write(path: Path, text: str, private: bool) -> None:
 
 
 @click.command("render")
-@limit_option()
+@common.limit_option()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

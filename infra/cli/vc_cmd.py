@@ -13,17 +13,8 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import (
-    Context,
-    UsageFailure,
-    contacts_devices,
-    forks_option,
-    format_option,
-    handle_errors,
-    limit_option,
-    pass_ctx,
-    state_dir_option,
-)
+from infra.cli import common
+from infra.cli.common import Context, UsageFailure, contacts_devices, handle_errors, pass_ctx
 from infra.deploy.interrupt import interruptible
 from infra.deploy.targets import prime_secrets
 from infra.journal import Journal
@@ -42,9 +33,9 @@ def vc_group() -> None:
 
 
 @vc_group.command("check")
-@limit_option()
+@common.limit_option()
 @click.option("--meeting", default=None, help="a meeting of vc.meetings: its endpoints and its bitrate")
-@forks_option(default=60)
+@common.forks_option(default=60)
 @click.option(
     "--max-calls",
     type=click.IntRange(1, 500),
@@ -62,8 +53,8 @@ def vc_group() -> None:
     help="node exporter's textfile directory: writes vc_check[-MEETING].prom there "
     "(default: $INFRA_TEXTFILE_DIR, else STATE/metrics)",
 )
-@state_dir_option()
-@format_option("table", "json", "junit")
+@common.state_dir_option()
+@common.format_option("table", "json", "junit")
 @pass_ctx
 @handle_errors
 @contacts_devices()
