@@ -31,7 +31,8 @@ EXIT_BAD_INPUT = 2
 
 
 class UsageFailure(click.ClickException):
-    """Expected, explained failure: bad input or configuration (exit 2)."""
+    """Expected, explained failure: bad input or configuration (exit 2). The one exit-2 error of
+    every command (the lab's included): a message, no traceback."""
 
     exit_code = EXIT_BAD_INPUT
 
