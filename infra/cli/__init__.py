@@ -7,13 +7,12 @@ the compliance catalogue, the lab and the monitoring generators (a third of a se
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 import click
 
 from infra import __version__
-from infra.cli.common import Context
+from infra.cli.common import Context, global_options
 
 # command name -> "module:attribute"
 COMMANDS = {
@@ -51,19 +50,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.option(
-    "-i",
-    "--inventory",
-    "inventory_path",
-    type=click.Path(path_type=Path),
-    default=lambda: os.environ.get("INFRA_INVENTORY", "inventory"),
-    show_default="./inventory or $INFRA_INVENTORY",
-    help="the province inventory (an Ansible YAML inventory directory)",
-)
-@click.option(
-    "-l", "--limit", default=None, help="Ansible host pattern: groups, hosts, globs, a:b, a:&b, a:!b"
-)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@global_options
 @click.version_option(__version__, prog_name="infra")
 @click.pass_context
 def cli(ctx: click.Context, inventory_path: Path, limit: str | None, fmt: str) -> None:

@@ -1,7 +1,9 @@
-"""`infra audit`: drift between intended and running configs (and, later, compliance).
+"""`infra audit`: drift between intended and running configs, or with --compliance the findings
+against the security baseline.
 
-Exit codes: 0 nothing found, 1 a device could not be read, 2 bad input, 3 drift found.
-Each kind of audit contributes `Check`s (infra/audit/report.py); the rendering is shared.
+Exit codes: 0 nothing found, 1 a device could not be read, 2 bad input, 3 drift found (with
+--compliance: a finding at or above --fail-on).
+Each kind of drift audit contributes `Check`s (infra/audit/report.py); the rendering is shared.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from infra.audit.compliance import (
 from infra.audit.drift import audit_drift
 from infra.audit.report import Check, render
 from infra.audit.servers import audit_server_drift
+from infra.cli import common
 from infra.cli.common import Context, UsageFailure, contacts_devices, handle_errors, pass_ctx
 from infra.state import StatePaths
 
@@ -35,7 +38,7 @@ def exit_code(checks: list[Check]) -> int:
 
 
 @click.command("audit")
-@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
+@common.limit_option()
 @click.option(
     "--offline",
     is_flag=False,
@@ -53,9 +56,9 @@ def exit_code(checks: list[Check]) -> int:
     show_default=True,
     help="--compliance: exit 3 when a finding is at or above this severity",
 )
-@click.option("-f", "--forks", type=click.IntRange(1, 500), default=25, show_default=True)
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit", "html", "sarif"]), default=None)
+@common.forks_option()
+@common.state_dir_option()
+@common.format_option("table", "json", "junit", "html", "sarif")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="write the report here")
 @pass_ctx
 @handle_errors
@@ -68,18 +71,15 @@ def audit_cmd(
     platform: str | None,
     fail_on: str,
     forks: int,
-    state_dir: Path | None,
-    fmt: str | None,
+    paths: StatePaths,
+    fmt: str,
     output: Path | None,
 ) -> None:
     """Report, per device, the difference between intended and running configuration;
     with --compliance, the findings against the security baseline (docs/compliance.md)."""
-    fmt = fmt or ctx.fmt
     if compliance:
         try:
-            report = run_compliance_cli(
-                ctx.inventory_path, offline, limit or ctx.limit, platform, state_dir, forks
-            )
+            report = run_compliance_cli(ctx.inventory_path, offline, limit, platform, paths.root, forks)
         except (ComplianceInputError, CatalogueError) as exc:
             raise UsageFailure(str(exc)) from None
         for warning in report.warnings:
@@ -92,11 +92,11 @@ def audit_cmd(
         raise UsageFailure(f"--offline {offline}: drift compares with the backups; a DIR is for --compliance")
     inv = ctx.inventory()
     hosts = ctx.selected(limit)
-    checks = audit_drift(inv, hosts, StatePaths.from_env(state_dir), offline=offline is not None, forks=forks)
+    checks = audit_drift(inv, hosts, paths, offline=offline is not None, forks=forks)
     if offline is None:  # servers: the playbooks in Ansible's check mode (no offline source)
         checks += audit_server_drift(inv, hosts, forks=forks)
     if not checks:
-        raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no network device or server")
+        raise UsageFailure(f"--limit {limit!r} matches no network device or server")
     text = render(checks, fmt, {"mode": "offline" if offline else "online"})
     if output:
         output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")

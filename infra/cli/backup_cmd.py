@@ -16,26 +16,16 @@ import contextlib
 import sys
 import threading
 from datetime import datetime
-from pathlib import Path
 
 import click
 
 from infra.backup.pull import BackupOptions, BackupReport, back_up, backup_targets
+from infra.cli import common
 from infra.cli.backup_restore_cmd import restore_cmd
-from infra.cli.common import (
-    Context,
-    UsageFailure,
-    contacts_devices,
-    emit_json,
-    handle_errors,
-    pass_ctx,
-    table,
-)
+from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
 from infra.deploy.interrupt import interruptible
 from infra.state import StatePaths
 from infra.state.backups import BackupError, BackupRepo
-
-STATE_DIR_HELP = "journal, backups and locks (default $INFRA_STATE_DIR or ./state)"
 
 
 def _running_the_backup(params: dict[str, object]) -> bool:
@@ -44,15 +34,15 @@ def _running_the_backup(params: dict[str, object]) -> bool:
 
 
 @click.group("backup", invoke_without_command=True)
-@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
-@click.option("-f", "--forks", type=click.IntRange(1, 500), default=25, show_default=True)
+@common.limit_option()
+@common.forks_option()
 @click.option("--comment", default="", help="why: stored in the journal and the backup commit")
 @click.option("--servers", is_flag=True, help="also back up the selected servers' data (restic)")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None, help=STATE_DIR_HELP)
+@common.state_dir_option()
 @click.option(
     "--progress/--no-progress", default=None, help="one line per device on stderr (default: on a terminal)"
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
+@common.format_option()
 @pass_ctx
 @handle_errors
 @contacts_devices(_running_the_backup)
@@ -62,19 +52,18 @@ def backup_group(
     forks: int,
     comment: str,
     servers: bool,
-    state_dir: Path | None,
+    paths: StatePaths,
     progress: bool | None,
-    fmt: str | None,
+    fmt: str,
 ) -> None:
     """Back up every device's configuration (no subcommand), or read and restore the backups."""
     if click.get_current_context().invoked_subcommand is not None:
         return
-    fmt = fmt or ctx.fmt
     inv = ctx.inventory()
     hosts = ctx.selected(limit)
     if not backup_targets(inv, hosts) and not (servers and any(h.is_server for h in hosts)):
         what = "device or server" if servers else "device (servers: --servers)"
-        raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no {what} to back up")
+        raise UsageFailure(f"--limit {limit!r} matches no {what} to back up")
     show = sys.stderr.isatty() and fmt != "json" if progress is None else progress
 
     def progress_line(host: str, status: str) -> None:
@@ -88,7 +77,7 @@ def backup_group(
         report = back_up(
             inv,
             hosts,
-            StatePaths.from_env(state_dir),
+            paths,
             BackupOptions(
                 forks=forks, comment=comment, command="infra " + " ".join(sys.argv[1:]), servers=servers
             ),
@@ -127,8 +116,8 @@ def print_report(report: BackupReport) -> None:
         click.secho(f"not backed up: {', '.join(unreachable)}", fg="red")
 
 
-def _repo(state_dir: Path | None) -> BackupRepo:
-    return BackupRepo(StatePaths.from_env(state_dir).backups)
+def _repo(paths: StatePaths) -> BackupRepo:
+    return BackupRepo(paths.backups)
 
 
 def _when(d: datetime) -> str:
@@ -138,31 +127,30 @@ def _when(d: datetime) -> str:
 @backup_group.command("log")
 @click.argument("host")
 @click.option("-n", "--last", "limit", type=click.IntRange(1, 10000), default=50, show_default=True)
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None, help=STATE_DIR_HELP)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
-@pass_ctx
-def log_cmd(ctx: Context, host: str, limit: int, state_dir: Path | None, fmt: str | None) -> None:
+@common.state_dir_option()
+@common.format_option()
+def log_cmd(host: str, limit: int, paths: StatePaths, fmt: str) -> None:
     """The backup commits that changed HOST's configuration, newest first."""
-    repo = _repo(state_dir)
+    repo = _repo(paths)
     commits = repo.log(host, limit)
     if not commits:
         raise UsageFailure(f"{host} has no backup in {repo.path} (run `infra backup` first)")
-    if (fmt or ctx.fmt) == "json":
+    if fmt == "json":
         emit_json([{**c.__dict__, "when": _when(c.when)} for c in commits])
         return
     rows = [
         {"when": _when(c.when), "commit": c.id[:12], "devices": len(c.hosts), "subject": c.subject}
         for c in commits
     ]
-    click.echo(table(rows))
+    click.echo(common.table(rows))
 
 
 @backup_group.command("diff")
 @click.argument("host")
 @click.argument("revs", nargs=-1, metavar="[REV [REV]]")
 @click.option("--startup", is_flag=True, help="the startup (saved) config instead of the running one")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None, help=STATE_DIR_HELP)
-def diff_cmd(host: str, revs: tuple[str, ...], startup: bool, state_dir: Path | None) -> None:
+@common.state_dir_option()
+def diff_cmd(host: str, revs: tuple[str, ...], startup: bool, paths: StatePaths) -> None:
     """HOST's last change (no REV), from REV to its latest backup, or between two REVs.
     A REV is a commit (see `infra backup log`) or a DATE (YYYY-MM-DD[ HH:MM[:SS]]): the backup
     as it stood then."""
@@ -172,7 +160,7 @@ def diff_cmd(host: str, revs: tuple[str, ...], startup: bool, state_dir: Path | 
         )
     a, b = (*revs, None, None)[:2]
     try:
-        text = _repo(state_dir).diff(host, a, b, startup=startup)
+        text = _repo(paths).diff(host, a, b, startup=startup)
     except BackupError as exc:
         raise UsageFailure(str(exc)) from None
     click.echo(text.rstrip("\n") if text else "(no difference)")
@@ -184,11 +172,11 @@ def diff_cmd(host: str, revs: tuple[str, ...], startup: bool, state_dir: Path | 
     "--at", "ref", default="HEAD", show_default=True, help="a commit or a DATE (YYYY-MM-DD[ HH:MM])"
 )
 @click.option("--startup", is_flag=True, help="the startup (saved) config instead of the running one")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None, help=STATE_DIR_HELP)
-def show_cmd(host: str, ref: str, startup: bool, state_dir: Path | None) -> None:
+@common.state_dir_option()
+def show_cmd(host: str, ref: str, startup: bool, paths: StatePaths) -> None:
     """HOST's backed-up configuration (masked) as it stood at REV or DATE (default: the latest)."""
     try:
-        click.echo(_repo(state_dir).at(host, ref, startup=startup), nl=False)
+        click.echo(_repo(paths).at(host, ref, startup=startup), nl=False)
     except BackupError as exc:
         raise UsageFailure(str(exc)) from None
 

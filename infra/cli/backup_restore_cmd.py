@@ -6,18 +6,15 @@ interrupted."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import threading
-from pathlib import Path
+from functools import partial
 
 import click
 
+from infra.cli import common
 from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
-from infra.cli.deploy_cmd import print_report, progress_printer
-from infra.deploy import DeployOptions, OptionError, parse_duration
-from infra.deploy.interrupt import interruptible
-from infra.deploy.runstate import DeployRun
+from infra.cli.deploy_cmd import print_report, run_and_report
+from infra.deploy import DeployOptions, DeployReport, OptionError, parse_duration
 from infra.inventory import Inventory
 from infra.inventory.models import Host
 from infra.state import StatePaths
@@ -50,14 +47,9 @@ def _host(inv: Inventory, name: str, what: str) -> Host:
     "--server", "server", default=None, help="restore a server's data (restic) instead of a device's config"
 )
 @click.option("--path", "data_path", default=None, help="--server: the path to restore (as backed up)")
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="journal, backups and locks (default $INFRA_STATE_DIR or ./state)",
-)
+@common.state_dir_option()
 @click.option("--progress/--no-progress", default=None, help="per-device steps on stderr")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
+@common.format_option()
 @pass_ctx
 @handle_errors
 @contacts_devices()
@@ -71,20 +63,19 @@ def restore_cmd(
     confirm_timeout: str,
     server: str | None,
     data_path: str | None,
-    state_dir: Path | None,
+    paths: StatePaths,
     progress: bool | None,
-    fmt: str | None,
+    fmt: str,
 ) -> None:
     """Put back HOST's configuration as it was at REV or DATE, as a deploy does (diff, push,
     verify, roll back on failure, journal), or with --server/--path a server's data from a
     restic SNAPSHOT ("latest" or an id)."""
-    fmt = fmt or ctx.fmt
     if server is not None or data_path is not None:
         if host is not None:
             raise UsageFailure(f"give either HOST ({host}) or --server with --path, not both")
         if not server or not data_path:
             raise UsageFailure("--server HOST and --path PATH go together (and --at SNAPSHOT)")
-        _restore_server(ctx, server, data_path, ref, check, comment, state_dir, fmt)
+        _restore_server(ctx, server, data_path, ref, check, comment, paths, fmt)
         return
     if not host:
         raise UsageFailure("which device? infra backup restore HOST --at REV|DATE")
@@ -105,7 +96,6 @@ def restore_cmd(
 
     inv = ctx.inventory()
     device = _host(inv, host, "HOST")
-    paths = StatePaths.from_env(state_dir)
     try:
         plan = plan_restore(inv, device, ref, paths)
     except RestoreRefused as exc:
@@ -113,37 +103,21 @@ def restore_cmd(
             raise UsageFailure(str(exc)) from None
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    stop, started = threading.Event(), list[DeployRun]()
-    show_progress = sys.stderr.isatty() and fmt != "json" if progress is None else progress
-    with interruptible(stop, lambda: started[0].unsafe() if started else {}):
-        report = restore_config(
-            inv,
-            device,
-            plan,
-            options,
-            paths,
-            progress=progress_printer(show_progress),
-            stop=stop,
-            on_start=started.append,
-        )
-        with contextlib.suppress(OSError):
-            restored = {
-                "host": plan.host,
-                "at": plan.ref,
-                "commit": plan.commit,
-                "secret_lines": plan.unmasked,
-            }
-            if fmt == "json":
-                emit_json({"restore": restored, **report.as_dict()})
-            else:
-                click.echo(
-                    f"{'checking' if check else 'restoring'} {plan.host} to its backup at {plan.ref} "
-                    f"(commit {plan.commit[:12]}"
-                    + (f", {plan.unmasked} secret lines filled in" if plan.unmasked else "")
-                    + ")"
-                )
-                print_report(report, show_diff)
-    sys.exit(report.exit_code)
+
+    def show(report: DeployReport) -> None:
+        restored = {"host": plan.host, "at": plan.ref, "commit": plan.commit, "secret_lines": plan.unmasked}
+        if fmt == "json":
+            emit_json({"restore": restored, **report.as_dict()})
+        else:
+            click.echo(
+                f"{'checking' if check else 'restoring'} {plan.host} to its backup at {plan.ref} "
+                f"(commit {plan.commit[:12]}"
+                + (f", {plan.unmasked} secret lines filled in" if plan.unmasked else "")
+                + ")"
+            )
+            print_report(report, show_diff)
+
+    run_and_report(partial(restore_config, inv, device, plan, options, paths), progress, fmt, show)
 
 
 def _restore_server(
@@ -153,7 +127,7 @@ def _restore_server(
     snapshot: str,
     check: bool,
     comment: str,
-    state_dir: Path | None,
+    paths: StatePaths,
     fmt: str,
 ) -> None:
     from infra.backup.restore import restore_server_data
@@ -168,7 +142,7 @@ def _restore_server(
 
     try:
         run_id, result = restore_server_data(
-            inv, host, data_path, snapshot, StatePaths.from_env(state_dir), check=check, comment=comment
+            inv, host, data_path, snapshot, paths, check=check, comment=comment
         )
     except RestoreRefused as exc:
         raise UsageFailure(f"--server {name}: {exc}") from None

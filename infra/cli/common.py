@@ -1,10 +1,16 @@
-"""What every command shares: the global options, output formats, and errors mapped to exit codes."""
+"""What every command shares: the shared options, output formats, and errors mapped to exit codes.
+
+The options more than one command takes are defined here once, as decorators (as aws-sam-cli's
+`commands/_utils/options.py`): `global_options` on the `infra` group, and on a command
+`limit_option`, `format_option`, `forks_option` and `state_dir_option`. A command's `--limit` and
+`--format` override the global ones: the command receives the value that applies.
+"""
 
 from __future__ import annotations
 
 import gc
 import json
-import sys
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -15,6 +21,7 @@ import click
 
 from infra.inventory import Inventory, InventoryError, PatternError, load_inventory
 from infra.safety import LabNotUp, ready_to_contact
+from infra.state import StatePaths
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,7 +31,8 @@ EXIT_BAD_INPUT = 2
 
 
 class UsageFailure(click.ClickException):
-    """Expected, explained failure: bad input or configuration (exit 2)."""
+    """Expected, explained failure: bad input or configuration (exit 2). The one exit-2 error of
+    every command (the lab's included): a message, no traceback."""
 
     exit_code = EXIT_BAD_INPUT
 
@@ -70,6 +78,70 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+GLOBAL_LIMIT_HELP = "Ansible host pattern: groups, hosts, globs, a:b, a:&b, a:!b"
+LIMIT_HELP = "Ansible host pattern (overrides the global --limit)"
+STATE_DIR_HELP = "journal, backups and locks (default $INFRA_STATE_DIR or ./state)"
+
+
+def global_options(fn: F) -> F:
+    """`-i/--inventory`, `-l/--limit` and `--format` of the `infra` group (every command's defaults)."""
+    fn = click.option(
+        "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    )(fn)
+    fn = click.option("-l", "--limit", default=None, help=GLOBAL_LIMIT_HELP)(fn)
+    return click.option(
+        "-i",
+        "--inventory",
+        "inventory_path",
+        type=click.Path(path_type=Path),
+        default=lambda: os.environ.get("INFRA_INVENTORY", "inventory"),
+        show_default="./inventory or $INFRA_INVENTORY",
+        help="the province inventory (an Ansible YAML inventory directory)",
+    )(fn)
+
+
+def _or_global(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A command's option left out (or empty) takes the global option's value (`Context.<name>`)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        del param
+        return value or getattr(ctx.find_object(Context), name)
+
+    return callback
+
+
+def limit_option(help: str = LIMIT_HELP) -> Callable[[F], F]:
+    """`-l/--limit PATTERN`: the command gets this pattern, else the global --limit (maybe None)."""
+    return click.option("-l", "--limit", default=None, help=help, callback=_or_global("limit"))
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """`--format`: one of `choices` (default table, json), else the global --format."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices or ("table", "json"))),
+        default=None,
+        callback=_or_global("fmt"),
+    )
+
+
+def forks_option(default: int = 25) -> Callable[[F], F]:
+    """`-f/--forks N`: how many hosts at once."""
+    return click.option("-f", "--forks", type=click.IntRange(1, 500), default=default, show_default=True)
+
+
+def state_dir_option() -> Callable[[F], F]:
+    """`--state-dir DIR`: the command gets its `paths: StatePaths` (journal, backups, locks)."""
+    return click.option(
+        "--state-dir",
+        "paths",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=STATE_DIR_HELP,
+        callback=lambda ctx, param, value: StatePaths.from_env(value),
+    )
 
 
 def handle_errors(fn: F) -> F:
@@ -121,7 +193,3 @@ def table(rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> s
     out = [line.rstrip()]
     out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(out)
-
-
-def is_tty() -> bool:
-    return sys.stdout.isatty()

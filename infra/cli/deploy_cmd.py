@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
+from infra.cli import common
 from infra.cli.common import Context, UsageFailure, contacts_devices, emit_json, handle_errors, pass_ctx
 from infra.deploy import DeployOptions, DeployReport, OptionError, deploy, parse_duration
 from infra.deploy.interrupt import interruptible
@@ -58,15 +61,32 @@ def print_report(report: DeployReport, show_diff: bool) -> None:
         click.echo(f"backups: commit {report.backup_commit[:12]}")
 
 
+def run_and_report(
+    start: Callable[..., DeployReport], progress: bool | None, fmt: str, show: Callable[[DeployReport], None]
+) -> NoReturn:
+    """Run a deploy (or a restore: `start(progress=, stop=, on_start=)`) so that Ctrl-C, SIGTERM
+    or SIGHUP start no more devices and take each one already changing to a safe point, print its
+    report with `show`, and exit with the report's code. Progress on stderr: `progress`, else when
+    stderr is a terminal and the output is not JSON."""
+    stop, started = threading.Event(), list[DeployRun]()
+    show_progress = sys.stderr.isatty() and fmt != "json" if progress is None else progress
+    with interruptible(stop, lambda: started[0].unsafe() if started else {}):
+        report = start(progress=progress_printer(show_progress), stop=stop, on_start=started.append)
+        # still within: a late Ctrl-C while the report prints is told, not a traceback
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): the journal has it all
+            show(report)
+    sys.exit(report.exit_code)
+
+
 @click.command("deploy")
-@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
+@common.limit_option()
 @click.option(
     "--check", is_flag=True, help="touch nothing: show what would change (exit 3 if anything would)"
 )
 @click.option(
     "--diff", "show_diff", is_flag=True, help="show the unified diff and the remediation per device"
 )
-@click.option("-f", "--forks", type=click.IntRange(1, 500), default=25, show_default=True)
+@common.forks_option()
 @click.option("--serial", default=None, help="batch size: N devices or N% of them per batch")
 @click.option(
     "--max-fail-percentage",
@@ -89,12 +109,7 @@ def print_report(report: DeployReport, show_diff: bool) -> None:
     help="network devices, Linux servers or video-conference codecs (all: in that order)",
 )
 @click.option("--tags", default=None, help="servers: only the Ansible tasks with these tags (a,b)")
-@click.option(
-    "--state-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="journal, backups and locks (default $INFRA_STATE_DIR or ./state)",
-)
+@common.state_dir_option()
 @click.option(
     "--session-log-dir",
     type=click.Path(path_type=Path),
@@ -106,7 +121,7 @@ def print_report(report: DeployReport, show_diff: bool) -> None:
     default=None,
     help="per-device steps on stderr (default: when stderr is a terminal)",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
+@common.format_option()
 @pass_ctx
 @handle_errors
 @contacts_devices()
@@ -122,14 +137,13 @@ def deploy_cmd(
     comment: str,
     only: str,
     tags: str | None,
-    state_dir: Path | None,
+    paths: StatePaths,
     session_log_dir: Path | None,
     progress: bool | None,
-    fmt: str | None,
+    fmt: str,
 ) -> None:
     """Back up, diff, push only the remediation, verify, confirm and save, device by device in
     parallel; anything that fails after the push is restored from the backup automatically."""
-    fmt = fmt or ctx.fmt
     try:
         options = DeployOptions(
             check=check,
@@ -154,28 +168,17 @@ def deploy_cmd(
     elif only == "codecs":
         hosts = [h for h in hosts if h.role == Role.VC_ENDPOINT]
     if not hosts:
-        raise UsageFailure(f"--limit {limit or ctx.limit!r} matches no host to deploy")
+        raise UsageFailure(f"--limit {limit!r} matches no host to deploy")
     if session_log_dir:
         session_log_dir.mkdir(parents=True, exist_ok=True)
     from infra.ansible import converge_servers  # servers: the site playbook via ansible-runner
 
-    stop, started = threading.Event(), list[DeployRun]()
-    show_progress = sys.stderr.isatty() and fmt != "json" if progress is None else progress
-    with interruptible(stop, lambda: started[0].unsafe() if started else {}):
-        report = deploy(
-            inv,
-            hosts,
-            options,
-            StatePaths.from_env(state_dir),
-            progress=progress_printer(show_progress),
-            servers=partial(converge_servers, tags=tags.split(",") if tags else None, forks=forks),
-            stop=stop,
-            on_start=started.append,
-        )
-        # still within: a late Ctrl-C while the report prints is told, not a traceback
-        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): the journal has it all
-            if fmt == "json":
-                emit_json(report.as_dict())
-            else:
-                print_report(report, show_diff)
-    sys.exit(report.exit_code)
+    servers = partial(converge_servers, tags=tags.split(",") if tags else None, forks=forks)
+
+    def show(report: DeployReport) -> None:
+        if fmt == "json":
+            emit_json(report.as_dict())
+        else:
+            print_report(report, show_diff)
+
+    run_and_report(partial(deploy, inv, hosts, options, paths, servers=servers), progress, fmt, show)

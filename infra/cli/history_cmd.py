@@ -7,12 +7,13 @@ says "changed outside infra" in its message.
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterable
 
 import click
 
 from infra.backup.pull import OUTSIDE, is_backup_command
-from infra.cli.common import Context, emit_json, pass_ctx, table
+from infra.cli import common
+from infra.cli.common import emit_json, table
 from infra.journal import Journal
 from infra.state import StatePaths
 
@@ -26,21 +27,12 @@ from infra.state import StatePaths
     is_flag=True,
     help="devices whose last run left them not ok: unknown state (a failed restore) first; exit 1 if any",
 )
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
-@pass_ctx
+@common.state_dir_option()
+@common.format_option()
 def history_cmd(
-    ctx: Context,
-    host: str | None,
-    limit: int,
-    show_diff: bool,
-    attention: bool,
-    state_dir: Path | None,
-    fmt: str | None,
+    host: str | None, limit: int, show_diff: bool, attention: bool, paths: StatePaths, fmt: str
 ) -> None:
     """Who ran what, when, and what happened (all runs; or HOST's results with their diffs)."""
-    fmt = fmt or ctx.fmt
-    paths = StatePaths.from_env(state_dir)
     if not paths.journal.exists():
         click.echo(f"no journal yet at {paths.journal}", err=True)
         return
@@ -53,18 +45,13 @@ def history_cmd(
         if fmt == "json":
             emit_json([e.as_dict() for e in entries])
             return
-        rows = [
-            {
-                "when": e.finished,
-                "run": e.run_id,
-                "user": e.user,
-                "status": e.status,
-                "took": f"{e.duration_s:.1f}s",
-                "message": e.message,
-                "comment": e.comment,
-            }
-            for e in entries
-        ]
+        rows = _rows(
+            "when run user status took message comment",
+            (
+                (e.finished, e.run_id, e.user, e.status, f"{e.duration_s:.1f}s", e.message, e.comment)
+                for e in entries
+            ),
+        )
         click.echo(table(rows))
         if show_diff:
             for e in entries:
@@ -76,18 +63,10 @@ def history_cmd(
     if fmt == "json":
         emit_json([{**r.__dict__, "changed_outside_infra": outside.get(r.id, [])} for r in runs])
         return
-    rows = [
-        {
-            "started": r.started,
-            "run": r.id,
-            "user": r.user,
-            "status": r.status,
-            "hosts": ", ".join(f"{n} {k}" for k, n in r.counts.items() if n),
-            "command": r.command,
-            "comment": r.comment,
-        }
-        for r in runs
-    ]
+    rows = _rows(
+        "started run user status hosts command comment",
+        ((r.started, r.id, r.user, r.status, _counts(r.counts), r.command, r.comment) for r in runs),
+    )
     if any(outside.values()):  # a backup found devices changed by hand: say which
         for row in rows:
             hosts = outside.get(str(row["run"]), [])
@@ -95,26 +74,33 @@ def history_cmd(
     click.echo(table(rows))
 
 
+def _rows(columns: str, values: Iterable[tuple[object, ...]]) -> list[dict[str, object]]:
+    """Table rows: the space-separated `columns` over each tuple of `values`."""
+    names = columns.split()
+    return [dict(zip(names, v, strict=True)) for v in values]
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+
+
 def _changed_outside(journal: Journal, run_id: str) -> list[str]:
     """The devices a backup run found changed outside infra (no run of infra pushed to them)."""
     return [e.host for e in journal.results_of(run_id) if e.message.startswith(OUTSIDE)]
 
 
-def _attention(journal: Journal, fmt: str | None) -> None:
+def _attention(journal: Journal, fmt: str) -> None:
     entries = journal.attention()
     if fmt == "json":
         emit_json([e.as_dict() for e in entries])
     elif entries:
-        rows = [
-            {
-                "host": e.host,
-                "state": "UNKNOWN" if e.attention else e.status,
-                "since": e.finished,
-                "run": e.run_id,
-                "message": e.message,
-            }
-            for e in entries
-        ]
+        rows = _rows(
+            "host state since run message",
+            (
+                (e.host, "UNKNOWN" if e.attention else e.status, e.finished, e.run_id, e.message)
+                for e in entries
+            ),
+        )
         click.echo(table(rows))
     else:
         click.echo("no device needs attention: every device's last run ended ok")

@@ -7,16 +7,13 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import Context, emit_json, handle_errors, pass_ctx, table
+from infra.cli import common
+from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
 from infra.lab import LabError, NodeStatus, build_plan, lab_down, lab_exec, lab_status, lab_up
 from infra.lab.lock import in_use_by_tests
 from infra.lab.snmprec import serve_modified_recording
 from infra.lab.up import apply_converged
 from infra.lab.vagrant import TOPOLOGY_FILE, write_topology
-
-
-class LabFailure(click.ClickException):
-    exit_code = 2
 
 
 def _status_rows(statuses: list[NodeStatus]) -> list[dict[str, object]]:
@@ -29,7 +26,7 @@ def lab_group() -> None:
 
 
 @lab_group.command("up")
-@click.option("-l", "--limit", default=None, help="only these hosts (Ansible pattern)")
+@common.limit_option()
 @click.option(
     "--converged", is_flag=True, help="also apply each router's rendered intent (demos, monitoring)"
 )
@@ -39,11 +36,11 @@ def lab_group() -> None:
 def up_cmd(ctx: Context, limit: str | None, converged: bool, wait: float) -> None:
     """Build the lab, or repair what is missing (idempotent)."""
     try:
-        report = lab_up(ctx.inventory(), limit or ctx.limit, wait=wait)
+        report = lab_up(ctx.inventory(), limit, wait=wait)
         if converged:
             apply_converged(ctx.inventory(), report.plan)
     except LabError as exc:
-        raise LabFailure(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
     if ctx.fmt == "json":
         emit_json(
             {
@@ -72,13 +69,13 @@ def up_cmd(ctx: Context, limit: str | None, converged: bool, wait: float) -> Non
 def down_cmd(ctx: Context, force: bool) -> None:
     """Remove every namespace, link, mount, route, process and file of the lab."""
     if not force and in_use_by_tests():
-        raise LabFailure(
+        raise UsageFailure(
             "a pytest session is using the lab (/run/infra-lab.tests.lock); wait, or use --force"
         )
     try:
         r = lab_down()
     except LabError as exc:
-        raise LabFailure(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
     if ctx.fmt == "json":
         emit_json(r.__dict__)
     else:
@@ -89,17 +86,17 @@ def down_cmd(ctx: Context, force: bool) -> None:
 
 
 @lab_group.command("status")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None)
+@common.format_option()
 @pass_ctx
 @handle_errors
-def status_cmd(ctx: Context, fmt: str | None) -> None:
+def status_cmd(ctx: Context, fmt: str) -> None:
     """Each node, its daemons, and whether SSH and SNMP answer on its management address."""
     inv = ctx.inventory()
     try:
         rows = _status_rows(lab_status(inv, build_plan(inv, ctx.limit)))
     except LabError as exc:
-        raise LabFailure(str(exc)) from None
-    if (fmt or ctx.fmt) == "json":
+        raise UsageFailure(str(exc)) from None
+    if fmt == "json":
         emit_json(rows)
     else:
         click.echo(table(rows, ["node", "kind", "mgmt", "present", "daemons", "ssh", "snmp"]))
@@ -113,7 +110,7 @@ def exec_cmd(node: str, command: tuple[str, ...]) -> None:
     try:
         sys.exit(lab_exec(node, command))
     except LabError as exc:
-        raise LabFailure(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
 
 
 @lab_group.command("snmprec")
@@ -127,7 +124,7 @@ def snmprec_cmd(ctx: Context, node: str, changes: tuple[str, ...], reset: bool) 
     try:
         n = serve_modified_recording(ctx.inventory(), node, list(changes), reset=reset)
     except LabError as exc:
-        raise LabFailure(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
     click.echo(f"{node}: serving {n} records")
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from infra.cli.common import (
     Context,
+    F,
     UsageFailure,
     contacts_devices,
     emit_json,
@@ -27,10 +30,41 @@ DURATION = re.compile(r"^\d+[sm]$")
 HOST_PORT = re.compile(r"^[\w.-]+:\d{1,5}$")
 
 
-def _check(value: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(value):
-        raise UsageFailure(f"{what}: {value!r} is not valid")
-    return value
+def _checked(pattern: re.Pattern[str]) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A callback: a value that does not match `pattern` is bad input (exit 2)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        del ctx
+        if value is not None and not pattern.match(value):
+            raise UsageFailure(f"{param.opts[-1]}: {value!r} is not valid")
+        return value
+
+    return check
+
+
+def _address(name: str, default: str | None, help: str) -> Callable[[F], F]:
+    """`--NAME HOST:PORT` of a service the rendered configuration points to."""
+    return click.option(
+        name, default=default, show_default=default is not None, help=help, callback=_checked(HOST_PORT)
+    )
+
+
+def _scrape_interval(default: str) -> Callable[[F], F]:
+    return click.option("--scrape-interval", default=default, show_default=True, callback=_checked(DURATION))
+
+
+def _port(name: str, default: int, help: str | None = None) -> Callable[[F], F]:
+    """`--NAME-port N` where `monitoring up` starts a process on loopback."""
+    return click.option(name, default=default, show_default=True, type=click.IntRange(1, 65535), help=help)
+
+
+STACK_DIR = click.option(
+    "--out",
+    default=Path("/run/infra-monitoring"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="rendered config, data, logs and pid files",
+)
 
 
 @click.group("monitoring")
@@ -45,22 +79,11 @@ def monitoring_group() -> None:
 @click.option(
     "--shards", default=1, show_default=True, type=click.IntRange(1, 256), help="Prometheus shards (hashmod)"
 )
-@click.option(
-    "--snmp-exporter", default="127.0.0.1:9116", show_default=True, help="HOST:PORT of infra-snmp-exporter"
-)
-@click.option(
-    "--blackbox-exporter",
-    default="127.0.0.1:9115",
-    show_default=True,
-    help="HOST:PORT of the blackbox exporter",
-)
-@click.option(
-    "--wan-prober",
-    default=None,
-    help="HOST:PORT of the blackbox exporter probing WAN-VPN endpoints [blackbox]",
-)
-@click.option("--alertmanager", default="127.0.0.1:9093", show_default=True, help="HOST:PORT of Alertmanager")
-@click.option("--scrape-interval", default="30s", show_default=True)
+@_address("--snmp-exporter", "127.0.0.1:9116", "HOST:PORT of infra-snmp-exporter")
+@_address("--blackbox-exporter", "127.0.0.1:9115", "HOST:PORT of the blackbox exporter")
+@_address("--wan-prober", None, "HOST:PORT of the blackbox exporter probing WAN-VPN endpoints [blackbox]")
+@_address("--alertmanager", "127.0.0.1:9093", "HOST:PORT of Alertmanager")
+@_scrape_interval("30s")
 @click.option(
     "--webhook-url", default="http://127.0.0.1:9095/alerts", show_default=True, help="on-call webhook"
 )
@@ -74,39 +97,11 @@ def monitoring_group() -> None:
 )
 @pass_ctx
 @handle_errors
-def render_cmd(
-    ctx: Context,
-    out: Path,
-    shards: int,
-    snmp_exporter: str,
-    blackbox_exporter: str,
-    wan_prober: str | None,
-    alertmanager: str,
-    scrape_interval: str,
-    webhook_url: str,
-    email_to: str | None,
-    runbook_base: str,
-    fast_alerts: bool,
-) -> None:
+def render_cmd(ctx: Context, /, out: Path, scrape_interval: str, **options: Any) -> None:
     """Write prometheus.yml (or N shards + a global view), file_sd targets, rules, alertmanager.yml,
     exporter configs and Grafana dashboards into OUT."""
-    for value, what in ((snmp_exporter, "--snmp-exporter"), (blackbox_exporter, "--blackbox-exporter"),
-                        (alertmanager, "--alertmanager"), (wan_prober or "x:1", "--wan-prober")):  # fmt: skip
-        _check(value, HOST_PORT, what)
-    _check(scrape_interval, DURATION, "--scrape-interval")
-    opts = RenderOptions(
-        snmp_exporter=snmp_exporter,
-        blackbox_exporter=blackbox_exporter,
-        wan_prober=wan_prober,
-        alertmanager=alertmanager,
-        scrape_interval=scrape_interval,
-        evaluation_interval=scrape_interval,
-        shards=shards,
-        webhook_url=webhook_url,
-        email_to=email_to,
-        runbook_base=runbook_base,
-        fast_alerts=fast_alerts,
-    )
+    # every other option is a RenderOptions field of the same name
+    opts = RenderOptions(scrape_interval=scrape_interval, evaluation_interval=scrape_interval, **options)
     rendered = render_monitoring(ctx.inventory(), opts)
     try:
         write_monitoring(rendered, out)
@@ -121,27 +116,13 @@ def render_cmd(
 
 
 @monitoring_group.command("up")
-@click.option(
-    "--out",
-    default=Path("/run/infra-monitoring"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="rendered config, data, logs and pid files",
-)
-@click.option("--prometheus-port", default=19090, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--alertmanager-port", default=19093, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--blackbox-port", default=19115, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--snmp-exporter-port", default=19116, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--sip-probe-port",
-    default=19117,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="infra-sip-probe (VC registrations), when the inventory has a VC system",
-)
-@click.option(
-    "--oncall-port", default=19180, show_default=True, type=click.IntRange(1, 65535), help="the on-call board"
-)
+@STACK_DIR
+@_port("--prometheus-port", 19090)
+@_port("--alertmanager-port", 19093)
+@_port("--blackbox-port", 19115)
+@_port("--snmp-exporter-port", 19116)
+@_port("--sip-probe-port", 19117, "infra-sip-probe (VC registrations), when the inventory has a VC system")
+@_port("--oncall-port", 19180, "the on-call board")
 @click.option(
     "--shards",
     default=1,
@@ -151,7 +132,7 @@ def render_cmd(
     "--prometheus-port",
 )
 @click.option("--webhook-url", default=None, help="on-call webhook Alertmanager posts to")
-@click.option("--scrape-interval", default="15s", show_default=True)
+@_scrape_interval("15s")
 @click.option(
     "--fast-alerts",
     is_flag=True,
@@ -177,7 +158,6 @@ def up_cmd(
     """Start Prometheus (or N shards and the global view), Alertmanager, the blackbox exporter,
     infra-snmp-exporter and the on-call board on loopback with the rendered configuration (and the
     lab's stand-ins when the lab is up)."""
-    _check(scrape_interval, DURATION, "--scrape-interval")
     ports = Ports(
         prometheus_port, alertmanager_port, blackbox_port, snmp_exporter_port, sip_probe_port, oncall_port
     )
@@ -198,12 +178,7 @@ def up_cmd(
 
 
 @monitoring_group.command("down")
-@click.option(
-    "--out",
-    default=Path("/run/infra-monitoring"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-)
+@STACK_DIR
 @pass_ctx
 def down_cmd(ctx: Context, out: Path) -> None:
     """Stop the processes `infra monitoring up` started (by their pid files)."""

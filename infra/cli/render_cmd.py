@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from infra.cli import common
 from infra.cli.common import Context, UsageFailure, emit_json, handle_errors, pass_ctx, table
 from infra.inventory import Platform
 from infra.inventory.models import NETWORK_PLATFORMS
@@ -27,7 +28,7 @@ def _write(path: Path, text: str, private: bool) -> None:
 
 
 @click.command("render")
-@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
+@common.limit_option()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

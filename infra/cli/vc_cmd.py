@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from infra.cli import common
 from infra.cli.common import Context, UsageFailure, contacts_devices, handle_errors, pass_ctx
 from infra.deploy.interrupt import interruptible
 from infra.drivers.targets import prime_secrets
@@ -32,9 +33,9 @@ def vc_group() -> None:
 
 
 @vc_group.command("check")
-@click.option("-l", "--limit", default=None, help="Ansible host pattern (overrides the global --limit)")
+@common.limit_option()
 @click.option("--meeting", default=None, help="a meeting of vc.meetings: its endpoints and its bitrate")
-@click.option("-f", "--forks", type=click.IntRange(1, 500), default=60, show_default=True)
+@common.forks_option(default=60)
 @click.option(
     "--max-calls",
     type=click.IntRange(1, 500),
@@ -52,8 +53,8 @@ def vc_group() -> None:
     help="node exporter's textfile directory: writes vc_check[-MEETING].prom there "
     "(default: $INFRA_TEXTFILE_DIR, else STATE/metrics)",
 )
-@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit"]), default=None)
+@common.state_dir_option()
+@common.format_option("table", "json", "junit")
 @pass_ctx
 @handle_errors
 @contacts_devices()
@@ -66,19 +67,17 @@ def check_cmd(
     skip: tuple[str, ...],
     prometheus_url: str | None,
     metrics_dir: Path | None,
-    state_dir: Path | None,
-    fmt: str | None,
+    paths: StatePaths,
+    fmt: str,
 ) -> None:
     """Per endpoint, in order, up to its first failure: reachable, login, config (no drift),
     registered, a test call to the test room (setup time, media both ways, loss, jitter, MOS),
     DSCP marks on the WAN path (where observable), headroom on the site's WAN link."""
-    fmt = fmt or ctx.fmt
     inv = ctx.inventory()
     try:
-        plan = plan_check(inv, limit or ctx.limit, meeting)
+        plan = plan_check(inv, limit, meeting)
     except VcInputError as exc:
         raise UsageFailure(str(exc)) from None
-    paths = StatePaths.from_env(state_dir)
     stop = threading.Event()
     tk = default_toolkit(
         inv, plan, prometheus=prometheus_url, skip=frozenset(skip), max_calls=max_calls, stop=stop
