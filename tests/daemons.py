@@ -1,14 +1,17 @@
 """A real daemon (Prometheus, Alertmanager) on a loopback port for a test: started with a port
 from tests/ports.py, retried with a fresh port when something else bound it first, ready once
-`/-/ready` answers, stopped on exit."""
+`/-/ready` answers, stopped on exit. And what such a daemon scrapes: metrics a test serves."""
 
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +41,30 @@ def serve_on_loopback(name: str, argv_for: Callable[[int], list[str]], log: Path
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def serve_metrics(exposition: Callable[[], str | None]) -> ThreadingHTTPServer:
+    """An HTTP server on a loopback port (its own: no race) answering every GET with
+    `exposition()` in Prometheus's text format, or 503 while that is None; serving from a thread.
+    Its address: `server.server_address`; stop it with `shutdown()`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            text = exposition()
+            if text is None:
+                self.send_response(503)
+                self.end_headers()
+                return
+            body = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

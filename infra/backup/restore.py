@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from infra.deploy.options import DeployOptions
 from infra.deploy.run import deploy, new_run_id
@@ -46,6 +47,9 @@ from infra.render.intent import IntentFn, default_intent
 from infra.results import Progress, Result, RunResult, failure
 from infra.state import StatePaths
 from infra.state.backups import BackupError, BackupRepo
+
+if TYPE_CHECKING:  # infra.backup.servers (restic through Ansible) is imported when a restore runs
+    from infra.backup.servers import ServerRestore
 
 Mask = Callable[[str], str]
 
@@ -289,14 +293,7 @@ def restore_config(
 
 
 def restore_server_data(
-    inv: Inventory,
-    host: Host,
-    path: str,
-    snapshot: str,
-    paths: StatePaths,
-    *,
-    check: bool = False,
-    comment: str = "",
+    inv: Inventory, want: ServerRestore, paths: StatePaths, *, comment: str = ""
 ) -> tuple[str, Result]:
     """`infra.backup.servers.restore_server` (restic), journaled as a run of its own:
     (run id, the server's Result). Its exceptions become a failed, masked Result; its bad-input
@@ -304,17 +301,18 @@ def restore_server_data(
     (exit 2), the journal's run closed as failed with the reason."""
     from infra.backup import servers  # looked up at call time: the restic side is its own module
 
+    host, check = want.host, want.check
     hidden = prime_secrets(inv)
     mask = inv.secrets.mask
     journal = Journal(paths.journal, hidden)
     run_id = new_run_id()
-    command = mask(f"infra backup restore --server {host.name} --path {path} --at {snapshot}")
+    command = mask(f"infra backup restore --server {host.name} --path {want.path} --at {want.snapshot}")
     journal.start_run(run_id, command + (" (check)" if check else ""), mask(comment))
     t0 = time.monotonic()
     bad_input: type[Exception] | tuple[()] = getattr(servers, "ServerBackupError", ())
     refused: RestoreRefused | None = None
     try:
-        result = servers.restore_server(inv, host, path, snapshot, paths, check=check)
+        result = servers.restore_server(inv, want, paths)
     except bad_input as exc:  # refused before anything ran: exit 2, the run says why
         refused = RestoreRefused(mask(str(exc)))
         result = Result(host.name, failed=True, message=f"refused: {refused}")

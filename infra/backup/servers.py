@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,6 +38,17 @@ METRIC = "infra_server_backup_last_success_timestamp_seconds"  # the freshness a
 class ServerBackupError(ValueError):
     """Bad input: no `server_backup:` in the inventory, not a server, a bad path or snapshot
     (the CLI exits 2 with this one line)."""
+
+
+@dataclass(frozen=True)
+class ServerRestore:
+    """What to restore: PATH on HOST from restic SNAPSHOT ("latest" or an id); `check`: what
+    would be restored, nothing written."""
+
+    host: Host
+    path: str
+    snapshot: str
+    check: bool = False
 
 
 def _config(inv: Inventory) -> ServerBackup:
@@ -195,7 +207,8 @@ def back_up_servers(
     return out
 
 
-def _check_restore_input(inv: Inventory, host: Host, path: str, snapshot: str) -> None:
+def _check_restore_input(inv: Inventory, want: ServerRestore) -> None:
+    host, path, snapshot = want.host, want.path, want.snapshot
     where = f"{host.name}:{path}"
     if host.name not in inv.hosts or not host.is_server:
         raise ServerBackupError(
@@ -217,22 +230,20 @@ def _check_restore_input(inv: Inventory, host: Host, path: str, snapshot: str) -
 
 def restore_server(
     inv: Inventory,
-    host: Host,
-    path: str,
-    snapshot: str,
+    want: ServerRestore,
     paths: StatePaths,
     *,
-    check: bool = False,
     playbook: Path = PLAYBOOK,
     extravars: dict[str, object] | None = None,
 ) -> Result:
-    """Restore PATH on HOST from restic SNAPSHOT ("latest" or an id), in place and verified.
+    """Restore `want.path` on `want.host` from its restic snapshot, in place and verified.
 
     Bad input (not a server, a relative path, a malformed snapshot id) raises ServerBackupError
     before anything runs; a snapshot or path the repository does not have, or a wrong
-    password, is a failed Result naming it, with nothing changed. `check`: what would be
+    password, is a failed Result naming it, with nothing changed. `want.check`: what would be
     restored, nothing written."""
-    _check_restore_input(inv, host, path, snapshot)
+    _check_restore_input(inv, want)
+    host, path, snapshot, check = want.host, want.path, want.snapshot, want.check
     _config(inv)
     extra = {
         "server_backup_action": "restore",

@@ -139,11 +139,11 @@ def _restore_server(
     if not snapshot.strip():
         raise UsageFailure("--at: give a restic snapshot (an id or latest)")
     from infra.backup.restore import RestoreRefused
+    from infra.backup.servers import ServerRestore
 
     try:
-        run_id, result = restore_server_data(
-            inv, host, data_path, snapshot, paths, check=check, comment=comment
-        )
+        want = ServerRestore(host, data_path, snapshot, check)
+        run_id, result = restore_server_data(inv, want, paths, comment=comment)
     except RestoreRefused as exc:
         raise UsageFailure(f"--server {name}: {exc}") from None
     if fmt == "json":

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from infra.inventory.errors import Problem
 from infra.inventory.models import Host, Model
@@ -126,6 +127,13 @@ def _problem(msg: str, fld: str, where: Origin | None, host: str | None = None) 
     return Problem(msg, where.file if where else None, where.line if where else None, host, fld)
 
 
+def _message(err: ErrorDetails) -> str:
+    """A pydantic error in the inventory's words."""
+    return {"extra_forbidden": "unknown key", "missing": "is required but missing"}.get(
+        err["type"], err["msg"].removeprefix("Value error, ")
+    )
+
+
 def typed_server_backup(
     value: Any, origin: Origin | None, hosts: dict[str, Host], problems: list[Problem]
 ) -> ServerBackup | None:
@@ -146,10 +154,7 @@ def typed_server_backup(
             where = origin
             if loc and origin is not None:
                 where = Origin(origin.file, origin.key, origin.path, pattern=rf"^\s*{re.escape(loc[0])}\s*:")
-            msg = {"extra_forbidden": "unknown key", "missing": "is required but missing"}.get(
-                err["type"], err["msg"].removeprefix("Value error, ")
-            )
-            found.append(_problem(msg, ".".join(["server_backup", *loc]), where))
+            found.append(_problem(_message(err), ".".join(["server_backup", *loc]), where))
     if model is not None:
         for key, repo in (("repository", model.repository), ("copy", model.copy_)):
             host = hosts.get(repo.host)
@@ -164,6 +169,17 @@ def typed_server_backup(
     return None if found else model
 
 
+def _listed(
+    host: Host, var: str, what: str, origins: dict[str, Origin], problems: list[Problem]
+) -> list[Any]:
+    """HOST's VAR when it is a list; [] when unset, or when not a list (a problem: a list of WHAT)."""
+    items = host.ansible_vars.get(var)
+    if items is None or isinstance(items, list):
+        return items or []
+    problems.append(_problem(f"must be a list of {what}", var, origins.get(var), host.name))
+    return []
+
+
 def check_server_data(
     hosts: dict[str, Host], host_origins: dict[str, dict[str, Origin]], problems: list[Problem]
 ) -> None:
@@ -171,39 +187,20 @@ def check_server_data(
     for host in hosts.values():
         origins = host_origins.get(host.name, {})
         for var in PATH_VARS:
-            items = host.ansible_vars.get(var)
-            if items is None:
-                continue
-            if not isinstance(items, list):
-                problems.append(
-                    _problem("must be a list of absolute paths", var, origins.get(var), host.name)
-                )
-                continue
-            for item in items:
+            for item in _listed(host, var, "absolute paths", origins, problems):
                 try:
                     _absolute(item, "the path")
                 except ValueError as exc:
                     problems.append(_problem(str(exc), var, origins.get(var), host.name))
-        dumps = host.ansible_vars.get(DUMPS_VAR)
-        if dumps is None:
-            continue
-        if not isinstance(dumps, list):
-            problems.append(
-                _problem("must be a list of {name, command}", DUMPS_VAR, origins.get(DUMPS_VAR), host.name)
-            )
-            continue
         names: set[str] = set()
-        for n, item in enumerate(dumps):
+        for n, item in enumerate(_listed(host, DUMPS_VAR, "{name, command}", origins, problems)):
             try:
                 dump = Dump.model_validate(item)
             except ValidationError as exc:
                 for err in exc.errors():
                     loc = ".".join(str(p) for p in err["loc"])
-                    msg = {"extra_forbidden": "unknown key", "missing": "is required but missing"}.get(
-                        err["type"], err["msg"].removeprefix("Value error, ")
-                    )
                     problems.append(
-                        _problem(msg, f"{DUMPS_VAR}[{n}].{loc}", origins.get(DUMPS_VAR), host.name)
+                        _problem(_message(err), f"{DUMPS_VAR}[{n}].{loc}", origins.get(DUMPS_VAR), host.name)
                     )
                 continue
             if dump.name in names:

@@ -1,4 +1,5 @@
-"""One `up` or `down` at a time: an exclusive flock on /run/infra-lab.lock."""
+"""One `up` or `down` at a time: an exclusive flock on /run/infra-lab.lock (`exclusive`, which
+also serialises a lab codec's read-modify-writes of its state directory)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def require_root() -> None:
 
 @contextmanager
 def exclusive(path: Path = LOCK_FILE) -> Iterator[None]:
+    """Hold an exclusive flock on PATH (created 0600 if missing) for the block; waits for it."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

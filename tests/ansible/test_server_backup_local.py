@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import infra.ansible.run as bridge
-from infra.backup.servers import METRIC, PLAYBOOK, back_up_servers, restore_server
+from infra.backup.servers import METRIC, PLAYBOOK, ServerRestore, back_up_servers, restore_server
 from infra.inventory import Inventory
 from infra.results import Result, RunResult
 from infra.state import StatePaths
@@ -76,9 +76,8 @@ class Place:
         return run
 
     def restore(self, inv: Inventory, host: str, path: Path | str, snapshot: str, **kw: Any) -> Result:
-        r = restore_server(
-            inv, inv.hosts[host], str(path), snapshot, self.state, extravars=self.extravars(), **kw
-        )
+        want = ServerRestore(inv.hosts[host], str(path), snapshot, **kw)
+        r = restore_server(inv, want, self.state, extravars=self.extravars())
         self.results.append(r.as_dict())
         return r
 

@@ -30,6 +30,7 @@ from infra.backup.restore import (
     restored_neighbours,
     unmask,
 )
+from infra.backup.servers import ServerRestore
 from infra.cli import cli
 from infra.deploy import DeployOptions, DeployReport, deploy
 from infra.deploy.verify import intended_neighbours
@@ -413,11 +414,11 @@ def test_cli_server_restore_calls_restore_server_and_journals_it(
 ) -> None:
     calls: list[tuple[Any, ...]] = []
 
-    def restore_server(
-        inv: Inventory, host: Host, path: str, snapshot: str, paths: StatePaths, *, check: bool = False
-    ) -> Result:
-        calls.append((host.name, path, snapshot, paths.root, check))
-        return Result(host.name, changed=True, message=f"restored {path} from snapshot {snapshot}")
+    def restore_server(inv: Inventory, want: ServerRestore, paths: StatePaths) -> Result:
+        calls.append((want.host.name, want.path, want.snapshot, paths.root, want.check))
+        return Result(
+            want.host.name, changed=True, message=f"restored {want.path} from snapshot {want.snapshot}"
+        )
 
     monkeypatch.setattr(servers_mod, "restore_server", restore_server)
     r = invoke("backup", "restore", "--server", "srv-portal-1", "--path", "/srv/portal", "--at", "3f2a9c1d")

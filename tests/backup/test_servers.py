@@ -14,7 +14,7 @@ import pytest
 
 from infra.ansible import run as ansible_run
 from infra.backup import servers
-from infra.backup.servers import ServerBackupError, back_up_servers, restore_server
+from infra.backup.servers import ServerBackupError, ServerRestore, back_up_servers, restore_server
 from infra.inventory import Inventory, load_inventory
 from infra.monitoring.alerts import ALERTS
 from infra.state import StatePaths
@@ -139,9 +139,8 @@ def test_bad_restore_input_is_refused_before_anything_runs(
 ) -> None:
     monkeypatch.setattr(ansible_run, "run_playbook", lambda *a, **k: pytest.fail("ran a playbook"))
     with pytest.raises(ServerBackupError) as err:
-        restore_server(
-            example_inventory, example_inventory.hosts[host], path, snapshot, StatePaths.from_env(tmp_path)
-        )
+        want = ServerRestore(example_inventory.hosts[host], path, snapshot)
+        restore_server(example_inventory, want, StatePaths.from_env(tmp_path))
     assert expected in str(err.value)
     assert "\n" not in str(err.value)
 
@@ -162,7 +161,7 @@ def test_a_second_run_while_one_holds_the_lock_fails_each_server_and_runs_nothin
             "another server backup or restore is running" in r.message for r in result.results.values()
         )
         assert result.failed_hosts == ["srv-portal-1", "srv-mail-1"]
-        r = restore_server(example_inventory, hosts[0], "/srv/portal", "latest", paths)
+        r = restore_server(example_inventory, ServerRestore(hosts[0], "/srv/portal", "latest"), paths)
         assert r.failed and "another server backup or restore is running" in r.message
     finally:
         os.close(fd)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from infra.backup.servers import METRIC, back_up_servers, restore_server
+from infra.backup.servers import METRIC, ServerRestore, back_up_servers, restore_server
 from infra.lab.bare import reset_servers
 from infra.lab.exec import exec_argv
 from infra.state import StatePaths
@@ -84,7 +84,7 @@ def test_back_up_delete_restore_same_checksums(servers: dict[str, Any]) -> None:
     assert "\ninfra_server_backup_last_run_success 1\n" in metric
 
     sh(SERVER, f"rm -rf {DATA}")
-    restored = restore_server(inv, inv.hosts[SERVER], DATA, "latest", paths)
+    restored = restore_server(inv, ServerRestore(inv.hosts[SERVER], DATA, "latest"), paths)
     out.append(json.dumps(restored.as_dict()))
     assert restored.ok and restored.changed, restored.message
     assert restored.message.startswith(f"restored {DATA} (") and " from snapshot " in restored.message

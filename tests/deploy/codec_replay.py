@@ -26,6 +26,24 @@ RECORDINGS = Path(__file__).parent / "recordings" / "cisco_tp"
 REGISTRATION = "SIP Registration 1 Status"
 
 
+def managed_settings(snmp_community: str) -> str:
+    """The settings infra manages on the test inventory's codec vc-so-noi-vu (the renderer's
+    canonical form); the SNMP community is a secret-bearing setting, so a test can pass a secret
+    and look for it where it must not be."""
+    return f"""xConfiguration SIP URI: "sip:so-noi-vu@vc.lamvien.gov.vn"
+xConfiguration SIP Proxy 1 Address: "10.94.20.16"
+xConfiguration SIP DefaultTransport: TLS
+xConfiguration NetworkServices H323 Mode: Off
+xConfiguration Conference Encryption Mode: On
+xConfiguration Conference AutoAnswer Mode: Off
+xConfiguration Conference FarEndControl Mode: Off
+xConfiguration NetworkServices HTTP Mode: HTTPS
+xConfiguration NetworkServices SNMP Mode: ReadOnly
+xConfiguration NetworkServices SNMP CommunityName: "{snmp_community}"
+xConfiguration Security Session InactivityTimeout: 15
+"""
+
+
 def load_recording(name: str) -> dict[str, Any]:
     rec: dict[str, Any] = yaml.safe_load((RECORDINGS / f"{name}.yml").read_text(encoding="utf-8"))
     base = rec.pop("extends", None)

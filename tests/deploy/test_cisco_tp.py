@@ -20,28 +20,20 @@ from infra.drivers import CommandRejected, DeviceTarget, Driver, RevertExpired, 
 from infra.drivers.cisco_tp import CiscoTpDriver
 from infra.drivers.configtree import same
 from infra.inventory.secrets import Secret
-from tests.deploy.codec_replay import CodecReplayServer
+from tests.deploy.codec_replay import CodecReplayServer, managed_settings
 from tests.deploy.contract import CODEC_INTENDED, run_codec_contract
 
 PASSWORD = "Lab-Codec-Pw-6m2k"  # the lab's codec password
 SNMP_COMMUNITY = "Lab-Snmp-Comm-3x"  # a secret a managed setting carries
 
-INTENDED = f"""xConfiguration SIP URI: "sip:so-noi-vu@vc.lamvien.gov.vn"
-xConfiguration SIP Proxy 1 Address: "10.94.20.16"
-xConfiguration SIP DefaultTransport: TLS
-xConfiguration NetworkServices H323 Mode: Off
-xConfiguration Conference Encryption Mode: On
-xConfiguration Conference AutoAnswer Mode: Off
-xConfiguration Conference FarEndControl Mode: Off
-xConfiguration NetworkServices HTTP Mode: HTTPS
-xConfiguration NetworkServices SNMP Mode: ReadOnly
-xConfiguration NetworkServices SNMP CommunityName: "{SNMP_COMMUNITY}"
-xConfiguration Security Session InactivityTimeout: 15
-xConfiguration Network 1 QoS Mode: Diffserv
+INTENDED = (
+    managed_settings(SNMP_COMMUNITY)
+    + """xConfiguration Network 1 QoS Mode: Diffserv
 xConfiguration Network 1 QoS Diffserv Audio: 46
 xConfiguration Network 1 QoS Diffserv Video: 34
 xConfiguration Network 1 QoS Diffserv Signalling: 24
 """
+)
 NOT_SIP = "\n".join(line for line in INTENDED.splitlines() if " SIP " not in line) + "\n"
 
 

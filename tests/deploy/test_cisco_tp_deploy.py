@@ -9,8 +9,6 @@ verification, the journal, the backups and the drift audit are the real ones.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import importlib
 import json
 import subprocess
 from collections.abc import Callable, Iterator
@@ -18,18 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from infra.audit import drift
-from infra.cli import cli
-from infra.deploy import deploy
 from infra.drivers import DeviceTarget, Driver, driver_for
 from infra.drivers.cisco_tp import CiscoTpDriver
 from infra.inventory import Inventory
 from infra.inventory.models import Host
-from tests.conftest import INVENTORY
-from tests.deploy.codec_replay import CodecReplayServer
-from tests.safety.routes import LAB_UP, fake_routes
+from tests.deploy.codec_replay import CodecReplayServer, managed_settings
+from tests.deploy.fake_cli import invoke, patch_cli
 
 HOST = "vc-so-noi-vu"
 CODEC_PASSWORD = "Lab-Codec-Pw-6m2k"  # the lab vault's vault_codec_password
@@ -40,18 +33,7 @@ def codec_intent(inv: Inventory, host: Host) -> str:
     of a secret-bearing setting into output, journal, backups or session log would show."""
     assert inv.credentials.codec_password is not None
     password = inv.secret(inv.credentials.codec_password).reveal()
-    return f"""xConfiguration SIP URI: "sip:so-noi-vu@vc.lamvien.gov.vn"
-xConfiguration SIP Proxy 1 Address: "10.94.20.16"
-xConfiguration SIP DefaultTransport: TLS
-xConfiguration NetworkServices H323 Mode: Off
-xConfiguration Conference Encryption Mode: On
-xConfiguration Conference AutoAnswer Mode: Off
-xConfiguration Conference FarEndControl Mode: Off
-xConfiguration NetworkServices HTTP Mode: HTTPS
-xConfiguration NetworkServices SNMP Mode: ReadOnly
-xConfiguration NetworkServices SNMP CommunityName: "{password}"
-xConfiguration Security Session InactivityTimeout: 15
-"""
+    return managed_settings(password)
 
 
 class Codecs:
@@ -87,22 +69,8 @@ def codecs() -> Iterator[Codecs]:
 
 
 def use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, codecs: Codecs) -> None:
-    deploy_cmd = importlib.import_module("infra.cli.deploy_cmd")  # commands are imported lazily
-    audit_cmd = importlib.import_module("infra.cli.audit_cmd")
-    fake_routes(monkeypatch, *LAB_UP)  # the recorded codec stands in for an up lab
-
-    def fast(inv: Inventory, hosts: Any, options: Any, paths: Any, **kw: Any) -> Any:
-        options = dataclasses.replace(options, converge_wait_s=0.5, restore_window_s=0.0)
-        return deploy(inv, hosts, options, paths, **{**kw, "intent": codec_intent, "factory": codecs.factory})
-
-    monkeypatch.setattr(deploy_cmd, "deploy", fast)
-    audit = functools.partial(drift.audit_drift, intent=codec_intent, factory=codecs.factory)
-    monkeypatch.setattr(audit_cmd, "audit_drift", audit)
-    monkeypatch.setenv("INFRA_STATE_DIR", str(tmp_path / "state"))
-
-
-def invoke(*args: str) -> Any:
-    return CliRunner().invoke(cli, ["-i", str(INVENTORY), *args], catch_exceptions=False)
+    waits = {"converge_wait_s": 0.5, "restore_window_s": 0.0}
+    patch_cli(monkeypatch, tmp_path / "state", codec_intent, codecs.factory, **waits)
 
 
 @pytest.fixture

@@ -16,11 +16,24 @@ from tests.deploy.fakes import FakeNetwork, fake_intent
 
 
 def _all_text(root: Path) -> str:
+    """Every file below root as text: finds plain files (work trees, SQLite, locks), not what is
+    compressed (git's objects: see _git_objects)."""
     out = []
     for p in root.rglob("*"):
         if p.is_file():
             out.append(p.read_bytes().decode("utf-8", errors="replace"))
     return "\n".join(out)
+
+
+def _git_objects(repo: Path) -> str:
+    """Every object of a git repository, uncompressed: commits, trees and blobs, loose or packed,
+    reachable from a ref or not (the files under .git/objects are zlib-compressed, so searching
+    them as bytes would prove nothing)."""
+    return subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8", errors="replace")
 
 
 def test_no_secret_in_output_journal_or_backups(
@@ -43,9 +56,17 @@ def test_no_secret_in_output_journal_or_backups(
         ["git", "-C", str(paths.backups), "log", "-p", "--all"], capture_output=True, text=True
     ).stdout
     assert "<secret>" in git_log
-    stored = _all_text(paths.root)  # journal (SQLite), backups (work tree and .git objects), locks
+    objects = _git_objects(paths.backups)
+    assert "<secret>" in objects  # the masked configs are there, readable: a leak would be too
+    stored = _all_text(paths.root)  # journal (SQLite), backups' work tree, locks
+    texts = [
+        ("output", "\n".join(outputs)),
+        ("backups", git_log),
+        ("backup objects", objects),
+        ("state", stored),
+    ]
     for secret in LAB_SECRETS:
-        for where, text in [("output", "\n".join(outputs)), ("backups", git_log), ("state", stored)]:
+        for where, text in texts:
             assert secret not in text, f"{secret!r} leaked into {where}"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.monitoring.test_alertmanager import amtool, post, run_alertmanager, settle
+from tests.monitoring.alertmanager_testlib import alert, inhibition, route_test, run_alertmanager
 
 VC_ROUTES = [
     (["severity=warning", "site=xa-da-huoai", "alertname=InfraVcEndpointNotRegistered"], "tickets"),
@@ -25,10 +25,7 @@ VC_ROUTES = [
 
 @pytest.mark.parametrize(("labels", "receiver"), VC_ROUTES, ids=[r[0][-1].split("=")[1] for r in VC_ROUTES])
 def test_vc_routes(rendered_dir: Path, labels: list[str], receiver: str) -> None:
-    r = amtool(
-        "config", "routes", "test", "--config.file=alertmanager.yml",
-        f"--verify.receivers={receiver}", *labels, cwd=rendered_dir,
-    )  # fmt: skip
+    r = route_test(rendered_dir, receiver, labels)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -38,53 +35,35 @@ def am(rendered_dir: Path, tmp_path: Path) -> Iterator[str]:
 
 
 def endpoint_alert(name: str, severity: str, endpoint: str, site: str, **extra: str) -> dict[str, str]:
-    return {
-        "alertname": name,
-        "severity": severity,
-        "host": endpoint,
-        "endpoint": endpoint,
-        "site": site,
-        "role": "vc_endpoint",
-        "link_id": f"vpn-{site}",
-        **extra,
-    }
+    return alert(
+        name, severity, endpoint, site, endpoint=endpoint, role="vc_endpoint", link_id=f"vpn-{site}", **extra
+    )
 
 
-CONTROLLER = {"host": "srv-vc-1", "site": "dc", "role": "server", "platform": "linux"}
+def controller_alert(name: str, severity: str) -> dict[str, str]:
+    return alert(name, severity, "srv-vc-1", "dc", role="server", platform="linux")
+
+
+MEETING = {"meeting": "giao-ban-ubnd"}
 
 
 def test_a_commune_behind_a_down_tunnel_is_not_paged_for_its_endpoint(am: str) -> None:
-    case = {"case": "vc-wan"}
-    post(
+    wan_link_down = alert(
+        "InfraWanLinkDown", "critical", "wan-hub-1", "xa-da-huoai", agency="Xã Đạ Huoai", hub_site="dc",
+        cuts_off="site", link_id="vpn-xa-da-huoai", peer_site="xa-da-huoai",
+    )  # fmt: skip
+    got = inhibition(
         am,
+        "vc-wan",
         [
-            case
-            | {
-                "alertname": "InfraWanLinkDown",
-                "severity": "critical",
-                "host": "wan-hub-1",
-                "site": "xa-da-huoai",
-                "agency": "Xã Đạ Huoai",
-                "hub_site": "dc",
-                "cuts_off": "site",
-                "link_id": "vpn-xa-da-huoai",
-                "peer_site": "xa-da-huoai",
-            },
-            case | endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-xa-da-huoai", "xa-da-huoai"),
-            case
-            | endpoint_alert(
-                "InfraVcReadinessFailing",
-                "critical",
-                "vc-xa-da-huoai",
-                "xa-da-huoai",
-                meeting="giao-ban-ubnd",
-            ),
-            case | endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-da-huoai", "xa-da-huoai"),
+            wan_link_down,
+            endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-xa-da-huoai", "xa-da-huoai"),
+            endpoint_alert("InfraVcReadinessFailing", "critical", "vc-xa-da-huoai", "xa-da-huoai", **MEETING),
+            endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-da-huoai", "xa-da-huoai"),
             # another commune, its tunnel up: still paged
-            case | endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
+            endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
         ],
     )
-    got = settle(am, "vc-wan", 5)
     assert got["InfraWanLinkDown/wan-hub-1"] == []
     assert got["InfraVcEndpointNotRegistered/vc-xa-da-huoai"] != []
     assert got["InfraVcReadinessFailing/vc-xa-da-huoai"] != []
@@ -93,27 +72,19 @@ def test_a_commune_behind_a_down_tunnel_is_not_paged_for_its_endpoint(am: str) -
 
 
 def test_the_call_controller_down_is_the_only_vc_page(am: str) -> None:
-    case = {"case": "vc-controller"}
-    post(
+    got = inhibition(
         am,
+        "vc-controller",
         [
-            case | CONTROLLER | {"alertname": "InfraVcCallControllerDown", "severity": "critical"},
-            case | CONTROLLER | {"alertname": "InfraVcRegistrationsDropping", "severity": "critical"},
-            case | CONTROLLER | {"alertname": "InfraVcRegistrationProbeFailing", "severity": "warning"},
-            case | endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-so-noi-vu", "so-noi-vu"),
-            case
-            | endpoint_alert(
-                "InfraVcReadinessFailing",
-                "critical",
-                "vc-xa-da-huoai",
-                "xa-da-huoai",
-                meeting="giao-ban-ubnd",
-            ),
+            controller_alert("InfraVcCallControllerDown", "critical"),
+            controller_alert("InfraVcRegistrationsDropping", "critical"),
+            controller_alert("InfraVcRegistrationProbeFailing", "warning"),
+            endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-so-noi-vu", "so-noi-vu"),
+            endpoint_alert("InfraVcReadinessFailing", "critical", "vc-xa-da-huoai", "xa-da-huoai", **MEETING),
             # the relay is a fault of its own
-            case | CONTROLLER | {"alertname": "InfraVcMediaRelayDown", "severity": "critical"},
+            controller_alert("InfraVcMediaRelayDown", "critical"),
         ],
     )
-    got = settle(am, "vc-controller", 6)
     assert got["InfraVcCallControllerDown/srv-vc-1"] == []
     assert got["InfraVcMediaRelayDown/srv-vc-1"] == []
     assert got["InfraVcRegistrationsDropping/srv-vc-1"] != []
@@ -123,21 +94,17 @@ def test_the_call_controller_down_is_the_only_vc_page(am: str) -> None:
 
 
 def test_registrations_dropping_and_readiness_explain_endpoint_alerts(am: str) -> None:
-    case = {"case": "vc-drop"}
-    post(
+    got = inhibition(
         am,
+        "vc-drop",
         [
-            case | CONTROLLER | {"alertname": "InfraVcRegistrationsDropping", "severity": "critical"},
-            case | endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-so-noi-vu", "so-noi-vu"),
-            case
-            | endpoint_alert(
-                "InfraVcReadinessFailing", "critical", "vc-so-y-te", "so-y-te", meeting="giao-ban-ubnd"
-            ),
+            controller_alert("InfraVcRegistrationsDropping", "critical"),
+            endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-so-noi-vu", "so-noi-vu"),
+            endpoint_alert("InfraVcReadinessFailing", "critical", "vc-so-y-te", "so-y-te", **MEETING),
             # a media ticket is not explained by registrations
-            case | endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
+            endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
         ],
     )
-    got = settle(am, "vc-drop", 4)
     assert got["InfraVcRegistrationsDropping/srv-vc-1"] == []
     assert got["InfraVcEndpointNotRegistered/vc-so-noi-vu"] != []
     assert got["InfraVcReadinessFailing/vc-so-y-te"] != []
@@ -145,20 +112,16 @@ def test_registrations_dropping_and_readiness_explain_endpoint_alerts(am: str) -
 
 
 def test_a_failed_readiness_check_explains_the_same_endpoints_tickets(am: str) -> None:
-    case = {"case": "vc-ready"}
-    post(
+    got = inhibition(
         am,
+        "vc-ready",
         [
-            case
-            | endpoint_alert(
-                "InfraVcReadinessFailing", "critical", "vc-so-y-te", "so-y-te", meeting="giao-ban-ubnd"
-            ),
-            case | endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-so-y-te", "so-y-te"),
-            case | endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-so-y-te", "so-y-te"),
-            case | endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
+            endpoint_alert("InfraVcReadinessFailing", "critical", "vc-so-y-te", "so-y-te", **MEETING),
+            endpoint_alert("InfraVcEndpointNotRegistered", "warning", "vc-so-y-te", "so-y-te"),
+            endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-so-y-te", "so-y-te"),
+            endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
         ],
     )
-    got = settle(am, "vc-ready", 4)
     assert got["InfraVcReadinessFailing/vc-so-y-te"] == []
     assert got["InfraVcEndpointNotRegistered/vc-so-y-te"] != []
     assert got["InfraVcMediaQualityLow/vc-so-y-te"] != []
@@ -166,24 +129,17 @@ def test_a_failed_readiness_check_explains_the_same_endpoints_tickets(am: str) -
 
 
 def test_server_down_explains_its_vc_alerts_and_an_unreachable_codec_its_own(am: str) -> None:
-    case = {"case": "vc-server"}
-    post(
+    got = inhibition(
         am,
+        "vc-server",
         [
-            case | CONTROLLER | {"alertname": "InfraServerDown", "severity": "critical"},
-            case | CONTROLLER | {"alertname": "InfraVcCallControllerDown", "severity": "critical"},
-            case | CONTROLLER | {"alertname": "InfraVcMediaRelayDown", "severity": "critical"},
-            case
-            | {
-                "alertname": "InfraDeviceUnreachable",
-                "severity": "critical",
-                "host": "vc-xa-lam-ha",
-                "site": "xa-lam-ha",
-            },
-            case | endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
+            controller_alert("InfraServerDown", "critical"),
+            controller_alert("InfraVcCallControllerDown", "critical"),
+            controller_alert("InfraVcMediaRelayDown", "critical"),
+            alert("InfraDeviceUnreachable", "critical", "vc-xa-lam-ha", "xa-lam-ha"),
+            endpoint_alert("InfraVcMediaQualityLow", "warning", "vc-xa-lam-ha", "xa-lam-ha"),
         ],
     )
-    got = settle(am, "vc-server", 5)
     assert got["InfraServerDown/srv-vc-1"] == []
     assert got["InfraVcCallControllerDown/srv-vc-1"] != []
     assert got["InfraVcMediaRelayDown/srv-vc-1"] != []

@@ -30,7 +30,7 @@ from infra.monitoring.dependencies import sites_behind
 from infra.monitoring.labels import host_labels
 from infra.monitoring.options import RenderOptions
 from infra.monitoring.rules import inventory_rules
-from tests.monitoring.test_alertmanager import run_alertmanager
+from tests.monitoring.alertmanager_testlib import run_alertmanager
 
 Config = dict[str, Any]
 Labels = dict[str, str]

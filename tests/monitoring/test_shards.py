@@ -9,13 +9,12 @@ then makes one device per shard fail its scrape so that each shard raises `Infra
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from infra.inventory import Inventory
 from infra.monitoring import RenderOptions
 from infra.monitoring.stack import Ports, Stack, StackError, start_stack, stop_stack
 from infra.monitoring.targets import node_targets
+from tests.daemons import serve_metrics
 from tests.ports import port_in_use, with_fresh_ports
 
 SHARDS = 2
@@ -38,26 +38,12 @@ class FakeDevices:
     failing: set[str] = field(default_factory=set)
 
     def add(self, host: str) -> str:
-        devices = self
+        def exposition() -> str | None:
+            if host in self.failing:
+                return None
+            return f'# TYPE fake_device gauge\nfake_device{{name="{host}"}} 1\nnode_load1 0.42\n'
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if host in devices.failing:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                body = f'# TYPE fake_device gauge\nfake_device{{name="{host}"}} 1\nnode_load1 0.42\n'.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = serve_metrics(exposition)
         self.servers[host] = server
         return f"127.0.0.1:{server.server_address[1]}"
 

@@ -4,14 +4,10 @@ from a management-network address."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +19,9 @@ from infra.oncall.app import create_app
 from infra.oncall.auth import access_settings
 from infra.oncall.settings import BoardSettings
 from infra.state import StatePaths
-from tests.daemons import serve_on_loopback
+from tests.daemons import serve_metrics, serve_on_loopback
+from tests.monitoring.alertmanager_testlib import run_alertmanager
 from tests.monitoring.conftest import need
-from tests.monitoring.test_alertmanager import run_alertmanager
 
 MANAGEMENT_CLIENT = ("127.0.0.1", 50000)  # reads without login
 OUTSIDE_CLIENT = ("192.0.2.10", 50000)  # TEST-NET-1: not a management address
@@ -35,16 +31,6 @@ OUTSIDE_CLIENT = ("192.0.2.10", 50000)  # TEST-NET-1: not a management address
 def alertmanager(rendered_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Alertmanager with the province's routes and inhibitions; yields its URL."""
     yield from run_alertmanager(rendered_dir, tmp_path_factory.mktemp("oncall-am"))
-
-
-def post_alerts(url: str, alerts: list[dict[str, str]], starts_at: datetime | None = None) -> None:
-    """Fire alerts at Alertmanager the way Prometheus does (labels must include alertname)."""
-    when = (starts_at or datetime.now(UTC)).isoformat()
-    body = json.dumps([{"labels": a, "startsAt": when} for a in alerts]).encode()
-    req = urllib.request.Request(
-        f"{url}/api/v2/alerts", data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    urllib.request.urlopen(req, timeout=5).close()
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
@@ -75,21 +61,11 @@ class Exposition:
 def exposition() -> Iterator[tuple[Exposition, str]]:
     metrics = Exposition()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            with metrics.lock:
-                body = metrics.text.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def text() -> str:
+        with metrics.lock:
+            return metrics.text
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the server holds its own port: no race
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_metrics(text)  # the server holds its own port: no race
     try:
         yield metrics, f"127.0.0.1:{server.server_address[1]}"
     finally:

@@ -27,8 +27,8 @@ from infra.oncall.board import Snapshot
 from infra.oncall.sources import Alert, Sample
 from infra.oncall.symptoms import MARK, symptom_query
 from infra.state import StatePaths
-from tests.monitoring.test_alertmanager import run_alertmanager
-from tests.oncall.conftest import Exposition, board_client, post_alerts, run_prometheus, wait_for
+from tests.monitoring.alertmanager_testlib import post_alerts, run_alertmanager
+from tests.oncall.conftest import Exposition, board_client, run_prometheus, wait_for
 from tests.ports import free_port
 
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)

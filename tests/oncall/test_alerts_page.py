@@ -19,7 +19,8 @@ from infra.oncall.words import age
 from infra.results import Result
 from infra.state import StatePaths
 from infra.state.backups import BackupRepo
-from tests.oncall.conftest import board_client, post_alerts, wait_for
+from tests.monitoring.alertmanager_testlib import post_alerts
+from tests.oncall.conftest import board_client, wait_for
 from tests.ports import free_port
 
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)

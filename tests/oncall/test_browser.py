@@ -18,7 +18,7 @@ from starlette.routing import Match
 from infra.inventory import Host, Inventory, Role
 from infra.oncall.app import routes
 from tests.conftest import LAB_SECRETS, ONCALL_PASSWORDS
-from tests.monitoring.test_alertmanager import run_alertmanager
+from tests.monitoring.alertmanager_testlib import post_alerts, run_alertmanager
 from tests.oncall.browser import (
     ServedBoard,
     browser_missing,
@@ -27,7 +27,7 @@ from tests.oncall.browser import (
     console_errors,
     served_board,
 )
-from tests.oncall.conftest import post_alerts, wait_for
+from tests.oncall.conftest import wait_for
 from tests.oncall.lab_board import BoardInBrowser
 
 LIVE_WITHIN = 15.0  # seconds; the board promises 10 (issue 14, point 3)

@@ -22,7 +22,8 @@ from infra.render.engine import render_host
 from infra.results import Result
 from infra.state.backups import BackupRepo
 from tests.conftest import LAB_SECRETS
-from tests.oncall.conftest import Exposition, board_client, post_alerts, wait_for
+from tests.monitoring.alertmanager_testlib import post_alerts
+from tests.oncall.conftest import Exposition, board_client, wait_for
 from tests.ports import free_port
 
 SVG = "{http://www.w3.org/2000/svg}"

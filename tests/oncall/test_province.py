@@ -28,8 +28,8 @@ from infra.oncall.board import Snapshot
 from infra.oncall.province import province_view, wan_drawing
 from infra.oncall.sources import Alert, Sample
 from infra.oncall.wan_svg import Spoke, draw, positions
-from tests.monitoring.test_alertmanager import run_alertmanager
-from tests.oncall.conftest import Exposition, board_client, post_alerts, run_prometheus, wait_for
+from tests.monitoring.alertmanager_testlib import post_alerts, run_alertmanager
+from tests.oncall.conftest import Exposition, board_client, run_prometheus, wait_for
 from tests.ports import free_port
 
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)

@@ -21,9 +21,9 @@ import pytest
 
 from infra.inventory import Inventory
 from infra.monitoring.labels import host_labels
-from tests.monitoring.test_alertmanager import run_alertmanager
+from tests.monitoring.alertmanager_testlib import post_alerts, run_alertmanager
 from tests.oncall.browser import WIDTH, chromium, console_errors, png_size, screenshot, served_board
-from tests.oncall.conftest import post_alerts, wait_for
+from tests.oncall.conftest import wait_for
 from tests.oncall.test_browser import live_text
 
 PAGES = ("province", "alerts", "device", "silences")

@@ -17,7 +17,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from infra.inventory import Inventory
-from tests.oncall.conftest import board_client, post_alerts, wait_for
+from tests.monitoring.alertmanager_testlib import post_alerts
+from tests.oncall.conftest import board_client, wait_for
 from tests.oncall.sessions import (
     OPERATOR,
     am_silence,

@@ -7,7 +7,8 @@ import socket
 from pathlib import Path
 
 from infra.inventory import Inventory
-from tests.oncall.conftest import OUTSIDE_CLIENT, board_client, post_alerts, wait_for
+from tests.monitoring.alertmanager_testlib import post_alerts
+from tests.oncall.conftest import OUTSIDE_CLIENT, board_client, wait_for
 from tests.ports import free_port
 
 PAGES = ("/province", "/alerts", "/silences")

@@ -12,7 +12,6 @@ so two SSH sessions see each other's changes.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.lab.codec.schema import BY_KEY, factory
+from infra.lab.lock import exclusive
 
 XCONFIG = "xconfig.json"
 RUNTIME = "runtime.json"
@@ -34,13 +34,8 @@ class StateError(RuntimeError):
 @contextmanager
 def locked(state_dir: Path) -> Iterator[None]:
     state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive(state_dir / ".lock"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
