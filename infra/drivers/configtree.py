@@ -1,11 +1,7 @@
 """Configuration as a tree (hier_config): remediation, rollback and drift between two texts.
 
-Remediation is the tree difference running -> intended; rollback is intended -> running. Platform
-quirks are data (`quirks.py`: which commands replace in place, negate in a fixed form, must be
-negated before a new value, or go with their owner) turned into hier_config rules here.
-hier_config 3.7 ships Cisco IOS and Huawei VRP drivers but no FRR one, so `FrrRules` also
-declares vtysh's `exit`/`exit-address-family` section ends and the banner lines of
-`show running-config`.
+Remediation is the tree difference running -> intended; rollback is intended -> running. Each
+platform's rules, its quirks (`quirks.py`) included, come from the table of `treerules.py`.
 
 A video codec (`cisco_tp`) has no tree: its configuration is one `xConfiguration` setting per
 line and its intent names only the paths infra manages, so `compare`/`same`/`apply` hand it to
@@ -17,109 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hier_config import HConfig, HConfigChild, MatchRule, Platform, get_hconfig, get_hconfig_driver
-from hier_config.models import (
-    IdempotentCommandsRule,
-    NegationDefaultWithRule,
-    OrderingRule,
-    PerLineSubRule,
-    SectionalExitingRule,
-)
-from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
+from hier_config import HConfig, HConfigChild, get_hconfig
 
-import infra.drivers.quirks as quirks
 from infra import xconfig
-from infra.drivers.quirks import GoesWith, Quirks
-
-
-def _m(*path: str) -> tuple[MatchRule, ...]:
-    """Match rules from a quirks path: a prefix per level, or a regex when it starts with `^`
-    (its groups then name the object: `^rule (\\d+) ` is one rule per number)."""
-    return tuple(MatchRule(re_search=p) if p.startswith("^") else MatchRule(startswith=p) for p in path)
-
-
-def _drop_default_p2p_on_wireguard(config: HConfig) -> None:
-    """FRR never prints `ip ospf network point-to-point` on a WireGuard interface: it is already
-    that interface type's default. Dropped on both sides so it is never seen as drift."""
-    for iface in config.get_children(startswith="interface wg"):
-        for line in tuple(iface.children):
-            if line.text == "ip ospf network point-to-point":
-                line.delete()
-
-
-def _drop_empty_sections(config: HConfig) -> None:
-    """An interface or `line vty` with no lines left is configuration-free: FRR forgets it."""
-    for section in tuple(config.children):
-        if section.text.startswith(FRR_UNDELETABLE) and not section.children:
-            section.delete()
-
-
-def _rules_of(
-    quirks: Quirks,
-) -> tuple[list[IdempotentCommandsRule], list[NegationDefaultWithRule], list[OrderingRule]]:
-    idempotent = [IdempotentCommandsRule(match_rules=_m(*path)) for path in quirks.replace_in_place]
-    negate = [NegationDefaultWithRule(match_rules=_m(*path), use=use) for path, use in quirks.negate_as]
-    later = [OrderingRule(match_rules=_m(*path), weight=LATER) for path in quirks.later]
-    return idempotent, negate, later
-
-
-LATER = 600  # hier_config's default order weight is 500: these go after every other line
-
-
-class FrrRules(HConfigDriverBase):
-    """hier_config rules for FRR's vtysh (8.x): the quirks of `quirks.FRR`, vtysh's
-    `exit`/`exit-address-family` section ends and the banner lines of `show running-config`."""
-
-    @staticmethod
-    def _instantiate_rules() -> HConfigDriverRules:
-        idempotent, negate, later = _rules_of(quirks.FRR)
-        return HConfigDriverRules(
-            negate_with=negate,
-            sectional_exiting=[
-                SectionalExitingRule(
-                    match_rules=_m("router bgp", "address-family"), exit_text="exit-address-family"
-                ),
-            ],
-            ordering=later,
-            per_line_sub=[
-                PerLineSubRule(search=r"^Building configuration.*", replace=""),
-                PerLineSubRule(search=r"^Current configuration.*", replace=""),
-                PerLineSubRule(search=r"^frr (version|defaults) .*", replace=""),
-                PerLineSubRule(search=r"^\s*!.*", replace=""),
-                PerLineSubRule(search=r"^end$", replace=""),
-                PerLineSubRule(search=r"^\s*exit(-address-family|-vrf)?$", replace=""),
-                # vtysh.conf's login line (the lab's `username admin nopassword`): not routing intent
-                PerLineSubRule(search=r"^username \S+ nopassword$", replace=""),
-            ],
-            idempotent_commands=idempotent,
-            post_load_callbacks=[_drop_default_p2p_on_wireguard, _drop_empty_sections],
-        )
-
-
-def _with_quirks(driver: HConfigDriverBase, q: Quirks) -> HConfigDriverBase:
-    idempotent, negate, later = _rules_of(q)
-    driver.rules.idempotent_commands.extend(idempotent)
-    driver.rules.negate_with.extend(negate)
-    driver.rules.ordering.extend(later)
-    return driver
-
-
-def tree_driver(platform: str) -> HConfigDriverBase:
-    if platform == "frr":
-        return FrrRules()
-    if platform == "cisco_ios":
-        return _with_quirks(get_hconfig_driver(Platform.CISCO_IOS), quirks.CISCO_IOS)
-    if platform == "huawei_vrp":
-        vrp = get_hconfig_driver(Platform.HUAWEI_VRP)
-        # `display current-configuration` ends with `return`
-        vrp.rules.per_line_sub.append(PerLineSubRule(search=r"^return$", replace=""))
-        return _with_quirks(vrp, quirks.HUAWEI_VRP)
-    raise ValueError(f"no configuration-tree rules for platform {platform!r}")
+from infra.drivers.quirks import GoesWith
+from infra.drivers.treerules import RULES, TreeRules, rules_for
 
 
 def parse(platform: str, text: str) -> HConfig:
     """A configuration as the device would print it (`hidden_defaults` left out)."""
-    config = get_hconfig(tree_driver(platform), text)
+    config = get_hconfig(rules_for(platform), text)
     _drop_hidden_defaults(config, platform)
     return config
 
@@ -132,7 +35,7 @@ def _sections(config: HConfig, path: tuple[str, ...]) -> list[HConfig | HConfigC
 
 
 def _drop_hidden_defaults(config: HConfig, platform: str) -> None:
-    for path, text in quirks.BY_PLATFORM[platform].hidden_defaults:
+    for path, text in RULES[platform].quirks.hidden_defaults:
         for section in _sections(config, path):
             line = section.get_child(equals=text)
             if line is not None:
@@ -152,23 +55,10 @@ class Change:
         return not self.remediation
 
 
-# Sections FRR refuses to delete whole (`no interface eth1` on a live interface, `no line vty`):
-# their lines are negated one by one instead.
-FRR_UNDELETABLE = ("interface ", "line vty")
-
-
-def _negate_lines_not_sections(delta: HConfig, source: HConfig) -> None:
-    for child in tuple(delta.children):
-        text = child.text
-        if not (text.startswith("no ") and text[3:].startswith(FRR_UNDELETABLE)):
-            continue
-        section = source.get_child(equals=text[3:])
-        if section is None or not section.children:
-            continue  # an empty section (an inactive interface) can be deleted whole
-        child.delete()
-        replacement = delta.add_child(section.text)
-        for line in section.children:
-            replacement.add_child(source.driver.negate_with(line) or f"no {line.text}")
+def _rules_of(config: HConfig) -> TreeRules:
+    rules = config.driver
+    assert isinstance(rules, TreeRules), rules  # parse() loads every tree with rules_for()
+    return rules
 
 
 def _lines(config: HConfig) -> tuple[str, ...]:
@@ -189,7 +79,7 @@ def _dependents(section: HConfigChild, rule: GoesWith, key: str, prefix: str = "
 def _drop_negations_of_dependents(delta: HConfig, platform: str) -> None:
     """`goes_with`: leave out the negation of a line its owner's negation removes already."""
     neg = delta.driver.negation_prefix
-    for rule in quirks.BY_PLATFORM[platform].goes_with:
+    for rule in RULES[platform].quirks.goes_with:
         for section in delta.get_children(startswith=rule.section):
             for key in _owned_keys(section, rule, neg):
                 for line in _dependents(section, rule, key, neg):
@@ -201,7 +91,7 @@ def _drop_negations_of_dependents(delta: HConfig, platform: str) -> None:
 
 def _remove_dependents(before: HConfig, after: HConfig, platform: str) -> None:
     """`goes_with` in the model: an owner gone takes its dependents with it."""
-    for rule in quirks.BY_PLATFORM[platform].goes_with:
+    for rule in RULES[platform].quirks.goes_with:
         for section in after.get_children(startswith=rule.section):
             was = before.get_child(equals=section.text)
             if was is None:
@@ -215,7 +105,7 @@ def _rename_sections(source: HConfig, target: HConfig, platform: str) -> list[st
     """`renamed_in_place`: give `source`'s sections the headers they have in `target` (same
     identity, other value). Returns the new headers."""
     renamed: list[str] = []
-    for pattern in quirks.BY_PLATFORM[platform].renamed_in_place:
+    for pattern in RULES[platform].quirks.renamed_in_place:
         rx = re.compile(pattern)
         wanted = {m.group(1): c.text for c in target.children if (m := rx.match(c.text))}
         for section in source.children:
@@ -235,8 +125,7 @@ def _difference(platform: str, source_text: str, target: HConfig) -> HConfig:
     for header in renamed:
         if delta.get_child(equals=header) is None:  # nothing else changed inside: enter it anyway
             delta.add_child(header)
-    if platform == "frr":
-        _negate_lines_not_sections(delta, source)
+    _rules_of(source).negate_undeletable(delta, source)
     _drop_negations_of_dependents(delta, platform)
     _negate_by_key(delta, platform)
     delta.set_order_weight()
@@ -246,7 +135,7 @@ def _difference(platform: str, source_text: str, target: HConfig) -> HConfig:
 def _negate_by_key(delta: HConfig, platform: str) -> None:
     """`negate_by_key`: `no 10 permit ...` becomes `no 10`."""
     neg = delta.driver.negation_prefix
-    for *path, key in quirks.BY_PLATFORM[platform].negate_by_key:
+    for *path, key in RULES[platform].quirks.negate_by_key:
         rx = re.compile(key)
         for section in _sections(delta, tuple(path)):
             for line in section.children:
@@ -269,7 +158,7 @@ def _same_in(config: HConfig, section: HConfig | HConfigChild) -> HConfig | HCon
 def _expand_keyed_negations(pushed: HConfig, run: HConfig, platform: str) -> None:
     """The model of `negate_by_key`: `no 10` removes the running line keyed 10."""
     neg = pushed.driver.negation_prefix
-    for *path, key in quirks.BY_PLATFORM[platform].negate_by_key:
+    for *path, key in RULES[platform].quirks.negate_by_key:
         rx = re.compile(key)
         for section in _sections(pushed, tuple(path)):
             was = _same_in(run, section)
@@ -308,7 +197,7 @@ def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> st
     if platform in PATH_PLATFORMS:
         return xconfig.apply(running, lines)
     run = parse(platform, running)
-    pushed = get_hconfig(tree_driver(platform), "\n".join(lines))  # defaults too: they are sent
+    pushed = get_hconfig(rules_for(platform), "\n".join(lines))  # defaults too: they are sent
     _rename_sections(run, pushed, platform)
     _expand_keyed_negations(pushed, run, platform)
     future = run.future(pushed)

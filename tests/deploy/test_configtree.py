@@ -266,9 +266,9 @@ def test_quirks_cannot_both_replace_in_place_and_negate_first() -> None:
 
 @pytest.mark.parametrize("platform", ["frr", "cisco_ios", "huawei_vrp"])
 def test_negate_first_commands_are_not_replaced_in_place(platform: str) -> None:
-    from infra.drivers.quirks import BY_PLATFORM
+    from infra.drivers.treerules import RULES
 
-    q = BY_PLATFORM[platform]
+    q = RULES[platform].quirks
     assert q.negate_before_replace, platform
     assert not set(q.negate_before_replace) & set(q.replace_in_place)
 
