@@ -1,11 +1,12 @@
 """Configuration as a tree (hier_config): remediation, rollback and drift between two texts.
 
-Remediation is the tree difference running -> intended; rollback is intended -> running. Each
-platform's rules, its quirks (`quirks.py`) included, come from the table of `treerules.py`.
+Remediation is the tree difference running -> intended; rollback is intended -> running,
+computed only when asked (`rollback`). Each platform's rules, its quirks (`quirks.py`) included,
+come from the table of `treerules.py`.
 
 A video codec (`cisco_tp`) has no tree: its configuration is one `xConfiguration` setting per
-line and its intent names only the paths infra manages, so `compare`/`same`/`apply` hand it to
-the path-by-path difference of `infra.xconfig`.
+line and its intent names only the paths infra manages, so `compare`/`same`/`apply`/`rollback`
+hand it to the path-by-path difference of `infra.xconfig`.
 """
 
 from __future__ import annotations
@@ -44,10 +45,9 @@ def _drop_hidden_defaults(config: HConfig, platform: str) -> None:
 
 @dataclass(frozen=True)
 class Change:
-    """What it takes to go from running to intended, and back."""
+    """What it takes to go from running to intended (the way back: `rollback`, when asked)."""
 
     remediation: tuple[str, ...]  # lines to send in config mode, indented as on the device
-    rollback: tuple[str, ...]
     diff: str  # unified diff running -> intended, in tree order
 
     @property
@@ -178,12 +178,21 @@ PATH_PLATFORMS = ("cisco_tp",)  # configured path by path (infra.xconfig), not a
 def compare(platform: str, running: str, intended: str) -> Change:
     if platform in PATH_PLATFORMS:
         d = xconfig.diff(running, intended)
-        return Change(d.remediation, d.rollback, d.diff)
+        return Change(d.remediation, d.diff)
     run, want = parse(platform, running), parse(platform, intended)
     remediation = _difference(platform, running, want)
-    rollback = _difference(platform, intended, run)
     diff = "\n".join(run.unified_diff(want))
-    return Change(_lines(remediation), _lines(rollback), diff)
+    return Change(_lines(remediation), diff)
+
+
+def rollback(platform: str, running: str, intended: str) -> tuple[str, ...]:
+    """The lines that take the device from intended back to running: the reverse difference
+    (a codec: its managed paths set back to their running values). A driver's `rollback()`
+    does not send these: it compares the device's config with the one read before and pushes
+    that remediation. The circular tests check them."""
+    if platform in PATH_PLATFORMS:
+        return xconfig.diff(running, intended).rollback
+    return _lines(_difference(platform, intended, parse(platform, running)))
 
 
 def same(platform: str, a: str, b: str) -> bool:
