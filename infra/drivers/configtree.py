@@ -1,4 +1,6 @@
-"""Configuration as a tree (hier_config): remediation, rollback and drift between two texts.
+"""Configuration as a tree (hier_config), the one module where a configuration text becomes a
+tree: remediation, rollback and drift between two texts (`parse`, `compare`, `apply`,
+`rollback`), and the tree of commands as written that the compliance audit reads (`outline`).
 
 Remediation is the tree difference running -> intended; rollback is intended -> running,
 computed only when asked (`rollback`). Each platform's rules, its quirks (`quirks.py`) included,
@@ -11,10 +13,12 @@ hand it to the path-by-path difference of `infra.xconfig`.
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from hier_config import HConfig, HConfigChild, get_hconfig
+from hier_config import HConfig, HConfigChild, Platform, get_hconfig
+from hier_config.exceptions import DuplicateChildError
 
 from infra import xconfig
 from infra.drivers.quirks import GoesWith
@@ -213,3 +217,97 @@ def apply(platform: str, running: str, lines: tuple[str, ...] | list[str]) -> st
     _remove_dependents(run, future, platform)
     _drop_hidden_defaults(future, platform)
     return "\n".join(future.dump_simple())
+
+
+# ---- the configuration as written (the compliance audit's reading) ---------------------------
+# `parse` above is the device's model of a configuration (banners, defaults and section ends
+# left out), for remediation and drift. The compliance audit reads the file as written instead:
+# every command with the line it came from (evidence), duplicates kept.
+
+SECTION_ENDS = frozenset({"exit", "end", "return", "quit", "exit-address-family", "exit-vrf"})
+# hier_config's driver for each platform's syntax, without the quirks: FRR's vtysh writes IOS's
+_SYNTAX = {"cisco_ios": Platform.CISCO_IOS, "frr": Platform.CISCO_IOS, "huawei_vrp": Platform.HUAWEI_VRP}
+log = logging.getLogger("infra.drivers.configtree")
+
+
+@dataclass(slots=True)
+class Node:
+    text: str
+    line: int = 0  # 1-based line of the source file; 0 when unknown
+    children: list[Node] = field(default_factory=list)
+
+
+def outline(platform: str, text: str, parser: str = "indent") -> list[Node]:
+    """The configuration as written, as a tree of commands. `parser="indent"` (default) is the
+    indentation tree of `indent_tree`; `parser="hier_config"` loads it with hier_config 3.7
+    (Cisco IOS driver for IOS and FRR, Huawei VRP driver for VRP) and copies its tree, or, when
+    hier_config refuses the text (`ValueError`: an unfinished banner; `DuplicateChildError`: a
+    section given twice), logs why and falls back to the indentation tree. Both give the same
+    findings (tests prove it on every fixture); the indentation tree is ~20x faster (bench/),
+    which is what an audit of 1,000 devices in seconds needs."""
+    if platform == "frr":  # FRR ends sections with `exit`, which IOS's rules keep as a command
+        text = re.sub(r"(?m)^\s*exit(-address-family|-vrf)?\s*$", "!", text)
+    tree: list[Node] = []
+    if parser == "hier_config":
+        index = _line_index(text)
+        try:
+            hconfig = get_hconfig(_SYNTAX[platform], text)
+        except (ValueError, DuplicateChildError) as exc:
+            log.warning(
+                "hier_config cannot read this %s configuration (%s): indentation tree used", platform, exc
+            )
+        else:
+            tree = [_copy(child, index) for child in hconfig.children if child.text not in SECTION_ENDS]
+    return tree or indent_tree(text, platform)
+
+
+def _line_index(text: str) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        key = " ".join(raw.split())
+        if key and key not in index:
+            index[key] = n
+    return index
+
+
+def _copy(child: HConfigChild | HConfig, index: dict[str, int]) -> Node:
+    text = child.text if isinstance(child, HConfigChild) else ""
+    first = text.split("\n", 1)[0]
+    node = Node(text, index.get(" ".join(first.split()), 0))
+    node.children = [_copy(c, index) for c in child.children if c.text not in SECTION_ENDS]
+    return node
+
+
+_BANNER = re.compile(r"^banner (motd|login|exec|incoming|slip-ppp|prompt-timeout)\s+(\S)")
+
+
+def indent_tree(text: str, platform: str) -> list[Node]:
+    """A plain indentation tree that keeps duplicate lines: IOS banners are folded into one
+    node; comments, separators and section ends dropped."""
+    root = Node("", -1)
+    stack: list[tuple[int, Node]] = [(-1, root)]
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        raw, n = lines[i], i + 1
+        i += 1
+        stripped = raw.strip()
+        if not stripped or stripped[0] in "!#" or stripped in SECTION_ENDS:
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        m = _BANNER.match(stripped) if stripped[:6] == "banner" and platform != "huawei_vrp" else None
+        if m:
+            delim = "^C" if stripped[m.end(2) - 1 :].startswith("^C") else m[2]
+            body = [stripped]
+            rest = stripped[m.end(2) - 1 + len(delim) :]
+            while delim not in rest and i < len(lines):
+                rest = lines[i]
+                body.append(rest)
+                i += 1
+            stripped = "\n".join(body)
+        while stack[-1][0] >= indent:
+            stack.pop()
+        node = Node(" ".join(stripped.split(" ")) if "\n" in stripped else " ".join(stripped.split()), n)
+        stack[-1][1].children.append(node)
+        stack.append((indent, node))
+    return root.children
