@@ -42,8 +42,9 @@ def match(*path: str) -> tuple[MatchRule, ...]:
 
 
 class TreeRules(HConfigDriverBase):
-    """A platform's hier_config rules with its `quirks` added. Subclasses put hier_config's
-    driver for the platform's syntax after this class in their bases."""
+    """A platform's hier_config rules with its `quirks` added. A subclass names hier_config's
+    driver for the platform's syntax after this class in its bases, or, where hier_config has
+    none (FRR), declares the rules itself in `_instantiate_rules`."""
 
     quirks: ClassVar[Quirks]
 
