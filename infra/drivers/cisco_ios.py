@@ -64,7 +64,7 @@ class CiscoIosDriver(NetmikoDriver):
                 )
                 self._check_rejected(out)
                 self._armed = False
-                return Change((), (), "")
+                return Change((), "")
         return super().rollback()
 
     def save(self) -> None:

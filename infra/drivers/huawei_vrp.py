@@ -66,7 +66,7 @@ class HuaweiVrpDriver(NetmikoDriver):
                 self.reconnect()
                 self._system_view("cancel trial")
                 self._armed = False
-                return Change((), (), "")
+                return Change((), "")
         return super().rollback()
 
     def save(self) -> None:

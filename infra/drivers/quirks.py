@@ -1,4 +1,5 @@
-r"""What each platform's CLI does with a changed value, as data (read by `configtree`).
+r"""What each platform's CLI does with a changed value, as data (each is the `quirks` of its
+platform's rules class in `treerules.RULES`, which `configtree` reads).
 
 hier_config computes remediation as a tree difference: a line only in running is negated, a
 line only in intended is added, negations first. That is right for most commands; these are
@@ -201,5 +202,3 @@ HUAWEI_VRP = Quirks(
     goes_with=(GoesWith("bgp ", r"^peer (\S+) as-number ", r"^peer {key} "),),
     later=(("undo acl number ",), ("undo traffic policy ",), ("undo qos queue-profile ",)),
 )
-
-BY_PLATFORM = {"frr": FRR, "cisco_ios": CISCO_IOS, "huawei_vrp": HUAWEI_VRP}

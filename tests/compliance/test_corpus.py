@@ -4,6 +4,7 @@ never crash the audit: a file that cannot be read is an AUDIT-UNPARSEABLE findin
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from infra.audit.compliance.catalogue import rules_for
 from infra.audit.compliance.engine import PLACEHOLDERS, audit_device
 from infra.audit.compliance.parse import detect_platform, parse_network
 from infra.audit.compliance.report import DeviceReport
+from infra.drivers import configtree
 from tests.compliance.helpers import FACTS, GOLDEN_FILES, HERE, TODAY, audit_text, failed_ids
 
 CORPUS = HERE / "corpus"
@@ -116,6 +118,27 @@ def test_banner_text_is_not_read_as_commands() -> None:
         assert sum(t.startswith("banner ") for t in top) == 3
         assert "crypto pki certificate chain TP-self-signed-1234" in top
     assert "IOS-NO-HTTP-SERVER" not in failed_ids(audit_text(text))
+
+
+def test_a_text_hier_config_refuses_is_read_as_the_indentation_tree_and_said(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """hier_config refuses a section given twice (`DuplicateChildError`) or an unfinished banner
+    (`ValueError`): the indentation tree reads it and a warning says why."""
+    text = "hostname r1\ninterface Gi0/1\n shutdown\ninterface Gi0/1\n description twice\n"
+    with caplog.at_level(logging.WARNING, logger="infra.drivers.configtree"):
+        device = parse_network("d", "cisco_ios", text, "test", parser="hier_config")
+    assert [n.text for n in device.tree] == ["hostname r1", "interface Gi0/1", "interface Gi0/1"]
+    assert "Found a duplicate section" in caplog.text
+
+
+def test_a_bug_in_hier_config_is_not_taken_for_an_unreadable_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(configtree, "get_hconfig", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        parse_network("d", "cisco_ios", "hostname r1\n", "test", parser="hier_config")
 
 
 def test_long_acl_and_random_garbage_lines_do_not_crash() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra import xconfig
-from infra.drivers.configtree import apply, compare, same
+from infra.drivers.configtree import apply, compare, rollback, same
 
 # as the codec prints it (`*c` lines, answer end) -- see recordings/cisco_tp/room_kit.yml
 RUNNING = """*c xConfiguration Audio DefaultVolume: 50
@@ -49,7 +49,7 @@ def test_remediation_sets_only_the_managed_paths_that_differ() -> None:
         "xConfiguration NetworkServices HTTP Mode: HTTPS",
         "xConfiguration Security Session InactivityTimeout: 15",  # missing on the codec: set it
     )
-    assert change.rollback == (
+    assert rollback("cisco_tp", RUNNING, INTENDED) == (
         'xConfiguration SIP URI: ""',
         'xConfiguration SIP Proxy 1 Address: ""',
         "xConfiguration SIP DefaultTransport: Auto",
@@ -69,7 +69,7 @@ def test_remediation_and_rollback_are_circular() -> None:
     assert same("cisco_tp", after, INTENDED)  # intent on every managed path
     assert "xConfiguration Audio DefaultVolume: 50" in after.splitlines()  # the rest untouched
     assert compare("cisco_tp", after, INTENDED).empty  # a second compare shows nothing
-    back = apply("cisco_tp", after, change.rollback)
+    back = apply("cisco_tp", after, rollback("cisco_tp", RUNNING, INTENDED))
     managed_before = {k: v for k, v in xconfig.parse(RUNNING).items()}
     for key, setting in xconfig.parse(back).items():
         if key in managed_before:
@@ -87,7 +87,7 @@ def test_a_hand_changed_managed_path_is_drift_naming_the_path() -> None:
     hand = converged.replace("AutoAnswer Mode: Off", "AutoAnswer Mode: On")
     change = compare("cisco_tp", hand, INTENDED)
     assert change.remediation == ("xConfiguration Conference AutoAnswer Mode: Off",)
-    assert change.rollback == ("xConfiguration Conference AutoAnswer Mode: On",)
+    assert rollback("cisco_tp", hand, INTENDED) == ("xConfiguration Conference AutoAnswer Mode: On",)
 
 
 def test_paths_and_enumerations_compare_as_roomos_reads_them() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.drivers.configtree import apply, compare, same
+from infra.drivers.configtree import apply, compare, rollback, same
 
 FRR_RUNNING = """Building configuration...
 
@@ -143,11 +143,11 @@ CASES = [
 @pytest.mark.parametrize(("platform", "running", "intended"), CASES, ids=[c[0] for c in CASES])
 def test_remediation_then_rollback_round_trip(platform: str, running: str, intended: str) -> None:
     change = compare(platform, running, intended)
-    assert change.remediation and change.rollback and change.diff
+    assert change.remediation and rollback(platform, running, intended) and change.diff
     after = apply(platform, running, change.remediation)
     assert same(platform, after, intended)
     assert not same(platform, after, running)
-    back = apply(platform, after, change.rollback)
+    back = apply(platform, after, rollback(platform, running, intended))
     assert same(platform, back, running)
 
 
@@ -199,7 +199,7 @@ def test_rendered_intent_round_trips_from_bare_frr(example_inventory) -> None:  
         change = compare("frr", bare, intended)
         after = apply("frr", bare, change.remediation)
         assert same("frr", after, intended), name
-        assert same("frr", apply("frr", after, change.rollback), bare), name
+        assert same("frr", apply("frr", after, rollback("frr", bare, intended)), bare), name
 
 
 # ---- platform quirks (infra/drivers/quirks.py) ----------------------------------------------
@@ -215,7 +215,7 @@ def test_frr_vty_timeout_goes_back_to_the_default_by_setting_it() -> None:
     eleven = FRR_VTY.format(timeout=" exec-timeout 11 0\n")
     back = ("line vty", "  exec-timeout 10 0", "  exit")
     assert compare("frr", nine, default).remediation == back
-    assert compare("frr", default, nine).rollback == back
+    assert rollback("frr", default, nine) == back
     assert compare("frr", nine, eleven).remediation == ("line vty", "  exec-timeout 11 0", "  exit")
     assert same("frr", apply("frr", nine, back), default)
     assert same("frr", default, FRR_VTY.format(timeout=" exec-timeout 10 0\n"))  # FRR hides it
@@ -251,7 +251,7 @@ def test_a_removed_peer_takes_its_own_lines_with_it(platform: str) -> None:
     negations = [x.strip() for x in change.remediation if x.strip().startswith(("no ", "undo "))]
     assert len(negations) == 1 and "10.124.0.24" in negations[0], change.remediation
     assert same(platform, apply(platform, old, change.remediation), new)
-    assert same(platform, apply(platform, new, change.rollback), old)
+    assert same(platform, apply(platform, new, rollback(platform, old, new)), old)
 
 
 def test_quirks_cannot_both_replace_in_place_and_negate_first() -> None:
@@ -266,9 +266,9 @@ def test_quirks_cannot_both_replace_in_place_and_negate_first() -> None:
 
 @pytest.mark.parametrize("platform", ["frr", "cisco_ios", "huawei_vrp"])
 def test_negate_first_commands_are_not_replaced_in_place(platform: str) -> None:
-    from infra.drivers.quirks import BY_PLATFORM
+    from infra.drivers.treerules import RULES
 
-    q = BY_PLATFORM[platform]
+    q = RULES[platform].quirks
     assert q.negate_before_replace, platform
     assert not set(q.negate_before_replace) & set(q.replace_in_place)
 
@@ -281,7 +281,7 @@ def test_ios_acl_entries_are_removed_by_sequence_number() -> None:
     lines = [x.strip() for x in change.remediation]
     assert lines[1:3] == ["no 10", "10 permit 10.127.0.0 0.0.127.255"], lines
     assert same("cisco_ios", apply("cisco_ios", a, change.remediation), b)
-    assert same("cisco_ios", apply("cisco_ios", b, change.rollback), a)
+    assert same("cisco_ios", apply("cisco_ios", b, rollback("cisco_ios", a, b)), a)
 
 
 def test_vrp_acl_rules_change_in_place_and_go_by_number() -> None:

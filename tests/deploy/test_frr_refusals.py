@@ -84,6 +84,6 @@ def test_frr_refusal_fails_the_push(router: Router, lines: tuple[str, ...], answ
     names = {"asn": router.asn, "ospf_if": router.ospf_if, "stub_if": router.stub_if}
     sent = tuple(line.format(**names) for line in lines)
     with pytest.raises(CommandRejected, match=answer.format(**names)) as err:
-        router.dev.commit(Change(sent, (), ""))
+        router.dev.commit(Change(sent, ""))
     assert router.dev.target.host in str(err.value)
     assert compare("frr", router.dev.get_running_config(), router.intended).empty

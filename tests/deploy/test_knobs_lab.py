@@ -106,7 +106,7 @@ def test_frr_refusal_of_an_area_change_fails_the_push_before_read_back(
         for section in parse("frr", a).get_children(startswith="interface ")
         if section.get_child(equals="ip ospf area 0")
     )
-    raw = Change((f"interface {iface}", " ip ospf area 7", "exit"), (), "")
+    raw = Change((f"interface {iface}", " ip ospf area 7", "exit"), "")
     with pytest.raises(CommandRejected, match="Must remove previous area config"):
         dev.commit(raw)
     assert compare("frr", dev.get_running_config(), a).empty  # nothing changed, session usable
@@ -117,7 +117,7 @@ def test_frr_refusal_of_a_wrong_negation_fails_the_push(
 ) -> None:
     dev = routers["cpe-so-noi-vu"]
     with pytest.raises(CommandRejected, match=r"Unknown command: +no exec-timeout 9 0"):
-        dev.commit(Change(("line vty", " no exec-timeout 9 0", "exit"), (), ""))
+        dev.commit(Change(("line vty", " no exec-timeout 9 0", "exit"), ""))
 
 
 def test_every_device_deploys_from_day0_and_back_without_a_refusal(example: Inventory) -> None:

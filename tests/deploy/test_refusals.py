@@ -116,7 +116,7 @@ def test_recorded_answers_fail_the_push_exactly_when_refused(
     servers: dict[str, ReplayServer], platform: str, answer: dict[str, Any]
 ) -> None:
     line = _sample(answer["line"])
-    change = Change(remediation=("interface GigabitEthernet0/0/1", f" {line}"), rollback=(), diff="")
+    change = Change(remediation=("interface GigabitEthernet0/0/1", f" {line}"), diff="")
     with _driver(platform, servers[platform]) as dev:
         if answer.get("refused"):
             with pytest.raises(CommandRejected) as err:

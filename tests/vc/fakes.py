@@ -152,7 +152,7 @@ class FakeCodec:
 
     def compare(self) -> Change:
         self._wait()
-        return Change(self.drift, (), "\n".join(f"+{line}" for line in self.drift))
+        return Change(self.drift, "\n".join(f"+{line}" for line in self.drift))
 
 
 @dataclass

@@ -22,10 +22,11 @@ from infra.audit.compliance.catalogue import (
     Service,
     Setting,
 )
-from infra.audit.compliance.parse import OPTIONAL_SOURCES, DeviceConfig, Node, SettingValue
+from infra.audit.compliance.parse import OPTIONAL_SOURCES, DeviceConfig, SettingValue
 from infra.audit.compliance.sections import Facts, select_sections
 from infra.audit.compliance.tree import describe_path, human, rx
 from infra.audit.compliance.tree import walk as _walk
+from infra.drivers.configtree import Node
 
 __all__ = ["Evidence", "Facts", "Outcome", "applies", "describe_path", "run_check"]
 

@@ -1,9 +1,9 @@
-"""Configurations as the audit reads them: a tree of lines (network devices) or key = value
+"""Configurations as the audit reads them: a tree of commands (network devices) or key = value
 settings (servers, video-conference codecs), and the platform told from the content.
 
-Network configurations are parsed by hier_config 3.7 (its Cisco IOS driver for IOS and FRR,
-its Huawei VRP driver for VRP, which drops the `#` separators); the tree is copied into small
-`Node`s that remember the line each command came from, for evidence.
+A network configuration's tree of commands, each remembering the line it came from (for
+evidence), is `infra.drivers.configtree.outline`: the same configuration-tree module the drift
+audit and deploy compare with (an indentation tree by default, hier_config's on request).
 """
 
 from __future__ import annotations
@@ -11,24 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hier_config import HConfig, Platform, get_hconfig
-from hier_config.child import HConfigChild
-
 from infra.audit.compliance.platforms import guess_platform
+from infra.drivers.configtree import Node, outline
 
 NETWORK = ("cisco_ios", "huawei_vrp", "frr")
-_SECTION_ENDS = frozenset({"exit", "end", "return", "quit", "exit-address-family", "exit-vrf"})
 
 
 class UnparseableConfig(Exception):
     """A file the audit cannot read as a configuration (binary, empty, unknown shape)."""
-
-
-@dataclass(slots=True)
-class Node:
-    text: str
-    line: int = 0  # 1-based line of the source file; 0 when unknown
-    children: list[Node] = field(default_factory=list)
 
 
 @dataclass
@@ -82,81 +72,14 @@ def decode(data: bytes) -> str:
 
 # ---- network devices -------------------------------------------------------------------------
 def parse_network(name: str, platform: str, text: str, origin: str, parser: str = "indent") -> DeviceConfig:
-    """The configuration as a tree of commands. `parser="indent"` (default) is the indentation
-    tree of `indent_tree`; `parser="hier_config"` loads it with hier_config 3.7 (Cisco IOS driver
-    for IOS and FRR, Huawei VRP driver for VRP) and copies its tree. Both give the same findings
-    (tests prove it on every fixture); the indentation tree is ~20x faster (bench/), which is what
-    an audit of 1,000 devices in seconds needs."""
+    """The configuration as a tree of commands (`configtree.outline`; `parser` chooses its
+    reading: "indent", the default, or "hier_config")."""
     if not text.strip():
         raise UnparseableConfig("the file is empty")
-    if platform == "frr":  # FRR ends sections with `exit`, which IOS's rules keep as a command
-        text = re.sub(r"(?m)^\s*exit(-address-family|-vrf)?\s*$", "!", text)
-    tree: list[Node] = []
-    if parser == "hier_config":
-        hc_platform = Platform.HUAWEI_VRP if platform == "huawei_vrp" else Platform.CISCO_IOS
-        index = _line_index(text)
-        try:
-            hconfig = get_hconfig(hc_platform, text)
-            tree = [_copy(child, index) for child in hconfig.children if child.text not in _SECTION_ENDS]
-        except Exception:
-            tree = []
-    if not tree:
-        tree = indent_tree(text, platform)
+    tree = outline(platform, text, parser)
     if not tree:
         raise UnparseableConfig("no configuration commands found")
     return DeviceConfig(name=name, platform=platform, origin=origin, tree=tree)
-
-
-def _line_index(text: str) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for n, raw in enumerate(text.splitlines(), 1):
-        key = " ".join(raw.split())
-        if key and key not in index:
-            index[key] = n
-    return index
-
-
-def _copy(child: HConfigChild | HConfig, index: dict[str, int]) -> Node:
-    text = child.text if isinstance(child, HConfigChild) else ""
-    first = text.split("\n", 1)[0]
-    node = Node(text, index.get(" ".join(first.split()), 0))
-    node.children = [_copy(c, index) for c in child.children if c.text not in _SECTION_ENDS]
-    return node
-
-
-_BANNER = re.compile(r"^banner (motd|login|exec|incoming|slip-ppp|prompt-timeout)\s+(\S)")
-
-
-def indent_tree(text: str, platform: str) -> list[Node]:
-    """A plain indentation tree that keeps duplicate lines (the fallback when hier_config refuses
-    a configuration): IOS banners are folded into one node; comments and separators dropped."""
-    root = Node("", -1)
-    stack: list[tuple[int, Node]] = [(-1, root)]
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        raw, n = lines[i], i + 1
-        i += 1
-        stripped = raw.strip()
-        if not stripped or stripped[0] in "!#" or stripped in _SECTION_ENDS:
-            continue
-        indent = len(raw) - len(raw.lstrip())
-        m = _BANNER.match(stripped) if stripped[:6] == "banner" and platform != "huawei_vrp" else None
-        if m:
-            delim = "^C" if stripped[m.end(2) - 1 :].startswith("^C") else m[2]
-            body = [stripped]
-            rest = stripped[m.end(2) - 1 + len(delim) :]
-            while delim not in rest and i < len(lines):
-                rest = lines[i]
-                body.append(rest)
-                i += 1
-            stripped = "\n".join(body)
-        while stack[-1][0] >= indent:
-            stack.pop()
-        node = Node(" ".join(stripped.split(" ")) if "\n" in stripped else " ".join(stripped.split()), n)
-        stack[-1][1].children.append(node)
-        stack.append((indent, node))
-    return root.children
 
 
 # ---- Cisco TelePresence / RoomOS codecs ------------------------------------------------------

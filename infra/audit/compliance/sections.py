@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass, field
 
 from infra.audit.compliance.catalogue import ChildMustHave, ChildMustNotHave, ChildValue
-from infra.audit.compliance.parse import DeviceConfig, Node
+from infra.audit.compliance.parse import DeviceConfig
 from infra.audit.compliance.tree import rx, walk
+from infra.drivers.configtree import Node
 
 
 @dataclass(frozen=True)

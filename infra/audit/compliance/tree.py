@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from infra.audit.compliance.parse import DeviceConfig, Node
+from infra.audit.compliance.parse import DeviceConfig
+from infra.drivers.configtree import Node
 
 _META = set("\\.^$*+?{}[]|()")
 
