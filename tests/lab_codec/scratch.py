@@ -197,6 +197,7 @@ class CallPath:
     tag: str
     root: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    agents: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # role -> its process
 
     def ns(self, role: str) -> str:
         return f"{PREFIX}{self.tag}-{role}"
@@ -209,13 +210,19 @@ class CallPath:
         sock = f"unix:{self.root / 'kamailio' / 'kamailio_ctl'}"
         return run("ip", "netns", "exec", self.ns("core"), "kamcmd", "-s", sock, *args, check=False).stdout
 
+    def menu(self, role: str, command: str) -> str:
+        """A baresip menu command over its httpd (127.0.0.1:8000 inside the role's namespace)."""
+        code = f"from infra.lab.codec.control import menu; print(menu(('127.0.0.1', 8000), {command!r}))"
+        return run("ip", "netns", "exec", self.ns(role), sys.executable, "-c", code).stdout
+
     def shell(self) -> Shell:
         return Shell(self.ns("codec"), self.codec_state)
 
     def start(self, role: str, argv: list[str], log: Path) -> None:
         with open(log, "wb") as f:
             argv = ["ip", "netns", "exec", self.ns(role), *argv]
-            self.procs.append(subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT))
+            self.agents[role] = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
+            self.procs.append(self.agents[role])
 
 
 def _wire(path: CallPath) -> None:

@@ -154,6 +154,35 @@ def test_auto_answer_follows_the_setting_live(path: CallPath, shell: Shell) -> N
         assert room.close() == 0
 
 
+def test_the_user_agent_survives_a_deploy_from_factory_and_back(path: CallPath, shell: Shell) -> None:
+    """What `infra deploy` does to a bare codec and a reset to factory undoes, in the settings'
+    order: AutoAnswer (set live on baresip's current user agent), then the SIP settings one by one
+    (each replaces the agent). baresip 1.0.0 left its current agent pointing at a freed one after
+    such replacements, and the next `/answermode` crashed it (a CI run's codec never registered
+    again and was rolled back). A freed pointer does not crash on every use, so what is checked
+    after every setting is the cause: baresip's current agent (`>` in its `/reginfo`) is the
+    codec's own."""
+    ua = path.agents["codec"]
+    deployed = ("Conference AutoAnswer Mode: Off", "SIP DefaultTransport: Tls", 'SIP DisplayName: "Sở"',
+                f'SIP Proxy 1 Address: "{CORE_A}:5061"', f'SIP URI: "{URI}"')  # fmt: skip
+    factory = ("Conference AutoAnswer Mode: On", "SIP DefaultTransport: Auto", 'SIP DisplayName: ""',
+               'SIP Proxy 1 Address: ""', 'SIP URI: ""')  # fmt: skip
+    for i in range(10):
+        for line in (*deployed, *factory):
+            assert shell.ask(f"xConfiguration {line}").endswith("OK")
+            assert ua.poll() is None, f"baresip died (exit {ua.returncode}) at {line!r} in round {i}"
+            agents = path.menu("codec", "/reginfo")
+            current = [a.split()[1] for a in agents.splitlines() if a.startswith(">")]
+            expected = f"sip:{URI}" if line == factory[0] or line in deployed[-1:] else None
+            assert len(current) == 1, f"no current agent after {line!r} in round {i}: {agents!r}"
+            if expected:
+                assert current == [expected], agents
+    for line in deployed:
+        assert shell.ask(f"xConfiguration {line}").endswith("OK")
+    poll("registered", lambda: shell.value("SIP Registration 1 Status") == "Registered", 15)
+    assert ua.poll() is None
+
+
 def test_settings_persist_across_sessions(path: CallPath) -> None:
     first = path.shell()
     assert first.ask("xConfiguration Conference AutoAnswer Mode: Off").endswith("OK")

@@ -155,20 +155,43 @@ class Agent:
             self.apply_qos(after)
 
     def _reaccount(self, before: Mapping[str, str], after: Mapping[str, str], old: str, new: str) -> None:
+        """Replace the codec's user agent (`/uadel` + `/uanew`), or only set its answer mode when
+        that is all that changed (no re-registration; a call in progress stays up).
+
+        baresip 1.0.0's menu keeps a bare pointer to its *current* agent: `/answermode`, `/dial`
+        and `/listcalls` act on it, and `/uadel` of the current agent moves it with a list
+        element of an agent freed earlier. After a few replacements it pointed at freed memory,
+        and the next `/answermode` crashed baresip (SIGSEGV in account_set_answermode): the codec
+        never registered again. So the agent deleted is never the current one (the standby
+        agent is, for that moment), and every command on the current agent selects it first
+        (`/uafind`)."""
+        lan = self.lan_address or ""
         try:
             if old.replace("answermode=auto", "answermode=manual") == new.replace(
                 "answermode=auto", "answermode=manual"
-            ):
+            ) and self._select(baresip.aor(after, lan)):
                 mode = "auto" if after["Conference AutoAnswer Mode"] == "On" else "manual"
                 self.menu(f"/answermode {mode}")
                 return
-            self.menu(f"/uadel {baresip.aor(before, self.lan_address or '')}")
+            if not self._select(baresip.STANDBY_AOR):
+                self.menu(f"/uanew {baresip.STANDBY_LINE}")
+                self._select(baresip.STANDBY_AOR)
+            self.menu(f"/uadel {baresip.aor(before, lan)}")
             with locked(self.state_dir):
                 update_runtime(self.state_dir, account_since=time.time())
             said = self.menu(f"/uanew {new}")
             self.log(f"uanew: {' '.join(said.split())[:200]}")
+            self._select(baresip.aor(after, lan))
         except ControlError as e:
             self.log(f"re-registration not done live: {e}")
+
+    def _select(self, aor: str) -> bool:
+        """Make the agent of `aor` baresip's current one; False if it has none by that name."""
+        said = self.menu(f"/uafind {aor}")
+        if f"ua: {aor}".lower() in said.lower():
+            return True
+        self.log(f"uafind {aor}: {' '.join(said.split())[:200]}")
+        return False
 
     def apply_qos(self, settings: Mapping[str, str]) -> None:
         lan = self.lan_address

@@ -41,6 +41,10 @@ RTP_PORTS = (20000, 20999)
 REGISTER_INTERVAL_S = 60
 # SIP timer F (64 x T1): a REGISTER without any answer after this long has failed
 REGISTER_GIVE_UP_S = 35.0
+# A second user agent that never registers and nobody calls: the menu's current agent while the
+# codec's own is replaced (see Agent._reaccount: baresip 1.0.0 must never delete its current one)
+STANDBY_AOR = "sip:standby@127.0.0.1"
+STANDBY_LINE = f"<{STANDBY_AOR}>;regint=0;answermode=manual"
 AUDIO_CODECS = "pcmu,pcma"  # static payload types 0/8: nft marks audio by payload type
 VIDEO_CODECS = "vp8"  # dynamic payload type 96+
 TRANSPORTS = {"auto": "udp", "udp": "udp", "tcp": "tcp", "tls": "tls"}
@@ -159,7 +163,8 @@ def write_baresip_config(
         http_port=HTTP_ADDRESS[1],
     )
     (out / "config").write_text(config, encoding="utf-8")
-    (out / "accounts").write_text(account_line(settings, lan) + "\n", encoding="utf-8")
+    # the codec's agent first: baresip starts with the first account as its current one
+    (out / "accounts").write_text(account_line(settings, lan) + "\n" + STANDBY_LINE + "\n", encoding="utf-8")
     contacts = out / "contacts"
     if not contacts.exists():
         contacts.write_text("", encoding="utf-8")
