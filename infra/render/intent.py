@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from infra.inventory import Inventory
 from infra.inventory.models import Host
+from infra.render.engine import render_host
 
 # The intended configuration of one device (the renderer, or a fake in tests).
 IntentFn = Callable[[Inventory, Host], str]
@@ -14,9 +15,4 @@ IntentFn = Callable[[Inventory, Host], str]
 
 def default_intent(inv: Inventory, host: Host) -> str:
     """The renderer's intended config for the platform that really runs the device."""
-    try:
-        from infra.render.engine import render_host
-    except ImportError as exc:
-        raise RuntimeError(f"the renderer (infra.render.render_host) is not available: {exc}") from None
-    text: str = render_host(inv, host.name)
-    return text
+    return render_host(inv, host.name)
