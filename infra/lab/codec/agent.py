@@ -163,8 +163,9 @@ class Agent:
         element of an agent freed earlier. After a few replacements it pointed at freed memory,
         and the next `/answermode` crashed baresip (SIGSEGV in account_set_answermode): the codec
         never registered again. So the agent deleted is never the current one (the standby
-        agent is, for that moment), and every command on the current agent selects it first
-        (`/uafind`)."""
+        agent is, for that moment), and `/uafind` makes the codec's agent current again after
+        `/uanew` and before `/answermode`. (The standby is created here if missing: a codec
+        whose baresip was started from an accounts file written before it existed.)"""
         lan = self.lan_address or ""
         try:
             if old.replace("answermode=auto", "answermode=manual") == new.replace(
