@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
@@ -29,10 +29,18 @@ from infra.oncall.board import Snapshot, board_of
 from infra.oncall.changes import Change, what_changed
 from infra.oncall.rootcause import Group, Topology, group_alerts
 from infra.oncall.runbooks import LIBRARY, Runbooks
+from infra.oncall.silence_rules import matcher_text, scope_of
 from infra.oncall.sources import Alert, Sample
 from infra.oncall.symptoms import MARK, ROOT, Symptom, ask_symptoms, attach
 from infra.oncall.words import Fact, age, facts, site_title
 from infra.state import StatePaths
+
+
+def silence_link(a: Alert) -> str:
+    """The Silences page scoped to A: its fingerprint, and the matchers it has now (used when it
+    is no longer at Alertmanager by the time the link is followed)."""
+    scope = "\n".join(matcher_text(m) for m in scope_of(a.labels))
+    return f"/silences?{urlencode({'alert': a.fingerprint, 'matchers': scope})}#new"
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,7 @@ def alerts_view(
             labels=dict(a.labels),
             facts=facts(a, inv, topo, site_known),
             runbook=f"/runbooks/{quote(a.name, safe='')}" if a.name in known_runbooks else "",
-            silence="" if symptom else f"/silences?alert={quote(a.fingerprint, safe='')}#new",
+            silence="" if symptom else silence_link(a),
             reason=reason,
             site=a.site,
             host=a.host,

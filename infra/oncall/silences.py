@@ -1,5 +1,5 @@
 """Silences page and API: list the active and pending silences, create one (scoped from an alert
-in one click: /silences?alert=FINGERPRINT), expire one.
+in one click: /silences?alert=FINGERPRINT&matchers=LINES), expire one.
 
 Creating and expiring need a logged-in operator and the session's CSRF token (form field or
 X-CSRF-Token header). The author Alertmanager records is always the logged-in user: a name in the
@@ -20,6 +20,8 @@ from starlette.routing import Route
 from infra.oncall.auth import CSRF_FIELD, CSRF_HEADER, Refused, User, access_of, api_error, require_operator
 from infra.oncall.board import board_of
 from infra.oncall.silence_rules import (
+    MAX_MATCHERS,
+    MAX_VALUE,
     BadSilence,
     Draft,
     check_silence,
@@ -64,28 +66,54 @@ async def _alert(request: Request, fingerprint: str) -> Alert | None:
     return next((a for a in snapshot.alerts if a.fingerprint == fingerprint), None)
 
 
+class _BadLink(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+async def _scope_from_link(request: Request, fingerprint: str) -> tuple[Alert | None, str]:
+    """The alert an Alerts page's Silence link names, and the matchers that silence it.
+
+    The link also carries the matchers the alert had when the page was drawn, as Alertmanager's own
+    Silence button does: an alert that resolved (or flapped) since, or an Alertmanager too slow to
+    answer this once, still gives the operator the form filled in, not a dead end."""
+    if not FINGERPRINT.match(fingerprint):
+        raise _BadLink(400, "alert= is not a fingerprint")
+    alert = await _alert(request, fingerprint)
+    if alert is not None:
+        return alert, "\n".join(matcher_text(m) for m in scope_of(alert.labels))
+    drawn = request.query_params.get("matchers", "")
+    if not drawn.strip():
+        raise _BadLink(404, f"no alert {fingerprint} at Alertmanager (it may have resolved)")
+    if len(drawn) > MAX_MATCHERS * (MAX_VALUE + 100):
+        raise _BadLink(400, "matchers=: too long")
+    try:
+        matchers = parse_matcher_lines(drawn)
+    except BadSilence as exc:
+        raise _BadLink(400, f"matchers=: {exc}") from None
+    if not matchers or len(matchers) > MAX_MATCHERS:
+        raise _BadLink(400, f"matchers=: between 1 and {MAX_MATCHERS} matchers")
+    return None, "\n".join(matcher_text(m) for m in matchers)
+
+
 async def _page(
     request: Request, status: int = 200, error: str = "", form: dict[str, str] | None = None
 ) -> Response:
     board = board_of(request)
     alert: Alert | None = None
+    gone = ""  # the alert the link named, no longer at Alertmanager
     fingerprint = request.query_params.get("alert")
     if form is None:
         form = {"matchers": "", "comment": "", "duration": DEFAULT_DURATION}
         if fingerprint is not None and request.query_params.get("part") != "live":  # the form is not live
-            if not FINGERPRINT.match(fingerprint):
+            try:
+                alert, form["matchers"] = await _scope_from_link(request, fingerprint)
+            except _BadLink as exc:
                 return board.render(
-                    request,
-                    "error.html.j2",
-                    status_code=400,
-                    status=400,
-                    detail="alert= is not a fingerprint",
+                    request, "error.html.j2", status_code=exc.status, status=exc.status, detail=str(exc)
                 )
-            alert = await _alert(request, fingerprint)
-            if alert is None:
-                detail = f"no alert {fingerprint} at Alertmanager (it may have resolved)"
-                return board.render(request, "error.html.j2", status_code=404, status=404, detail=detail)
-            form["matchers"] = "\n".join(matcher_text(m) for m in scope_of(alert.labels))
+            gone = "" if alert is not None else fingerprint
     created = request.query_params.get("created", "")
     silences, problems = await _silences(request)
     return board.render(
@@ -97,6 +125,7 @@ async def _page(
         error=error,
         form=form,
         alert=alert,
+        gone=gone,
         created=created if SILENCE_ID.match(created) else "",
     )
 

@@ -63,11 +63,17 @@ class BoardInBrowser:
     def wait_for_element(self, selector: str, timeout: float = 30.0) -> Any:
         """The element once the page that holds it has loaded: a click that navigates returns
         before the next page is there, and the old page's elements are still found meanwhile."""
+        from selenium.common.exceptions import TimeoutException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(
-            lambda d: (found := d.find_elements("css selector", selector)) and found[0]
-        )
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(
+                lambda d: (found := d.find_elements("css selector", selector)) and found[0]
+            )
+        except TimeoutException:
+            said = self.js("return document.body ? document.body.innerText : ''") or ""
+            where = f"no {selector} within {timeout:.0f} s on {self.driver.current_url}"
+            raise AssertionError(f"{where}; the page said: {said[:1500]!r}") from None
 
     def silence_from_alert(self, root_selector: str, user: str, password: str, comment: str) -> str:
         """One click on the root alert's Silence link, log in, submit the pre-filled form.

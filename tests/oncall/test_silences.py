@@ -240,3 +240,48 @@ def test_an_unknown_or_malformed_alert_is_a_clear_error(operator: TestClient) ->
     assert missing.status_code == 404 and "0123456789abcdef" in missing.text and "resolved" in missing.text
     assert operator.get("/silences", params={"alert": "<script>"}).status_code == 400
     assert operator.get("/silences", params={"alert": "0123456789abcdef", "part": "live"}).status_code == 200
+
+
+def test_a_link_to_an_alert_gone_since_still_fills_the_form(operator: TestClient, alertmanager: str) -> None:
+    """The Alerts page drew a Silence link; the alert resolved (or flapped, or Alertmanager did not
+    answer this once) before the operator clicked it: the form is filled from the link, says so,
+    and silences what the link named."""
+    drawn = 'alertname="InfraOncallSilenceGone"\nhost="test-silence-cpe-2"\nsite="test-silence-site"'
+    page = operator.get("/silences", params={"alert": "0123456789abcdef", "matchers": drawn})
+    assert page.status_code == 200, page.text
+    textarea = re.search(r'<textarea name="matchers"[^>]*>(.*?)</textarea>', page.text, re.S)
+    assert textarea is not None and html.unescape(textarea.group(1)) == drawn
+    assert "0123456789abcdef is no longer listed by Alertmanager" in page.text
+    answer = operator.post(
+        "/silences",
+        data={
+            "csrf_token": form_token(page.text),
+            "matchers": html.unescape(textarea.group(1)),
+            "comment": f"{MARKER}: flapping link",
+            "duration": "30m",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    at_am = am_silence(alertmanager, answer.headers["location"].split("=", 1)[1])
+    assert [(m["name"], m["value"]) for m in at_am["matchers"]] == [
+        ("alertname", "InfraOncallSilenceGone"),
+        ("host", "test-silence-cpe-2"),
+        ("site", "test-silence-site"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("matchers", "said"),
+    [
+        ("host is cpe-1", "is not name="),
+        ("\n".join(f'l{n}="x"' for n in range(21)), "between 1 and 20 matchers"),
+        ("x" * 20_000, "too long"),
+    ],
+    ids=["not-a-matcher", "too-many", "too-long"],
+)
+def test_a_forged_silence_link_is_a_clear_error_and_echoes_nothing_raw(
+    operator: TestClient, matchers: str, said: str
+) -> None:
+    page = operator.get("/silences", params={"alert": "0123456789abcdef", "matchers": matchers + "<script>"})
+    assert page.status_code == 400 and said in page.text, page.text[:500]
+    assert "<script>" not in page.text
