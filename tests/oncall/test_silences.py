@@ -74,6 +74,24 @@ def probe_alert(alertmanager: str) -> Iterator[dict[str, Any]]:
     urllib.request.urlopen(req, timeout=5).close()
 
 
+def prefilled(page: str) -> str:
+    """The matchers the Silences page's form was filled with."""
+    textarea = re.search(r'<textarea name="matchers"[^>]*>(.*?)</textarea>', page, re.S)
+    assert textarea is not None, page[:2000]
+    return html.unescape(textarea.group(1))
+
+
+def submit_as_filled(client: TestClient, page: str, comment: str, duration: str) -> Any:
+    """The form of PAGE submitted with the matchers it was filled with."""
+    data = {
+        "csrf_token": form_token(page),
+        "matchers": prefilled(page),
+        "comment": comment,
+        "duration": duration,
+    }
+    return client.post("/silences", data=data)
+
+
 def create(client: TestClient, **body: Any) -> Any:
     payload = {
         "matchers": [{"name": "alertname", "value": "InfraOncallSilenceTest", "isRegex": False}],
@@ -107,24 +125,14 @@ def test_one_click_from_an_alert_silences_exactly_that_alert(
 ) -> None:
     page = operator.get("/silences", params={"alert": probe_alert["fingerprint"]})
     assert page.status_code == 200
-    textarea = re.search(r'<textarea name="matchers"[^>]*>(.*?)</textarea>', page.text, re.S)
-    assert textarea is not None
-    assert html.unescape(textarea.group(1)).splitlines() == [
+    assert prefilled(page.text).splitlines() == [
         'alertname="InfraOncallSilenceProbe"',
         'host="test-silence-cpe-1"',
         'site="test-silence-site"',
         'link_id="test-silence-link"',
     ]
     assert "InfraOncallSilenceProbe" in page.text and "Author: truc-ban" in page.text
-    answer = operator.post(
-        "/silences",
-        data={
-            "csrf_token": form_token(page.text),
-            "matchers": html.unescape(textarea.group(1)),
-            "comment": f"{MARKER}: carrier works on the link",
-            "duration": "1d",
-        },
-    )
+    answer = submit_as_filled(operator, page.text, f"{MARKER}: carrier works on the link", "1d")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/silences?created=")
     silence_id = answer.headers["location"].split("=", 1)[1]
     at_am = am_silence(alertmanager, silence_id)
@@ -249,18 +257,9 @@ def test_a_link_to_an_alert_gone_since_still_fills_the_form(operator: TestClient
     drawn = 'alertname="InfraOncallSilenceGone"\nhost="test-silence-cpe-2"\nsite="test-silence-site"'
     page = operator.get("/silences", params={"alert": "0123456789abcdef", "matchers": drawn})
     assert page.status_code == 200, page.text
-    textarea = re.search(r'<textarea name="matchers"[^>]*>(.*?)</textarea>', page.text, re.S)
-    assert textarea is not None and html.unescape(textarea.group(1)) == drawn
+    assert prefilled(page.text) == drawn
     assert "0123456789abcdef is no longer listed by Alertmanager" in page.text
-    answer = operator.post(
-        "/silences",
-        data={
-            "csrf_token": form_token(page.text),
-            "matchers": html.unescape(textarea.group(1)),
-            "comment": f"{MARKER}: flapping link",
-            "duration": "30m",
-        },
-    )
+    answer = submit_as_filled(operator, page.text, f"{MARKER}: flapping link", "30m")
     assert answer.status_code == 303, answer.text
     at_am = am_silence(alertmanager, answer.headers["location"].split("=", 1)[1])
     assert [(m["name"], m["value"]) for m in at_am["matchers"]] == [
