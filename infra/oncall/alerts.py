@@ -29,7 +29,7 @@ from infra.oncall.board import Snapshot, board_of
 from infra.oncall.changes import Change, what_changed
 from infra.oncall.rootcause import Group, Topology, group_alerts
 from infra.oncall.runbooks import LIBRARY, Runbooks
-from infra.oncall.silence_rules import matcher_text, scope_of
+from infra.oncall.silence_rules import matcher_lines, scope_of
 from infra.oncall.sources import Alert, Sample
 from infra.oncall.symptoms import MARK, ROOT, Symptom, ask_symptoms, attach
 from infra.oncall.words import Fact, age, facts, site_title
@@ -39,7 +39,7 @@ from infra.state import StatePaths
 def silence_link(a: Alert) -> str:
     """The Silences page scoped to A: its fingerprint, and the matchers it has now (used when it
     is no longer at Alertmanager by the time the link is followed)."""
-    scope = "\n".join(matcher_text(m) for m in scope_of(a.labels))
+    scope = matcher_lines(scope_of(a.labels))
     return f"/silences?{urlencode({'alert': a.fingerprint, 'matchers': scope})}#new"
 
 

@@ -12,7 +12,7 @@ that alert, and the same alert again if it flaps while the silence lasts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +46,11 @@ def matcher_text(m: Matcher) -> str:
     op = {v: k for k, v in _OPERATORS.items()}[(m.is_regex, m.is_equal)]
     value = m.value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{m.name}{op}"{value}"'
+
+
+def matcher_lines(matchers: Iterable[Matcher]) -> str:
+    """Matchers one per line, the text the form shows and `parse_matcher_lines` reads back."""
+    return "\n".join(matcher_text(m) for m in matchers)
 
 
 def parse_matcher_lines(text: str) -> list[Matcher]:

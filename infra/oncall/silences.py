@@ -26,7 +26,7 @@ from infra.oncall.silence_rules import (
     Draft,
     check_silence,
     ends_at_from_json,
-    matcher_text,
+    matcher_lines,
     parse_duration,
     parse_matcher_json,
     parse_matcher_lines,
@@ -82,7 +82,7 @@ async def _scope_from_link(request: Request, fingerprint: str) -> tuple[Alert | 
         raise _BadLink(400, "alert= is not a fingerprint")
     alert = await _alert(request, fingerprint)
     if alert is not None:
-        return alert, "\n".join(matcher_text(m) for m in scope_of(alert.labels))
+        return alert, matcher_lines(scope_of(alert.labels))
     drawn = request.query_params.get("matchers", "")
     if not drawn.strip():
         raise _BadLink(404, f"no alert {fingerprint} at Alertmanager (it may have resolved)")
@@ -94,7 +94,7 @@ async def _scope_from_link(request: Request, fingerprint: str) -> tuple[Alert | 
         raise _BadLink(400, f"matchers=: {exc}") from None
     if not matchers or len(matchers) > MAX_MATCHERS:
         raise _BadLink(400, f"matchers=: between 1 and {MAX_MATCHERS} matchers")
-    return None, "\n".join(matcher_text(m) for m in matchers)
+    return None, matcher_lines(matchers)
 
 
 async def _page(

@@ -10,7 +10,7 @@ from infra.oncall.silence_rules import (
     BadSilence,
     check_silence,
     ends_at_from_json,
-    matcher_text,
+    matcher_lines,
     parse_duration,
     parse_matcher_lines,
     scope_of,
@@ -33,7 +33,7 @@ def test_matcher_lines_in_alertmanagers_words_round_trip() -> None:
         Matcher("link_id", "vpn-x", is_regex=True, is_equal=False),
         Matcher("comment", 'say "hi"'),
     ]
-    assert parse_matcher_lines("\n".join(matcher_text(m) for m in matchers)) == matchers
+    assert parse_matcher_lines(matcher_lines(matchers)) == matchers
 
 
 def test_a_line_that_is_no_matcher_names_its_number() -> None:
